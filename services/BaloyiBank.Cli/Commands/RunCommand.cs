@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Globalization;
+using BaloyiBank.Cli.Hosting;
+using BaloyiBank.Cli.Presentation;
+using BaloyiBank.EventLog;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BaloyiBank.Cli.Commands;
+
+/// <summary><c>baloyi run</c>: every service that exists, in one process, on embedded defaults.</summary>
+internal static class RunCommand
+{
+    /// <summary>Events per second when no limit is given: a demo that a person can watch.</summary>
+    public const double DemoRate = 2_000;
+
+    public static Command Create()
+    {
+        var data = CommonOptions.Data();
+        var partitions = CommonOptions.Partitions();
+        var events = new Option<long?>("--events") { Description = "Generate N events in this run, then stop." };
+        var totalEvents = new Option<long?>("--total-events") { Description = "Stop once the stream holds T events in total (resumes after a crash to the same end)." };
+        var duration = new Option<string?>("--duration") { Description = "Stop after this long: 90s, 5m, 1h30m." };
+        var rate = new Option<double?>("--rate") { Description = $"Target events per second; 0 = unlimited. Default: unlimited with a limit, {DemoRate:N0}/s without." };
+        var burst = new Option<int?>("--burst") { Description = "Events that may be sent at once above the rate (token bucket size)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of the synthetic bank; the same seed and start give byte-identical events." };
+        var start = new Option<string?>("--start") { Description = "Simulated clock start, a UTC instant such as 2026-01-01T00:00:00Z." };
+        var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "Also write the final summary as JSON to this file." };
+        var verbose = new Option<bool>("--verbose") { Description = "Show the services' information logs." };
+
+        events.Validators.Add(r => { if (r.GetValue(events) is < 1 and var n) r.AddError($"--events must be at least 1 (got {n}). Fix: pass e.g. --events 200000, or leave it out to stream until Ctrl-C."); });
+        totalEvents.Validators.Add(r => { if (r.GetValue(totalEvents) is < 1 and var n) r.AddError($"--total-events must be at least 1 (got {n}). Fix: pass e.g. --total-events 1000000."); });
+        rate.Validators.Add(r => { if (r.GetValue(rate) is { } v && (v < 0 || !double.IsFinite(v))) r.AddError($"--rate must be 0 (unlimited) or a positive number of events per second (got {v.ToString(CultureInfo.InvariantCulture)}). Fix: pass e.g. --rate 2000."); });
+        burst.Validators.Add(r => { if (r.GetValue(burst) is < 1 and var b) r.AddError($"--burst must be at least 1 (got {b}). Fix: pass e.g. --burst 1000."); });
+        duration.Validators.Add(r => { if (r.GetValue(duration) is { } d && !DurationParser.TryParse(d, out _)) r.AddError($"--duration '{d}' is not a duration. Fix: pass e.g. --duration 90s, 5m or 1h30m."); });
+        start.Validators.Add(r =>
+        {
+            if (r.GetValue(start) is { } s && !TryParseUtc(s, out _))
+            {
+                r.AddError($"--start '{s}' is not a UTC instant. Fix: pass e.g. --start 2026-01-01T00:00:00Z (with the Z).");
+            }
+        });
+
+        var command = new Command("run", "Run the pipeline in one process on embedded defaults, with live progress and a summary in figures.")
+        {
+            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(events) is not null && r.GetValue(totalEvents) is not null)
+            {
+                r.AddError("--events and --total-events cannot be combined. Fix: pass one of them.");
+            }
+        });
+        command.SetAction((parse, ct) =>
+        {
+            var limited = parse.GetValue(events) is not null || parse.GetValue(totalEvents) is not null || parse.GetValue(duration) is not null;
+            var settings = new RunSettings(
+                DataDirectory: parse.GetValue(data)!.FullName,
+                Overrides: new Dictionary<string, string?>
+                {
+                    ["EventLog:Embedded:Directory"] = Path.Combine(parse.GetValue(data)!.FullName, "log"),
+                    ["EventLog:Partitions"] = Invariant(parse.GetValue(partitions)),
+                    ["Generator:MaxEvents"] = Invariant(parse.GetValue(events)),
+                    ["Generator:StopAtSequence"] = Invariant(parse.GetValue(totalEvents)),
+                    ["Generator:Duration"] = parse.GetValue(duration) is { } d && DurationParser.TryParse(d, out var span) ? span.ToString("c", CultureInfo.InvariantCulture) : null,
+                    ["Generator:Rate"] = Invariant(parse.GetValue(rate) ?? (limited ? 0 : DemoRate)),
+                    ["Generator:Burst"] = Invariant(parse.GetValue(burst)),
+                    ["Generator:Seed"] = Invariant(parse.GetValue(seed)),
+                    ["Generator:Start"] = parse.GetValue(start) is { } s && TryParseUtc(s, out var utc) ? utc.ToString("O", CultureInfo.InvariantCulture) : null,
+                }.Where(kv => kv.Value is not null).ToDictionary(),
+                SummaryJson: parse.GetValue(summaryJson),
+                Verbose: parse.GetValue(verbose));
+            return ExecuteAsync(settings, ct);
+        });
+        return command;
+    }
+
+    private sealed record RunSettings(string DataDirectory, Dictionary<string, string?> Overrides, FileInfo? SummaryJson, bool Verbose);
+
+    private static async Task<int> ExecuteAsync(RunSettings settings, CancellationToken cancellationToken)
+    {
+        var console = new RunConsole();
+        using var host = PipelineHost.Build(settings.Overrides, settings.Verbose ? LogLevel.Information : LogLevel.Warning);
+        try
+        {
+            // Validate every option before anything starts, so a bad one is a message, not a host failure log.
+            host.Services.GetService<IStartupValidator>()?.Validate();
+            await host.StartAsync(cancellationToken);
+        }
+        catch (OptionsValidationException invalid)
+        {
+            RunConsole.InvalidConfiguration(invalid.Failures);
+            return 2;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 130;
+        }
+        catch (Exception startFailure) when (startFailure is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            RunConsole.StartFailed(startFailure);
+            return 1;
+        }
+
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var progress = RunProgressSource.From(host.Services);
+        var log = host.Services.GetRequiredService<IEventLog>();
+        console.Header(settings.DataDirectory, progress.Description());
+
+        using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, cancellationToken))
+        {
+            await console.ShowProgressAsync(progress, log, stopping.Token);
+        }
+
+        await host.StopAsync(CancellationToken.None);
+        var summary = await RunSummary.CreateAsync(settings.DataDirectory, progress.Snapshot(), log);
+        console.Summary(summary);
+        if (settings.SummaryJson is { } file)
+        {
+            await summary.WriteJsonAsync(file.FullName);
+        }
+
+        return summary.Error is null ? 0 : 1;
+    }
+
+    private static string? Invariant(IFormattable? value) => value?.ToString(null, CultureInfo.InvariantCulture);
+
+    private static string? Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    internal static bool TryParseUtc(string text, out DateTimeOffset instant) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant)
+        && (text.EndsWith('Z') || text.EndsWith("+00:00", StringComparison.Ordinal));
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using BaloyiBank.EventLog;
+using Spectre.Console;
+
+namespace BaloyiBank.Cli.Presentation;
+
+/// <summary>
+/// What a person sees: a live view on a terminal (a line every few seconds when output is
+/// redirected, so CI logs stay readable) and a summary in figures a person can check.
+/// </summary>
+internal sealed class RunConsole
+{
+    private static readonly TimeSpan LiveRefresh = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan PlainRefresh = TimeSpan.FromSeconds(2);
+
+    private readonly IAnsiConsole _out = CreateConsole();
+    private readonly bool _interactive = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Plain text, wide enough for the tables, when output goes to a file or a CI log.</summary>
+    internal static IAnsiConsole CreateConsole()
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            return AnsiConsole.Console;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
+        console.Profile.Width = 200;
+        return console;
+    }
+
+    public void Header(string dataDirectory, string description) =>
+        _out.MarkupLineInterpolated($"[bold]BaloyiBank.Streaming[/] run · data [blue]{dataDirectory}[/] · {description} · Ctrl-C stops cleanly");
+
+    public static void InvalidConfiguration(IEnumerable<string> failures)
+    {
+        Console.Error.WriteLine("Invalid configuration; nothing was started:");
+        foreach (var failure in failures)
+        {
+            Console.Error.WriteLine("  " + failure);
+        }
+    }
+
+    public static void StartFailed(Exception failure) =>
+        Console.Error.WriteLine($"Could not start: {failure.Message}");
+
+    public async Task ShowProgressAsync(RunProgressSource progress, IEventLog log, CancellationToken stopping)
+    {
+        if (_interactive)
+        {
+            await _out.Live(Render(progress.Snapshot(), log.PartitionCount)).AutoClear(true).StartAsync(async ctx =>
+            {
+                while (!stopping.IsCancellationRequested)
+                {
+                    await Delay(LiveRefresh, stopping);
+                    ctx.UpdateTarget(Render(progress.Snapshot(), log.PartitionCount));
+                }
+            });
+            return;
+        }
+
+        while (!stopping.IsCancellationRequested)
+        {
+            await Delay(PlainRefresh, stopping);
+            var s = progress.Snapshot();
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{s.Elapsed:hh\\:mm\\:ss} generated {s.Generated:N0} ({s.EventsPerSecond:N0}/s) appended {s.Appended:N0} simulated clock {s.SimulatedClock:yyyy-MM-dd HH:mm}Z"));
+        }
+    }
+
+    public void Summary(RunSummary summary)
+    {
+        var run = summary.Run;
+        _out.WriteLine();
+        _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold]Generated {run.Generated:N0} events[/] in {run.Elapsed.TotalSeconds:N2} s ({run.EventsPerSecond:N0} events/s); appended {run.Appended:N0}; re-sent after a crash (catch-up) {run.CatchUp:N0}");
+        if (run.SimulatedFrom is { } from && run.SimulatedClock is { } to)
+        {
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Simulated clock {from:yyyy-MM-dd HH:mm:ss}Z → {to:yyyy-MM-dd HH:mm:ss}Z");
+        }
+
+        _out.Write(Counts("Events by kind (defects on purpose)", "kind", run.ByKind, run.Generated));
+        _out.Write(Counts("Events by type", "type", run.ByType, run.Generated));
+
+        var partitions = PartitionTable.Create(summary.LogName, Path.Combine(summary.DataDirectory, "log"), summary.Partitions);
+        _out.Write(partitions);
+
+        if (summary.Error is { } error)
+        {
+            _out.MarkupLineInterpolated($"[red]The run stopped on an error:[/] {error}");
+        }
+    }
+
+    private static Table Counts(string title, string what, IReadOnlyDictionary<string, long> counts, long total)
+    {
+        var table = new Table().Title(title).Border(TableBorder.Simple)
+            .AddColumn(what).AddColumn(new TableColumn("count").RightAligned()).AddColumn(new TableColumn("share").RightAligned());
+        foreach (var (key, value) in counts)
+        {
+            table.AddRow(key, N(value), total == 0 ? "-" : (value / (double)total).ToString("P2", CultureInfo.InvariantCulture));
+        }
+
+        return table;
+    }
+
+    private static Rows Render(RunSnapshot s, int partitionCount)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("generated", $"{N(s.Generated)} events · {s.EventsPerSecond.ToString("N0", CultureInfo.InvariantCulture)}/s · appended {N(s.Appended)}");
+        grid.AddRow("simulated clock", s.SimulatedClock?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z");
+        grid.AddRow("by kind", string.Join("  ", s.ByKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {N(k.Value)}")));
+        var offsets = new Table().Border(TableBorder.Rounded).Title("next offset per partition");
+        for (var p = 0; p < partitionCount; p++)
+        {
+            offsets.AddColumn(new TableColumn($"p{p}").RightAligned());
+        }
+
+        offsets.AddRow([.. Enumerable.Range(0, partitionCount).Select(p => new Markup(p < s.NextOffsets.Count && s.NextOffsets[p] >= 0 ? N(s.NextOffsets[p]) : "-"))]);
+        return new Rows(grid, offsets);
+    }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static async Task Delay(TimeSpan delay, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(delay, stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping is the normal end of the view.
+        }
+    }
+}

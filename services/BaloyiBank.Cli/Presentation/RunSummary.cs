@@ -1,0 +1,78 @@
+using System.Text;
+using System.Text.Json;
+using BaloyiBank.EventLog;
+
+namespace BaloyiBank.Cli.Presentation;
+
+/// <summary>The figures a run ends with: what was generated, by kind and type, and what the log holds per partition.</summary>
+internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string LogName, IReadOnlyList<PartitionInfo> Partitions)
+{
+    public string? Error => Run.Error;
+
+    public static async Task<RunSummary> CreateAsync(string dataDirectory, RunSnapshot run, IEventLog log) =>
+        new(dataDirectory, run, log.Name, await log.DescribeAsync());
+
+    public async Task WriteJsonAsync(string path)
+    {
+        var buffer = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("dataDirectory", DataDirectory);
+            json.WriteNumber("generated", Run.Generated);
+            json.WriteNumber("appended", Run.Appended);
+            json.WriteNumber("catchUp", Run.CatchUp);
+            json.WriteNumber("elapsedSeconds", Math.Round(Run.Elapsed.TotalSeconds, 3));
+            json.WriteNumber("eventsPerSecond", Math.Round(Run.EventsPerSecond, 1));
+            if (Run.SimulatedFrom is { } from)
+            {
+                json.WriteString("simulatedFrom", from);
+            }
+
+            if (Run.SimulatedClock is { } clock)
+            {
+                json.WriteString("simulatedTo", clock);
+            }
+
+            WriteCounts(json, "byKind", Run.ByKind);
+            WriteCounts(json, "byType", Run.ByType);
+            json.WriteString("log", LogName);
+            json.WriteStartArray("partitions");
+            foreach (var p in Partitions)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("partition", p.Partition);
+                json.WriteNumber("firstOffset", p.FirstOffset);
+                json.WriteNumber("nextOffset", p.NextOffset);
+                if (p.LastEnqueuedAt is { } last)
+                {
+                    json.WriteString("lastEnqueuedAt", last);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            if (Error is not null)
+            {
+                json.WriteString("error", Error);
+            }
+
+            json.WriteEndObject();
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllTextAsync(path, Encoding.UTF8.GetString(buffer.ToArray()), Encoding.UTF8);
+    }
+
+    private static void WriteCounts(Utf8JsonWriter json, string name, IReadOnlyDictionary<string, long> counts)
+    {
+        json.WriteStartObject(name);
+        foreach (var (key, value) in counts)
+        {
+            json.WriteNumber(key, value);
+        }
+
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace BaloyiBank.EndToEnd.Tests;
+
+/// <summary>
+/// <c>baloyi run</c> as a user runs it: a real child process writing a real embedded log on disk.
+/// </summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("baloyi-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Data(string name) => Path.Combine(_root, name);
+
+    [Fact]
+    public async Task Run_prints_counts_per_kind_and_offsets_per_partition_and_the_log_holds_exactly_them()
+    {
+        var (outcome, summary) = await BaloyiCli.RunWithSummaryAsync(Data("a"), "--events", "30000", "--seed", "11");
+
+        var generated = summary.GetProperty("generated").GetInt64();
+        Assert.Equal(30_000, generated);
+        var kinds = summary.GetProperty("byKind").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        Assert.Equal(generated, kinds.Values.Sum());
+        foreach (var kind in new[] { "clean", "late", "duplicate", "malformed_json", "missing_field", "unknown_currency", "non_positive_amount", "unknown_account", "future_timestamp" })
+        {
+            Assert.True(kinds.ContainsKey(kind), $"summary has no count for {kind}");
+            Assert.Contains(kind, outcome.StdOut, StringComparison.Ordinal);
+        }
+
+        var partitions = summary.GetProperty("partitions").EnumerateArray().ToArray();
+        Assert.Equal(8, partitions.Length);
+        Assert.Equal(generated, partitions.Sum(p => p.GetProperty("nextOffset").GetInt64() - p.GetProperty("firstOffset").GetInt64()));
+        Assert.Contains("partition", outcome.StdOut, StringComparison.OrdinalIgnoreCase);
+
+        var log = await LogInspector.ReadAllAsync(Data("a"));
+        Assert.Equal(generated, log.Sum(p => p.Count));
+        for (var p = 0; p < log.Length; p++)
+        {
+            Assert.Equal(partitions[p].GetProperty("nextOffset").GetInt64(), log[p].Count == 0 ? 0 : log[p][^1].Offset + 1);
+        }
+    }
+
+    [Fact]
+    public async Task The_same_seed_and_start_give_byte_identical_payloads_and_another_seed_does_not()
+    {
+        string[] args = ["--events", "20000", "--seed", "5", "--start", "2026-02-01T00:00:00Z"];
+        await BaloyiCli.RunWithSummaryAsync(Data("one"), args);
+        await BaloyiCli.RunWithSummaryAsync(Data("two"), [.. args, "--rate", "40000"]);
+        await BaloyiCli.RunWithSummaryAsync(Data("other"), "--events", "20000", "--seed", "6", "--start", "2026-02-01T00:00:00Z");
+
+        var one = await LogInspector.ReadAllAsync(Data("one"));
+        var two = await LogInspector.ReadAllAsync(Data("two"));
+        var other = await LogInspector.ReadAllAsync(Data("other"));
+        for (var p = 0; p < one.Length; p++)
+        {
+            Assert.Equal(one[p].Count, two[p].Count);
+            for (var i = 0; i < one[p].Count; i++)
+            {
+                Assert.True(one[p][i].Value.Span.SequenceEqual(two[p][i].Value.Span), $"payload differs at partition {p}, offset {one[p][i].Offset}");
+            }
+        }
+
+        Assert.NotEqual(Payloads(one), Payloads(other));
+        static string Payloads(IReadOnlyList<BaloyiBank.EventLog.LogRecord>[] log) =>
+            string.Concat(log.SelectMany(p => p).Take(500).Select(r => Convert.ToBase64String(r.Value.Span)));
+    }
+
+    [Fact]
+    public async Task A_second_run_continues_the_log_and_equals_one_longer_run()
+    {
+        var (_, first) = await BaloyiCli.RunWithSummaryAsync(Data("split"), "--events", "6000", "--seed", "3");
+        var (_, second) = await BaloyiCli.RunWithSummaryAsync(Data("split"), "--events", "6000", "--seed", "3");
+        await BaloyiCli.RunWithSummaryAsync(Data("whole"), "--events", "12000", "--seed", "3");
+        Assert.Equal(6000, first.GetProperty("generated").GetInt64());
+        Assert.Equal(6000, second.GetProperty("generated").GetInt64());
+
+        var split = await LogInspector.ReadAllAsync(Data("split"));
+        var whole = await LogInspector.ReadAllAsync(Data("whole"));
+        AssertSameRecords(whole, split);
+    }
+
+    [Fact]
+    public async Task Sigkill_mid_run_then_restarting_loses_and_duplicates_nothing()
+    {
+        const long total = 400_000;
+        string[] args = ["--total-events", $"{total}", "--seed", "9"];
+        string[] paced = [.. args, "--rate", "60000"];
+        var random = new Random(20261122);
+        var kills = 0;
+        for (var round = 0; round < 5; round++)
+        {
+            using var child = Process.Start(BaloyiCli.StartInfo(["run", "--data", Data("crash"), .. paced]))!;
+            _ = child.StandardOutput.ReadToEndAsync();
+            _ = child.StandardError.ReadToEndAsync();
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(700, 2200)));
+            if (!child.HasExited)
+            {
+                child.Kill(); // SIGKILL on Linux: no shutdown code runs.
+                kills++;
+            }
+
+            await child.WaitForExitAsync();
+        }
+
+        Assert.True(kills >= 3, $"only {kills} of 5 rounds were killed mid-run; the run finished too fast to test");
+        await BaloyiCli.RunWithSummaryAsync(Data("crash"), paced);
+        await BaloyiCli.RunWithSummaryAsync(Data("reference"), [.. args, "--rate", "0"]);
+
+        var crashed = await LogInspector.ReadAllAsync(Data("crash"));
+        var reference = await LogInspector.ReadAllAsync(Data("reference"));
+        var sequences = crashed.SelectMany(p => p).Select(LogInspector.Sequence).Order().ToArray();
+        Assert.Equal(total, sequences.Length);
+        Assert.Equal(Enumerable.Range(0, (int)total).Select(i => (long)i), sequences);
+        AssertSameRecords(reference, crashed);
+    }
+
+    [Fact]
+    public async Task A_bad_option_stops_start_up_with_a_message_naming_the_option_and_the_fix()
+    {
+        var rate = await BaloyiCli.RunAsync(["run", "--data", Data("bad"), "--rate", "-5"]);
+        Assert.NotEqual(0, rate.ExitCode);
+        Assert.Contains("--rate", rate.StdErr, StringComparison.Ordinal);
+        Assert.Contains("Fix", rate.StdErr, StringComparison.Ordinal);
+
+        var batch = await BaloyiCli.RunAsync(["run", "--data", Data("bad"), "--events", "10"], new Dictionary<string, string> { ["Generator__BatchSize"] = "0" });
+        Assert.NotEqual(0, batch.ExitCode);
+        Assert.Contains("Generator:BatchSize", batch.StdErr, StringComparison.Ordinal);
+        Assert.Contains("Fix", batch.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", batch.StdErr, StringComparison.Ordinal); // a message, not a stack trace
+    }
+
+    private static void AssertSameRecords(IReadOnlyList<BaloyiBank.EventLog.LogRecord>[] expected, IReadOnlyList<BaloyiBank.EventLog.LogRecord>[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var p = 0; p < expected.Length; p++)
+        {
+            Assert.Equal(expected[p].Count, actual[p].Count);
+            for (var i = 0; i < expected[p].Count; i++)
+            {
+                Assert.Equal(i, actual[p][i].Offset);
+                Assert.True(expected[p][i].Value.Span.SequenceEqual(actual[p][i].Value.Span), $"payload differs at partition {p}, offset {i}");
+            }
+        }
+    }
+}
