@@ -117,6 +117,46 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    // Ctrl-C (SIGINT) and SIGTERM take the same path (the host's console lifetime stops the
+    // application). The test sends SIGTERM because processes started from a non-interactive shell,
+    // as CI's are, inherit an ignored SIGINT, which .NET keeps.
+    public async Task A_stop_signal_ends_a_continuous_run_cleanly_with_a_summary_and_the_next_run_continues_the_log()
+    {
+        var summaryPath = Path.Combine(_root, "ctrl-c-summary.json");
+        using var child = Process.Start(BaloyiCli.StartInfo(["run", "--data", Data("ctrl-c"), "--rate", "5000", "--summary-json", summaryPath]))!;
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        var stderr = child.StandardError.ReadToEndAsync();
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            // No output in this message: awaiting a running child's stdout would wait for its exit.
+            Assert.False(child.HasExited, "a run without limits ended by itself within 4 s");
+            await Signals.SendAsync(child.Id, "TERM");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await child.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!child.HasExited)
+            {
+                child.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.True(child.ExitCode == 0, $"a stop signal should end the run cleanly, exit code {child.ExitCode}:\n{await stderr}");
+        Assert.Contains("Generated", await stdout, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath));
+        var generated = summary.RootElement.GetProperty("generated").GetInt64();
+        Assert.True(generated > 0);
+        Assert.Equal(generated, summary.RootElement.GetProperty("appended").GetInt64()); // nothing left unacknowledged
+
+        var (_, next) = await BaloyiCli.RunWithSummaryAsync(Data("ctrl-c"), "--events", "1000");
+        var log = await LogInspector.ReadAllAsync(Data("ctrl-c"));
+        Assert.Equal(generated + 1000, log.Sum(p => p.Count));
+        Assert.Equal(generated + 1000, next.GetProperty("partitions").EnumerateArray().Sum(p => p.GetProperty("nextOffset").GetInt64()));
+    }
+
+    [Fact]
     public async Task A_bad_option_stops_start_up_with_a_message_naming_the_option_and_the_fix()
     {
         var rate = await BaloyiCli.RunAsync(["run", "--data", Data("bad"), "--rate", "-5"]);
