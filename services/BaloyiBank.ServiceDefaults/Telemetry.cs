@@ -21,6 +21,9 @@ public static class Telemetry
     /// <summary>Every ActivitySource and Meter of the product is named under this prefix.</summary>
     public const string SourcePrefix = "BaloyiBank.";
 
+    /// <summary>Third-party sources exported with ours: the control bus spans and metrics (publish, consume).</summary>
+    public static IReadOnlyList<string> LibrarySources { get; } = ["MassTransit"];
+
     /// <summary>The standard variable that switches the OTLP exporter on (no custom flags).</summary>
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
@@ -51,7 +54,7 @@ public static class Telemetry
             if (exportOtlp)
             {
                 // Listen only when exporting: with no listener, per-event spans cost nothing on the hot path.
-                tracing.AddSource(SourcePrefix + "*");
+                tracing.AddSource(SourcePrefix + "*").AddSource([.. LibrarySources]);
                 if (!samplerFromEnvironment)
                 {
                     tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)));
@@ -68,7 +71,7 @@ public static class Telemetry
             var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource);
             if (exportOtlp)
             {
-                metrics.AddMeter(SourcePrefix + "*").AddOtlpExporter();
+                metrics.AddMeter(SourcePrefix + "*").AddMeter([.. LibrarySources]).AddOtlpExporter();
             }
 
             return metrics.Build();

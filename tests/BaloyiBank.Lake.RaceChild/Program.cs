@@ -1,0 +1,27 @@
+using System.Globalization;
+using System.Text;
+using BaloyiBank.Lake;
+using BaloyiBank.Lake.RaceChild;
+
+// Usage: RaceChild <root> <names> <racer>. Prints "ready", waits for a line on stdin so every
+// racer starts together, then put-if-absents race/NNNN for each name and prints "<name> <outcome>".
+if (args.Length != 3)
+{
+    await Console.Error.WriteLineAsync("usage: BaloyiBank.Lake.RaceChild <root> <names> <racer>");
+    return 2;
+}
+
+var store = new FolderLakeStore(args[0]);
+var names = int.Parse(args[1], CultureInfo.InvariantCulture);
+var racer = args[2];
+
+Console.WriteLine("ready");
+_ = Console.ReadLine();
+for (var i = 0; i < names; i++)
+{
+    var path = RaceNames.Path(i);
+    var outcome = await store.PutIfAbsentAsync(path, Encoding.UTF8.GetBytes(RaceNames.Content(racer, i)));
+    Console.WriteLine($"{path} {outcome}");
+}
+
+return 0;
