@@ -1,0 +1,35 @@
+namespace BaloyiBank.Delta;
+
+/// <summary>What a commit carries: the caller's data files and progress; the table adds commitInfo.</summary>
+public sealed record DeltaCommit
+{
+    public IReadOnlyList<AddFile> Adds { get; init; } = [];
+
+    public IReadOnlyList<RemoveFile> Removes { get; init; } = [];
+
+    /// <summary>
+    /// The application's progress marker. When the table already holds this appId at this version or later,
+    /// nothing is written and the outcome is <see cref="DeltaCommitStatus.AlreadyCommitted"/>.
+    /// </summary>
+    public DeltaTransaction? Transaction { get; init; }
+
+    /// <summary>commitInfo.operation, e.g. <c>STREAMING UPDATE</c> or <c>WRITE</c>.</summary>
+    public string Operation { get; init; } = "WRITE";
+
+    public IReadOnlyDictionary<string, string> OperationParameters { get; init; } = new Dictionary<string, string>();
+}
+
+public enum DeltaCommitStatus
+{
+    /// <summary>The commit landed at <see cref="DeltaCommitResult.Version"/>.</summary>
+    Committed,
+
+    /// <summary>The commit's txn (appId, version) was already in the table; nothing was written.</summary>
+    AlreadyCommitted,
+}
+
+/// <summary>The outcome of <see cref="DeltaTable.CommitAsync"/>.</summary>
+/// <param name="Version">The new version (Committed) or the version of the snapshot that showed the txn (AlreadyCommitted).</param>
+/// <param name="Snapshot">The table after the commit (or as last read, for AlreadyCommitted): commit again from this one.</param>
+/// <param name="Attempts">Versions tried; more than 1 means the commit lost races and was retried.</param>
+public sealed record DeltaCommitResult(DeltaCommitStatus Status, long Version, DeltaSnapshot Snapshot, int Attempts);
