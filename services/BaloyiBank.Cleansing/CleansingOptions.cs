@@ -1,0 +1,75 @@
+using BaloyiBank.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace BaloyiBank.Cleansing;
+
+/// <summary>The cleansing service's settings (configuration section <c>Cleansing</c>).</summary>
+public sealed class CleansingOptions
+{
+    public const string SectionName = "Cleansing";
+
+    /// <summary>Largest payload accepted; larger ones are quarantined as <c>payload_too_large</c> (and stored cut to this size).</summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Deepest container nesting accepted (the root object is 1, <c>location</c> is 2).</summary>
+    public int MaxNestingDepth { get; set; } = 8;
+
+    /// <summary>How far occurredAt may lie beyond the record's enqueue time (producer clock skew).</summary>
+    public TimeSpan FutureTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far occurredAt may run ahead of the partition's event-time watermark (plus log time elapsed since it moved).</summary>
+    public TimeSpan WatermarkTolerance { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>occurredAt before this instant is not a real fact of this bank (<c>invalid_timestamp</c>).</summary>
+    public DateTimeOffset EarliestOccurredAt { get; set; } = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Event-time span within which a repeated transaction id is a duplicate.</summary>
+    public TimeSpan DedupHorizon { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>A micro-batch is flushed once it holds this many records…</summary>
+    public int FlushRows { get; set; } = 50_000;
+
+    /// <summary>…or this many payload bytes…</summary>
+    public long FlushBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>…or is this old, whichever comes first.</summary>
+    public TimeSpan FlushAge { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>Checks <see cref="CleansingOptions"/> at start-up; every message names the option, the problem and the fix.</summary>
+public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CleansingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new OptionProblems(CleansingOptions.SectionName)
+            .Require(options.MaxPayloadBytes is >= 1024 and <= 16 * 1024 * 1024, nameof(options.MaxPayloadBytes),
+                $"must be between 1024 and 16777216 bytes (got {options.MaxPayloadBytes})",
+                "set Cleansing__MaxPayloadBytes to the largest event the producers may send, e.g. 65536")
+            .Require(options.MaxNestingDepth is >= 2 and <= 64, nameof(options.MaxNestingDepth),
+                $"must be between 2 and 64 (got {options.MaxNestingDepth})",
+                "set Cleansing__MaxNestingDepth to at least 2 (events nest one object, location), e.g. 8")
+            .Require(options.FutureTolerance >= TimeSpan.Zero && options.FutureTolerance <= TimeSpan.FromDays(1), nameof(options.FutureTolerance),
+                $"must be between 00:00:00 and 1.00:00:00 (got {options.FutureTolerance})",
+                "set Cleansing__FutureTolerance to the producers' worst clock skew, e.g. 00:05:00")
+            .Require(options.WatermarkTolerance > TimeSpan.Zero && options.WatermarkTolerance <= TimeSpan.FromDays(1), nameof(options.WatermarkTolerance),
+                $"must be above 00:00:00 and at most 1.00:00:00 (got {options.WatermarkTolerance})",
+                "set Cleansing__WatermarkTolerance to the longest event-time gap on a busy partition, e.g. 01:00:00")
+            .Require(options.EarliestOccurredAt.Offset == TimeSpan.Zero && options.EarliestOccurredAt.Year >= 1970, nameof(options.EarliestOccurredAt),
+                $"must be a UTC instant in 1970 or later (got {options.EarliestOccurredAt:O})",
+                "set Cleansing__EarliestOccurredAt to a UTC instant such as 2000-01-01T00:00:00Z")
+            .Require(options.DedupHorizon >= TimeSpan.FromHours(1) && options.DedupHorizon <= TimeSpan.FromDays(30), nameof(options.DedupHorizon),
+                $"must be between 01:00:00 and 30.00:00:00 (got {options.DedupHorizon})",
+                "set Cleansing__DedupHorizon to how long after the fact a producer may re-send, e.g. 1.00:00:00")
+            .Require(options.FlushRows is >= 1 and <= 10_000_000, nameof(options.FlushRows),
+                $"must be between 1 and 10000000 (got {options.FlushRows})",
+                "set Cleansing__FlushRows to the records per silver file, e.g. 50000")
+            .Require(options.FlushBytes is >= 1024 and <= 1024L * 1024 * 1024, nameof(options.FlushBytes),
+                $"must be between 1024 and 1073741824 bytes (got {options.FlushBytes})",
+                "set Cleansing__FlushBytes to the payload bytes per batch, e.g. 67108864")
+            .Require(options.FlushAge > TimeSpan.Zero && options.FlushAge <= TimeSpan.FromMinutes(10), nameof(options.FlushAge),
+                $"must be above 00:00:00 and at most 00:10:00 (got {options.FlushAge})",
+                "set Cleansing__FlushAge to the longest a batch may wait for more records, e.g. 00:00:02")
+            .ToResult();
+    }
+}

@@ -1,0 +1,151 @@
+namespace BaloyiBank.Cleansing;
+
+/// <summary>When a partition's micro-batch is written: at the first of a record, byte or age limit.</summary>
+public sealed record FlushPolicy(int MaxRows, long MaxBytes, TimeSpan MaxAge)
+{
+    public static FlushPolicy From(CleansingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new FlushPolicy(options.FlushRows, options.FlushBytes, options.FlushAge);
+    }
+
+    /// <summary>Pure and monotone: once true, more records, bytes or age keep it true.</summary>
+    public bool ShouldFlush(long rows, long bytes, TimeSpan age) => rows >= MaxRows || bytes >= MaxBytes || age >= MaxAge;
+}
+
+/// <summary>
+/// The outcomes of one partition over a contiguous offset range, on their way to one set of
+/// silver, quarantine and duplicate-count entries (architecture invariants 2 and 5). Its file
+/// stem comes from the range alone, so writing the same range again writes the same names.
+/// Not thread-safe: one per partition owner.
+/// </summary>
+public sealed class MicroBatch(int partition, DateTimeOffset openedAt, int maxQuarantinedPayloadBytes)
+{
+    private readonly Dictionary<string, long> _quarantineByReason = new(StringComparer.Ordinal);
+    private readonly List<TransactionRow> _transactions = [];
+    private readonly List<CustomerRow> _customers = [];
+    private readonly List<AccountRow> _accounts = [];
+    private readonly List<LoanRow> _loans = [];
+    private readonly List<LoanPaymentRow> _loanPayments = [];
+    private readonly List<QuarantineRow> _quarantine = [];
+
+    public int Partition { get; } = partition;
+
+    /// <summary>When the batch took its first look at the log (the age limit counts from here).</summary>
+    public DateTimeOffset OpenedAt { get; } = openedAt;
+
+    /// <summary>Offset of the first record; -1 while empty.</summary>
+    public long FirstOffset { get; private set; } = -1;
+
+    /// <summary>Offset of the last record; -1 while empty.</summary>
+    public long LastOffset { get; private set; } = -1;
+
+    public long Consumed { get; private set; }
+    public long Valid { get; private set; }
+    public long Quarantined { get; private set; }
+    public long Duplicates { get; private set; }
+
+    /// <summary>Payload bytes consumed, whatever their outcome.</summary>
+    public long PayloadBytes { get; private set; }
+
+    /// <summary>The earliest and latest occurredAt among the valid rows (file statistics, lag metrics).</summary>
+    public DateTimeOffset? MinEventTime { get; private set; }
+    public DateTimeOffset? MaxEventTime { get; private set; }
+
+    public bool IsEmpty => Consumed == 0;
+
+    public IReadOnlyDictionary<string, long> QuarantineByReason => _quarantineByReason;
+    public IReadOnlyList<TransactionRow> Transactions => _transactions;
+    public IReadOnlyList<CustomerRow> Customers => _customers;
+    public IReadOnlyList<AccountRow> Accounts => _accounts;
+    public IReadOnlyList<LoanRow> Loans => _loans;
+    public IReadOnlyList<LoanPaymentRow> LoanPayments => _loanPayments;
+    public IReadOnlyList<QuarantineRow> QuarantineRows => _quarantine;
+
+    /// <summary>The name every data file of this batch starts with: <c>part-p0003-o000000001000-000000001999</c>.</summary>
+    public string FileStem => IsEmpty
+        ? throw new InvalidOperationException("An empty batch has no offset range and no files.")
+        : $"part-p{Partition:D4}-o{FirstOffset:D12}-{LastOffset:D12}";
+
+    /// <summary>Takes the next record of the partition and what the cleanser made of it.</summary>
+    public void Add(in RawEvent raw, in CleansingOutcome outcome)
+    {
+        if (raw.Partition != Partition)
+        {
+            throw new ArgumentException($"A record of partition {raw.Partition} cannot join a batch of partition {Partition}.", nameof(raw));
+        }
+
+        if (raw.Offset <= LastOffset)
+        {
+            throw new ArgumentException($"Offset {raw.Offset} does not follow {LastOffset}: a batch covers a contiguous, growing range.", nameof(raw));
+        }
+
+        switch (outcome.Kind)
+        {
+            case OutcomeKind.Valid:
+                AddRow(outcome.Row!);
+                Valid++;
+                break;
+            case OutcomeKind.Quarantined:
+                _quarantine.Add(QuarantineRow.From(in raw, in outcome, maxQuarantinedPayloadBytes));
+                _quarantineByReason[outcome.Reason!] = _quarantineByReason.GetValueOrDefault(outcome.Reason!) + 1;
+                Quarantined++;
+                break;
+            case OutcomeKind.Duplicate:
+                Duplicates++;
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Kind, "Unknown outcome.");
+        }
+
+        if (FirstOffset < 0)
+        {
+            FirstOffset = raw.Offset;
+        }
+
+        LastOffset = raw.Offset;
+        Consumed++;
+        PayloadBytes += raw.Payload.Length;
+    }
+
+    /// <summary>Whether <paramref name="policy"/> says to write this batch now.</summary>
+    public bool ShouldFlush(FlushPolicy policy, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return !IsEmpty && policy.ShouldFlush(Consumed, PayloadBytes, now - OpenedAt);
+    }
+
+    private void AddRow(SilverRow row)
+    {
+        switch (row)
+        {
+            case TransactionRow transaction:
+                _transactions.Add(transaction);
+                break;
+            case CustomerRow customer:
+                _customers.Add(customer);
+                break;
+            case AccountRow account:
+                _accounts.Add(account);
+                break;
+            case LoanRow loan:
+                _loans.Add(loan);
+                break;
+            case LoanPaymentRow payment:
+                _loanPayments.Add(payment);
+                break;
+            default:
+                throw new ArgumentException($"No silver table takes a {row.GetType().Name}.", nameof(row));
+        }
+
+        if (MinEventTime is not { } min || row.OccurredAt < min)
+        {
+            MinEventTime = row.OccurredAt;
+        }
+
+        if (MaxEventTime is not { } max || row.OccurredAt > max)
+        {
+            MaxEventTime = row.OccurredAt;
+        }
+    }
+}
