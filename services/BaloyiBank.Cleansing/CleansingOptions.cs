@@ -34,6 +34,24 @@ public sealed class CleansingOptions
 
     /// <summary>…or is this old, whichever comes first.</summary>
     public TimeSpan FlushAge { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The worker's consumer group: it names the Delta txn appIds (<c>{group}-p{partition}</c>) that
+    /// hold each partition's progress, so two groups can clean the same log into separate lakes.
+    /// </summary>
+    public string ConsumerGroup { get; set; } = "cleansing";
+
+    /// <summary>Records asked of the log per read.</summary>
+    public int ReadBatchRecords { get; set; } = 1000;
+
+    /// <summary>How long a read waits for the first record; short, so the age limit is kept on a quiet partition.</summary>
+    public TimeSpan ReadWait { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Lake folder of the silver tables (each table is a Delta table below it).</summary>
+    public string SilverRoot { get; set; } = "silver";
+
+    /// <summary>Lake folder of the raw archive (<c>bank_events</c> below it).</summary>
+    public string BronzeRoot { get; set; } = "bronze";
 }
 
 /// <summary>Checks <see cref="CleansingOptions"/> at start-up; every message names the option, the problem and the fix.</summary>
@@ -70,6 +88,22 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(options.FlushAge > TimeSpan.Zero && options.FlushAge <= TimeSpan.FromMinutes(10), nameof(options.FlushAge),
                 $"must be above 00:00:00 and at most 00:10:00 (got {options.FlushAge})",
                 "set Cleansing__FlushAge to the longest a batch may wait for more records, e.g. 00:00:02")
+            .Require(!string.IsNullOrWhiteSpace(options.ConsumerGroup) && options.ConsumerGroup.Length <= 64
+                    && options.ConsumerGroup.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'), nameof(options.ConsumerGroup),
+                $"must be 1-64 letters, digits, '-', '_' or '.' (got '{options.ConsumerGroup}')",
+                "set Cleansing__ConsumerGroup to a name such as cleansing")
+            .Require(options.ReadBatchRecords is >= 1 and <= 100_000, nameof(options.ReadBatchRecords),
+                $"must be between 1 and 100000 (got {options.ReadBatchRecords})",
+                "set Cleansing__ReadBatchRecords to the records per log read, e.g. 1000")
+            .Require(options.ReadWait > TimeSpan.Zero && options.ReadWait <= TimeSpan.FromSeconds(30), nameof(options.ReadWait),
+                $"must be above 00:00:00 and at most 00:00:30 (got {options.ReadWait})",
+                "set Cleansing__ReadWait to how long a read may wait for records, e.g. 00:00:00.200")
+            .Require(!string.IsNullOrWhiteSpace(options.SilverRoot) && !options.SilverRoot.Contains("..", StringComparison.Ordinal) && !options.SilverRoot.StartsWith('/'), nameof(options.SilverRoot),
+                $"must be a relative lake folder (got '{options.SilverRoot}')",
+                "set Cleansing__SilverRoot to a lake folder such as silver")
+            .Require(!string.IsNullOrWhiteSpace(options.BronzeRoot) && !options.BronzeRoot.Contains("..", StringComparison.Ordinal) && !options.BronzeRoot.StartsWith('/'), nameof(options.BronzeRoot),
+                $"must be a relative lake folder (got '{options.BronzeRoot}')",
+                "set Cleansing__BronzeRoot to a lake folder such as bronze")
             .ToResult();
     }
 }

@@ -1,0 +1,139 @@
+using BaloyiBank.Delta;
+using BaloyiBank.DuckDb;
+using BaloyiBank.EventLog;
+using BaloyiBank.Lake;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BaloyiBank.Cleansing;
+
+/// <summary>
+/// Something upstream that finishes (the generator of a bounded <c>baloyi run</c>). When one is registered,
+/// the worker stops the application once it is complete and every partition is committed to the log's end,
+/// so a bounded run ends with silver caught up instead of with the last batches unwritten.
+/// </summary>
+public interface IUpstreamCompletion
+{
+    bool IsComplete { get; }
+}
+
+/// <summary>
+/// The cleansing service: one loop per log partition (see <see cref="PartitionCleanser"/>), all sharing one
+/// in-memory DuckDB (a connection each) as the Parquet engine. A failing partition stops the worker, and with
+/// it the host: a partition that silently stops would freeze its lag while the rest look healthy.
+/// </summary>
+public sealed partial class CleansingWorker(
+    IEventLog log,
+    ILakeStore lake,
+    IOptions<CleansingOptions> options,
+    CleansingProgress progress,
+    TimeProvider time,
+    IHostApplicationLifetime lifetime,
+    IServiceProvider services,
+    ILogger<CleansingWorker> logger) : BackgroundService
+{
+    /// <summary>Every table a flush may commit, in commit order: silver, quarantine, bronze, then the audit (last, see <see cref="PartitionCleanser"/>).</summary>
+    internal static IReadOnlyList<TableSchema> Tables { get; } = [.. SilverTables.All, BronzeTables.BankEvents, CleansingBatchesTable.Schema];
+
+    /// <summary>The lake path of a table: <c>silver/transactions</c>, …, <c>bronze/bank_events</c>, <c>silver/_cleansing_batches</c>.</summary>
+    public static string TablePath(CleansingOptions options, TableSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(schema);
+        if (ReferenceEquals(schema, BronzeTables.BankEvents))
+        {
+            return $"{options.BronzeRoot.TrimEnd('/')}/{schema.Name}";
+        }
+
+        var folder = ReferenceEquals(schema, CleansingBatchesTable.Schema) ? CleansingBatchesTable.FolderName : schema.Name;
+        return $"{options.SilverRoot.TrimEnd('/')}/{folder}";
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Let the host finish starting before the (possibly long) state rebuild.
+        await Task.Yield();
+        var settings = options.Value;
+        using var database = DuckDbDatabase.Open(null);
+        try
+        {
+            // Created once up front, so the partition loops only ever load existing tables.
+            foreach (var schema in Tables)
+            {
+                using var table = new DeltaTable(lake, TablePath(settings, schema), new DeltaTableOptions { Database = database, TimeProvider = time });
+                await table.CreateAsync(schema, cancellationToken: stoppingToken).ConfigureAwait(false);
+            }
+
+            progress.Start(log.PartitionCount);
+            var publisher = services.GetService<IPublishEndpoint>();
+            var upstream = services.GetService<IUpstreamCompletion>();
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var loops = Enumerable.Range(0, log.PartitionCount)
+                .Select(p => Task.Run(() => new PartitionCleanser(p, log, lake, database, settings, progress, publisher, time, logger)
+                    .RunAsync(failed.Token), CancellationToken.None))
+                .ToList();
+            var watch = upstream is null ? Task.CompletedTask : StopWhenDrainedAsync(upstream, failed.Token);
+            try
+            {
+                // The first failure cancels the other loops, then surfaces.
+                var first = await Task.WhenAny(loops).ConfigureAwait(false);
+                if (first.IsFaulted)
+                {
+                    await failed.CancelAsync().ConfigureAwait(false);
+                }
+
+                await Task.WhenAll(loops).ConfigureAwait(false);
+            }
+            finally
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception)
+        {
+            progress.Fail(exception.Message);
+            LogFailed(logger, exception.Message, exception);
+            lifetime.StopApplication();
+            throw;
+        }
+    }
+
+    private async Task StopWhenDrainedAsync(IUpstreamCompletion upstream, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200), time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Upstream first: once it is complete the log's end is final, so lag 0 afterwards means drained.
+            if (!upstream.IsComplete)
+            {
+                continue;
+            }
+
+            var ends = await log.DescribeAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var end in ends)
+            {
+                progress.LogEnd(end.Partition, end.NextOffset);
+            }
+
+            if (progress.IsCaughtUp)
+            {
+                LogDrained(logger, progress.Consumed, progress.BatchesCommitted);
+                lifetime.StopApplication();
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Critical, Message = "Cleansing failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Cleansing drained the log after upstream completed: {Consumed} events in {Batches} batches; stopping the application")]
+    private static partial void LogDrained(ILogger logger, long consumed, long batches);
+}
