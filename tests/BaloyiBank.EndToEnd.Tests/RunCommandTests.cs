@@ -17,10 +17,10 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public async Task Run_prints_counts_per_kind_and_offsets_per_partition_and_the_log_holds_exactly_them()
     {
-        var (outcome, summary) = await BaloyiCli.RunWithSummaryAsync(Data("a"), "--events", "30000", "--seed", "11");
+        var (outcome, summary) = await BaloyiCli.RunWithSummaryAsync(Data("a"), "--events", "60000", "--seed", "11");
 
         var generated = summary.GetProperty("generated").GetInt64();
-        Assert.Equal(30_000, generated);
+        Assert.Equal(60_000, generated);
         var kinds = summary.GetProperty("byKind").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
         Assert.Equal(generated, kinds.Values.Sum());
         foreach (var kind in new[] { "clean", "late", "duplicate", "malformed_json", "missing_field", "unknown_currency", "non_positive_amount", "unknown_account", "future_timestamp" })
@@ -33,6 +33,20 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(8, partitions.Length);
         Assert.Equal(generated, partitions.Sum(p => p.GetProperty("nextOffset").GetInt64() - p.GetProperty("firstOffset").GetInt64()));
         Assert.Contains("partition", outcome.StdOut, StringComparison.OrdinalIgnoreCase);
+
+        // Cleansing in the same run: every consumed event is silver, quarantined or a duplicate,
+        // and what it made of each generated kind matches the generator's own counts exactly.
+        var cleansing = summary.GetProperty("cleansing");
+        Assert.Equal(generated, cleansing.GetProperty("consumed").GetInt64());
+        Assert.Equal(0, cleansing.GetProperty("lag").GetInt64());
+        Assert.Equal(generated, cleansing.GetProperty("valid").GetInt64() + cleansing.GetProperty("quarantined").GetInt64() + cleansing.GetProperty("duplicates").GetInt64());
+        foreach (var kind in cleansing.GetProperty("byGeneratorKind").EnumerateArray())
+        {
+            Assert.True(kind.GetProperty("generated").GetInt64() == kind.GetProperty("observed").GetInt64(),
+                $"{kind.GetProperty("kind").GetString()}: generated {kind.GetProperty("generated").GetInt64()}, cleansing observed {kind.GetProperty("observed").GetInt64()}");
+        }
+
+        Assert.True(Directory.Exists(Path.Combine(Data("a"), "lake", "silver", "transactions", "_delta_log")), "silver transactions table missing");
 
         var log = await LogInspector.ReadAllAsync(Data("a"));
         Assert.Equal(generated, log.Sum(p => p.Count));

@@ -62,6 +62,7 @@ internal static class RunCommand
                 Overrides: new Dictionary<string, string?>
                 {
                     ["EventLog:Embedded:Directory"] = Path.Combine(parse.GetValue(data)!.FullName, "log"),
+                    ["Lake:Folder:Root"] = Path.Combine(parse.GetValue(data)!.FullName, "lake"),
                     ["EventLog:Partitions"] = Invariant(parse.GetValue(partitions)),
                     ["Generator:MaxEvents"] = Invariant(parse.GetValue(events)),
                     ["Generator:StopAtSequence"] = Invariant(parse.GetValue(totalEvents)),

@@ -1,7 +1,11 @@
+using BaloyiBank.Bus;
+using BaloyiBank.Cleansing;
 using BaloyiBank.EventLog;
 using BaloyiBank.Generator;
+using BaloyiBank.Lake;
 using BaloyiBank.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +13,8 @@ namespace BaloyiBank.Cli.Hosting;
 
 /// <summary>
 /// The local host: every service that exists, in one process, on embedded defaults. The same
-/// registrations (<c>AddEventLog</c>, <c>AddGenerator</c>) are what each service's own Program uses.
+/// registrations (<c>AddEventLog</c>, <c>AddGenerator</c>, <c>AddLake</c>, <c>AddControlBus</c>,
+/// <c>AddCleansing</c>) are what each service's own Program uses.
 /// </summary>
 internal static class PipelineHost
 {
@@ -23,10 +28,38 @@ internal static class PipelineHost
         });
         // Flags win over appsettings.json and environment variables.
         builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Configuration.AddInMemoryCollection(EmbeddedDefaults(builder.Configuration));
         builder.AddServiceDefaults("baloyi");
         builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= consoleLevel);
         builder.Services.AddEventLog(builder.Configuration);
         builder.Services.AddGenerator(builder.Configuration);
+        builder.Services.AddLake(builder.Configuration);
+        builder.Services.AddControlBus(builder.Configuration);
+        builder.Services.AddCleansing(builder.Configuration);
+        builder.Services.AddSingleton<IUpstreamCompletion, GeneratorCompletion>();
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Settings that only make sense with every service in one process, applied only when nothing
+    /// configured them: a generator that does not stop the host when done, because cleansing must
+    /// first drain the log (the cleansing worker stops the host once the generator finished and its
+    /// lag is 0).
+    /// </summary>
+    private static Dictionary<string, string?> EmbeddedDefaults(ConfigurationManager configuration)
+    {
+        var defaults = new Dictionary<string, string?>();
+        if (string.IsNullOrWhiteSpace(configuration["Generator:StopApplicationWhenDone"]))
+        {
+            defaults["Generator:StopApplicationWhenDone"] = "false";
+        }
+
+        return defaults;
+    }
+
+    /// <summary>The generator as cleansing's upstream: complete once it stopped (limit reached, cancelled or failed).</summary>
+    private sealed class GeneratorCompletion(GeneratorProgress progress) : IUpstreamCompletion
+    {
+        public bool IsComplete => progress.IsFinished;
     }
 }

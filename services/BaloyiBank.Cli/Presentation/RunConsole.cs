@@ -64,7 +64,7 @@ internal sealed class RunConsole
             await Delay(PlainRefresh, stopping);
             var s = progress.Snapshot();
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{s.Elapsed:hh\\:mm\\:ss} generated {s.Generated:N0} ({s.EventsPerSecond:N0}/s) appended {s.Appended:N0} simulated clock {s.SimulatedClock:yyyy-MM-dd HH:mm}Z"));
+                $"{s.Elapsed:hh\\:mm\\:ss} generated {s.Generated:N0} ({s.EventsPerSecond:N0}/s) appended {s.Appended:N0} simulated clock {s.SimulatedClock:yyyy-MM-dd HH:mm}Z") + CleansingLine(s.Cleansing));
         }
     }
 
@@ -84,6 +84,22 @@ internal sealed class RunConsole
 
         var partitions = PartitionTable.Create(summary.LogName, Path.Combine(summary.DataDirectory, "log"), summary.Partitions);
         _out.Write(partitions);
+
+        if (run.Cleansing is { } cleansing)
+        {
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[bold]Cleansing consumed {cleansing.Consumed:N0} events[/] = silver {cleansing.Valid:N0} + quarantined {cleansing.Quarantined:N0} + duplicates {cleansing.Duplicates:N0} in {cleansing.Batches:N0} committed micro-batches; lag {cleansing.Lag:N0}");
+            var reconciliation = new Table().Title("What cleansing made of each generated kind (this run)").Border(TableBorder.Simple)
+                .AddColumn("generated kind").AddColumn(new TableColumn("generated").RightAligned()).AddColumn("expected")
+                .AddColumn(new TableColumn("observed").RightAligned()).AddColumn("match");
+            foreach (var k in cleansing.ByGeneratorKind)
+            {
+                reconciliation.AddRow(k.Kind, N(k.Generated), k.Expected, N(k.Observed), k.Matches ? "yes" : "NO");
+            }
+
+            _out.Write(reconciliation);
+            _out.Write(Counts("Quarantined by reason", "reason", cleansing.QuarantinedByReason, cleansing.Quarantined));
+        }
 
         if (summary.Error is { } error)
         {
@@ -109,6 +125,10 @@ internal sealed class RunConsole
         grid.AddRow("generated", $"{N(s.Generated)} events · {s.EventsPerSecond.ToString("N0", CultureInfo.InvariantCulture)}/s · appended {N(s.Appended)}");
         grid.AddRow("simulated clock", s.SimulatedClock?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z");
         grid.AddRow("by kind", string.Join("  ", s.ByKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {N(k.Value)}")));
+        if (s.Cleansing is { } c)
+        {
+            grid.AddRow("cleansing", CleansingLine(c).TrimStart(' ', '·'));
+        }
         var offsets = new Table().Border(TableBorder.Rounded).Title("next offset per partition");
         for (var p = 0; p < partitionCount; p++)
         {
@@ -120,6 +140,9 @@ internal sealed class RunConsole
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string CleansingLine(CleansingSnapshot? c) => c is null ? "" : string.Create(CultureInfo.InvariantCulture,
+        $" · cleansing consumed {c.Consumed:N0}: silver {c.Valid:N0}, quarantined {c.Quarantined:N0}, duplicates {c.Duplicates:N0}, lag {c.Lag:N0}");
 
     private static async Task Delay(TimeSpan delay, CancellationToken stopping)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using BaloyiBank.Cleansing;
 using BaloyiBank.Generator;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -7,12 +8,13 @@ using Microsoft.Extensions.Options;
 namespace BaloyiBank.Cli.Presentation;
 
 /// <summary>Reads the running services' own progress objects into one <see cref="RunSnapshot"/>.</summary>
-internal sealed class RunProgressSource(GeneratorProgress generator, GeneratorOptions options)
+internal sealed class RunProgressSource(GeneratorProgress generator, GeneratorOptions options, CleansingProgress? cleansing)
 {
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+    private TimeSpan? _generatorDoneAfter;
 
     public static RunProgressSource From(IServiceProvider services) =>
-        new(services.GetRequiredService<GeneratorProgress>(), services.GetRequiredService<IOptions<GeneratorOptions>>().Value);
+        new(services.GetRequiredService<GeneratorProgress>(), services.GetRequiredService<IOptions<GeneratorOptions>>().Value, services.GetService<CleansingProgress>());
 
     public string Description() => string.Create(CultureInfo.InvariantCulture,
         $"seed {options.Seed} · simulated start {options.Start:yyyy-MM-ddTHH:mm:ss}Z · rate {(options.Rate is > 0 ? options.Rate.ToString("N0", CultureInfo.InvariantCulture) + "/s" : "unlimited")}");
@@ -21,18 +23,55 @@ internal sealed class RunProgressSource(GeneratorProgress generator, GeneratorOp
     {
         var s = generator.Snapshot();
         var elapsed = _elapsed.Elapsed;
+        if (s.IsFinished)
+        {
+            // The generator's own rate: its time, not the time cleansing then takes to drain the log.
+            _generatorDoneAfter ??= elapsed;
+        }
+
+        var generatorElapsed = _generatorDoneAfter ?? elapsed;
         return new RunSnapshot(
             Generated: s.Generated,
             Appended: s.Appended,
             CatchUp: s.CatchUp,
             // While running: the worker's recent rate; at the end: the whole run's average.
-            EventsPerSecond: s.IsFinished && elapsed > TimeSpan.Zero ? s.Appended / elapsed.TotalSeconds : s.EventsPerSecond,
+            EventsPerSecond: s.IsFinished && generatorElapsed > TimeSpan.Zero ? s.Appended / generatorElapsed.TotalSeconds : s.EventsPerSecond,
             Elapsed: elapsed,
             SimulatedFrom: options.Start,
             SimulatedClock: s.SimulatedClock,
             ByKind: EventKinds.All.ToDictionary(EventKinds.Name, k => s.GeneratedByKind.GetValueOrDefault(k)),
             ByType: s.GeneratedByType,
             NextOffsets: [.. s.LastAcknowledgedOffsets.Select(o => o < 0 ? -1 : o + 1)],
-            Error: s.Failure);
+            Cleansing: cleansing is null ? null : Cleansing(cleansing, s),
+            Error: s.Failure ?? cleansing?.Failure);
+    }
+
+    private static CleansingSnapshot Cleansing(CleansingProgress c, GeneratorProgressSnapshot g)
+    {
+        var byReason = c.QuarantinedByReason.ToDictionary();
+        var reconciliation = new List<KindReconciliation>();
+        var validGenerated = 0L;
+        foreach (var kind in EventKinds.All)
+        {
+            var name = EventKinds.Name(kind);
+            var generated = g.GeneratedByKind.GetValueOrDefault(kind);
+            var expected = QuarantineReasons.ForGeneratorKind(name);
+            switch (expected.Kind)
+            {
+                case OutcomeKind.Valid:
+                    validGenerated += generated;
+                    break;
+                case OutcomeKind.Duplicate:
+                    reconciliation.Add(new(name, generated, "duplicate", c.Duplicates));
+                    break;
+                default:
+                    reconciliation.Add(new(name, generated, "quarantined as " + string.Join(" or ", expected.Reasons.Order(StringComparer.Ordinal)),
+                        expected.Reasons.Sum(r => byReason.GetValueOrDefault(r))));
+                    break;
+            }
+        }
+
+        reconciliation.Insert(0, new("clean + late", validGenerated, "silver", c.Valid));
+        return new CleansingSnapshot(c.Consumed, c.Valid, c.Quarantined, c.Duplicates, c.BatchesCommitted, c.Lag, byReason, reconciliation);
     }
 }

@@ -36,6 +36,31 @@ internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string 
 
             WriteCounts(json, "byKind", Run.ByKind);
             WriteCounts(json, "byType", Run.ByType);
+            if (Run.Cleansing is { } c)
+            {
+                json.WriteStartObject("cleansing");
+                json.WriteNumber("consumed", c.Consumed);
+                json.WriteNumber("valid", c.Valid);
+                json.WriteNumber("quarantined", c.Quarantined);
+                json.WriteNumber("duplicates", c.Duplicates);
+                json.WriteNumber("batches", c.Batches);
+                json.WriteNumber("lag", c.Lag);
+                WriteCounts(json, "quarantinedByReason", c.QuarantinedByReason);
+                json.WriteStartArray("byGeneratorKind");
+                foreach (var k in c.ByGeneratorKind)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("kind", k.Kind);
+                    json.WriteNumber("generated", k.Generated);
+                    json.WriteString("expected", k.Expected);
+                    json.WriteNumber("observed", k.Observed);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
             json.WriteString("log", LogName);
             json.WriteStartArray("partitions");
             foreach (var p in Partitions)
