@@ -96,14 +96,14 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Sigkill_mid_run_then_restarting_loses_and_duplicates_nothing()
+    public async Task Sigkill_at_ten_points_then_restarting_loses_and_duplicates_nothing_in_the_log_or_silver()
     {
         const long total = 400_000;
         string[] args = ["--total-events", $"{total}", "--seed", "9"];
         string[] paced = [.. args, "--rate", "60000"];
         var random = new Random(20261122);
         var kills = 0;
-        for (var round = 0; round < 5; round++)
+        for (var round = 0; round < 10; round++)
         {
             using var child = Process.Start(BaloyiCli.StartInfo(["run", "--data", Data("crash"), .. paced]))!;
             _ = child.StandardOutput.ReadToEndAsync();
@@ -118,7 +118,7 @@ public sealed class RunCommandTests : IDisposable
             await child.WaitForExitAsync();
         }
 
-        Assert.True(kills >= 3, $"only {kills} of 5 rounds were killed mid-run; the run finished too fast to test");
+        Assert.True(kills >= 6, $"only {kills} of 10 rounds were killed mid-run; the run finished too fast to test");
         await BaloyiCli.RunWithSummaryAsync(Data("crash"), paced);
         await BaloyiCli.RunWithSummaryAsync(Data("reference"), [.. args, "--rate", "0"]);
 
@@ -128,6 +128,15 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(total, sequences.Length);
         Assert.Equal(Enumerable.Range(0, (int)total).Select(i => (long)i), sequences);
         AssertSameRecords(reference, crashed);
+
+        // Cleansing ran in the same killed processes: silver after the restarts equals the
+        // uninterrupted run's, row for row (ids, values, and the offsets they came from).
+        var crashedSilver = await SilverInspector.TransactionsAsync(Data("crash"));
+        var referenceSilver = await SilverInspector.TransactionsAsync(Data("reference"));
+        Assert.True(referenceSilver.Count > 300_000, $"reference silver holds only {referenceSilver.Count} transactions");
+        Assert.Equal(referenceSilver.Count, crashedSilver.Count);
+        Assert.Equal(referenceSilver.Count, crashedSilver.Select(r => r[..r.IndexOf('|', StringComparison.Ordinal)]).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(referenceSilver, crashedSilver);
     }
 
     [Fact]
