@@ -114,9 +114,11 @@ internal static class DeltaCheckpoints
 
     internal static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
 
-    internal static string ScratchFolder(DeltaTable table)
+    /// <summary>A new private scratch folder; with <paramref name="preferLakeStaging"/>, inside the lake's local staging folder when it has one (files there can be taken by rename).</summary>
+    internal static string ScratchFolder(DeltaTable table, bool preferLakeStaging = false)
     {
-        var folder = Path.Combine(table.TempRoot, Guid.NewGuid().ToString("N"));
+        var root = preferLakeStaging && table.Lake.LocalStagingFolder is { } staging ? staging : table.TempRoot;
+        var folder = Path.Combine(root, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         return folder;
     }

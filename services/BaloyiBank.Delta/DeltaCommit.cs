@@ -13,6 +13,16 @@ public sealed record DeltaCommit
     /// </summary>
     public DeltaTransaction? Transaction { get; init; }
 
+    /// <summary>
+    /// More progress markers committed atomically with the data (e.g. one per source partition of a micro-batch
+    /// that spans partitions). The commit counts as already committed only when the table holds every one of
+    /// them (and <see cref="Transaction"/>); holding some but not all is a broken invariant and throws.
+    /// </summary>
+    public IReadOnlyList<DeltaTransaction> Transactions { get; init; } = [];
+
+    /// <summary><see cref="Transaction"/> and <see cref="Transactions"/> together.</summary>
+    internal IReadOnlyList<DeltaTransaction> AllTransactions => Transaction is { } single ? [single, .. Transactions] : Transactions;
+
     /// <summary>commitInfo.operation, e.g. <c>STREAMING UPDATE</c> or <c>WRITE</c>.</summary>
     public string Operation { get; init; } = "WRITE";
 

@@ -54,22 +54,24 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
             throw new ArgumentException($"File stem '{fileStem}' must be letters, digits, '-', '_' and '.', e.g. part-p0003-o000000001200-000000001499.", nameof(fileStem));
         }
 
-        var folder = DeltaCheckpoints.ScratchFolder(table);
+        var folder = DeltaCheckpoints.ScratchFolder(table, preferLakeStaging: true);
         try
         {
-            // DuckDB work first, on the caller's connection, without awaiting in between; then the uploads.
+            // DuckDB work first, on the caller's connection, without awaiting in between; then the uploads
+            // (a rename into place when the folder is the lake's own staging folder).
             var files = WriteLocalFiles(connection, DeltaSchema.Quote(sourceTable), fileStem, folder);
             var now = table.Now();
             var adds = new AddFile[files.Count];
             await Parallel.ForAsync(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = ParallelUploads, CancellationToken = cancellationToken }, async (i, ct) =>
             {
                 var file = files[i];
-                await table.Lake.PutFileAsync(table.LakePathOf(file.RelativePath), file.LocalPath, ct).ConfigureAwait(false);
+                var size = new FileInfo(file.LocalPath).Length;
+                await table.Lake.TakeFileAsync(table.LakePathOf(file.RelativePath), file.LocalPath, ct).ConfigureAwait(false);
                 adds[i] = new AddFile
                 {
                     Path = DeltaPaths.EncodeDataPath(file.RelativePath),
                     PartitionValues = file.PartitionValues,
-                    Size = new FileInfo(file.LocalPath).Length,
+                    Size = size,
                     ModificationTime = now,
                     DataChange = true,
                     Stats = file.Stats,
@@ -147,21 +149,21 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
         }
     }
 
-    /// <summary>Writes one Parquet file and returns its stats JSON, or null (and no file) when the query has no rows.</summary>
+    /// <summary>Writes one Parquet file of <paramref name="select"/>'s rows and returns its stats JSON, or null (and no file) when there are none.</summary>
     private string? Copy(DuckDbConnection connection, string select, string localFile)
     {
-        connection.Execute($"COPY ({select}) TO {DeltaCheckpoints.Literal(localFile)} (FORMAT parquet, COMPRESSION zstd)");
-        var stats = Statistics(connection, localFile);
-        if (stats is null)
+        // Statistics from the rows in memory (the same query), not from re-reading the compressed file.
+        var stats = Statistics(connection, select);
+        if (stats is not null)
         {
-            File.Delete(localFile);
+            connection.Execute($"COPY ({select}) TO {DeltaCheckpoints.Literal(localFile)} (FORMAT parquet, COMPRESSION zstd)");
         }
 
         return stats;
     }
 
-    /// <summary>numRecords, and per data column min, max and null count, from one query over the written file.</summary>
-    private string? Statistics(DuckDbConnection connection, string localFile)
+    /// <summary>numRecords, and per data column min, max and null count, from one aggregate over <paramref name="select"/>'s rows.</summary>
+    private string? Statistics(DuckDbConnection connection, string select)
     {
         var dataColumns = schema.Columns.Where(c => !schema.PartitionColumns.Contains(c.Name)).ToList();
         var aggregates = new StringBuilder("count(*)");
@@ -175,7 +177,7 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
             }
         }
 
-        using var result = connection.Query($"SELECT {aggregates} FROM read_parquet({DeltaCheckpoints.Literal(localFile)})");
+        using var result = connection.Query($"SELECT {aggregates} FROM ({select}) AS f");
         result.Read();
         var records = result.GetInt64(0);
         if (records == 0)

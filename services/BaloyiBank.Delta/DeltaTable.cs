@@ -154,7 +154,7 @@ public sealed partial class DeltaTable : IDisposable
         var snapshot = readSnapshot;
         for (var attempt = 1; ; attempt++)
         {
-            if (commit.Transaction is { } txn && snapshot.IsCommitted(txn.AppId, txn.Version))
+            if (HoldsTransactions(snapshot, commit))
             {
                 return new(DeltaCommitStatus.AlreadyCommitted, snapshot.Version, snapshot, attempt);
             }
@@ -183,7 +183,7 @@ public sealed partial class DeltaTable : IDisposable
 
             var winners = await ReadCommitsAfterAsync(snapshot.Version, cancellationToken).ConfigureAwait(false);
             snapshot = snapshot.Apply(winners, new(snapshot.LoadInfo.CheckpointVersion, winners.Count));
-            if (commit.Transaction is { } t && snapshot.IsCommitted(t.AppId, t.Version))
+            if (HoldsTransactions(snapshot, commit))
             {
                 return new(DeltaCommitStatus.AlreadyCommitted, snapshot.Version, snapshot, attempt);
             }
@@ -271,9 +271,14 @@ public sealed partial class DeltaTable : IDisposable
             }
         }
 
-        if (commit.Transaction is { } txn)
+        var appIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var txn in commit.AllTransactions)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(txn.AppId, "commit.Transaction.AppId");
+            if (!appIds.Add(txn.AppId))
+            {
+                throw new ArgumentException($"The commit names txn appId '{txn.AppId}' twice.", nameof(commit));
+            }
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(commit.Operation, "commit.Operation");
@@ -293,7 +298,7 @@ public sealed partial class DeltaTable : IDisposable
                 IsBlindAppend = commit.Removes.Count == 0,
                 EngineInfo = options.EngineInfo,
             },
-            Transactions = commit.Transaction is { } txn ? [txn with { LastUpdated = txn.LastUpdated ?? now }] : [],
+            Transactions = [.. commit.AllTransactions.Select(txn => txn with { LastUpdated = txn.LastUpdated ?? now })],
             Removes = commit.Removes,
             Adds = commit.Adds,
         };
@@ -303,6 +308,27 @@ public sealed partial class DeltaTable : IDisposable
     /// Appends never conflict with appends (different files). What does: a winner that changed the metadata
     /// or protocol (our files may not match it), removed a file we remove, or added a path we add.
     /// </summary>
+    /// <summary>Whether <paramref name="snapshot"/> already holds every txn of <paramref name="commit"/> (false when it has none).</summary>
+    private bool HoldsTransactions(DeltaSnapshot snapshot, DeltaCommit commit)
+    {
+        var transactions = commit.AllTransactions;
+        if (transactions.Count == 0)
+        {
+            return false;
+        }
+
+        var held = transactions.Count(t => snapshot.IsCommitted(t.AppId, t.Version));
+        if (held > 0 && held < transactions.Count)
+        {
+            var missing = transactions.First(t => !snapshot.IsCommitted(t.AppId, t.Version));
+            throw new InvalidOperationException(
+                $"Table {Location} at version {snapshot.Version} holds {held} of the commit's {transactions.Count} txns but not ({missing.AppId}, {missing.Version}): " +
+                "txns committed together must stay together. Another writer with the same appIds is committing different ranges.");
+        }
+
+        return held == transactions.Count;
+    }
+
     private void CheckConflict(DeltaCommit commit, long winnerVersion, DeltaLogEntry winner)
     {
         string? reason = null;

@@ -240,6 +240,19 @@ public sealed unsafe class DuckDbAppender : IDisposable
         return Advance();
     }
 
+    /// <summary>A VARCHAR value given as UTF-8 bytes (no transcoding); rejected unless the bytes are valid UTF-8.</summary>
+    public DuckDbAppender AppendUtf8(ReadOnlySpan<byte> value)
+    {
+        var c = Next(DuckDbType.Varchar, "UTF-8 string");
+        if (!System.Text.Unicode.Utf8.IsValid(value))
+        {
+            throw Reject(c, "the bytes are not valid UTF-8");
+        }
+
+        WriteString(c, value);
+        return Advance();
+    }
+
     public DuckDbAppender Append(byte[]? value) => value is null ? AppendNull() : Append(value.AsSpan());
 
     public DuckDbAppender Append(ReadOnlySpan<byte> value)

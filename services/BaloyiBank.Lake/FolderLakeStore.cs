@@ -53,6 +53,36 @@ public sealed class FolderLakeStore : ILakeStore
         Publish(temporary, target);
     }
 
+    /// <summary><c>&lt;root&gt;/.lake-tmp~staging</c>: on the lake's file system and, by its prefix, never listed.</summary>
+    public string LocalStagingFolder => Path.Join(_root, LakePath.TemporaryPrefix + "staging");
+
+    public Task TakeFileAsync(string path, string localFile, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(localFile);
+        var full = Path.GetFullPath(localFile);
+        if (!full.StartsWith(LocalStagingFolder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            return TakeByCopyAsync(path, localFile, cancellationToken);
+        }
+
+        var target = ResolveForWrite(path);
+        using (var stream = new FileStream(full, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0))
+        {
+            // As WriteTemporaryAsync: a unique mtime for the ETag, and the bytes on disk before the name is.
+            File.SetLastWriteTimeUtc(stream.SafeFileHandle, NextStamp());
+            stream.Flush(flushToDisk: true);
+        }
+
+        Publish(full, target);
+        return Task.CompletedTask;
+    }
+
+    private async Task TakeByCopyAsync(string path, string localFile, CancellationToken cancellationToken)
+    {
+        await PutFileAsync(path, localFile, cancellationToken);
+        File.Delete(localFile);
+    }
+
     public async Task<PutOutcome> PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         var target = ResolveForWrite(path);

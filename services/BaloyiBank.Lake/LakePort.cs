@@ -40,6 +40,23 @@ public interface ILakeStore
     /// <summary>Uploads a local file (large data files) with the semantics of <see cref="PutAsync"/>.</summary>
     Task PutFileAsync(string path, string localFile, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A local folder where a caller may prepare files for <see cref="TakeFileAsync"/> so that the store can take
+    /// them without copying (the folder store's own file system, hidden from listings); null when the store is
+    /// remote and any temporary folder will do. The caller creates and deletes its files there.
+    /// </summary>
+    string? LocalStagingFolder => null;
+
+    /// <summary>
+    /// Like <see cref="PutFileAsync"/>, except that the store may take the file itself (a rename instead of a
+    /// copy when it lives in <see cref="LocalStagingFolder"/>): afterwards the local file is gone.
+    /// </summary>
+    async Task TakeFileAsync(string path, string localFile, CancellationToken cancellationToken = default)
+    {
+        await PutFileAsync(path, localFile, cancellationToken).ConfigureAwait(false);
+        File.Delete(localFile);
+    }
+
     /// <summary>The object's bytes, or null when it does not exist.</summary>
     Task<byte[]?> GetAsync(string path, CancellationToken cancellationToken = default);
 
