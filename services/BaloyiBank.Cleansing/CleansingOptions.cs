@@ -26,13 +26,13 @@ public sealed class CleansingOptions
     /// <summary>Event-time span within which a repeated transaction id is a duplicate.</summary>
     public TimeSpan DedupHorizon { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>A micro-batch is flushed once it holds this many records…</summary>
-    public int FlushRows { get; set; } = 50_000;
+    /// <summary>A flush (every partition's open micro-batch, written together) happens once they hold this many records in all…</summary>
+    public int FlushRows { get; set; } = 200_000;
 
-    /// <summary>…or this many payload bytes…</summary>
-    public long FlushBytes { get; set; } = 64L * 1024 * 1024;
+    /// <summary>…or this many payload bytes in all…</summary>
+    public long FlushBytes { get; set; } = 128L * 1024 * 1024;
 
-    /// <summary>…or is this old, whichever comes first.</summary>
+    /// <summary>…or the oldest of them is this old, whichever comes first.</summary>
     public TimeSpan FlushAge { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>

@@ -26,6 +26,12 @@ public sealed class CleansingProgress
     public long BatchesCommitted => Interlocked.Read(ref _batches);
     public IReadOnlyDictionary<string, long> QuarantinedByReason => _quarantinedByReason;
 
+    /// <summary>From each event's enqueue time to the commit that made its batch visible (every committed event).</summary>
+    public LatencyHistogram CommitLatency { get; } = new();
+
+    /// <summary>Time spent per flush phase, summed over every partition (they overlap in wall time).</summary>
+    public FlushPhaseTotals Phases { get; } = new();
+
     /// <summary>Why the worker stopped, when it failed.</summary>
     public string? Failure => _failure;
 
@@ -103,6 +109,32 @@ public sealed class CleansingProgress
         public PartitionProgress Snapshot(int partition) =>
             new(partition, Interlocked.Read(ref _committed), Interlocked.Read(ref _logNext), Resumed ? Lag : null);
     }
+}
+
+/// <summary>Seconds spent in each phase of the flushes, summed over partitions: where the cleansing time goes.</summary>
+public sealed class FlushPhaseTotals
+{
+    private long _cleanse;
+    private long _stage;
+    private long _files;
+    private long _commit;
+
+    /// <summary>Parsing, validating and routing events (the cleanser), outside flushes.</summary>
+    public TimeSpan Cleanse => TimeSpan.FromTicks(Interlocked.Read(ref _cleanse));
+
+    /// <summary>Appending rows to DuckDB staging tables.</summary>
+    public TimeSpan Stage => TimeSpan.FromTicks(Interlocked.Read(ref _stage));
+
+    /// <summary>Writing Parquet files, their statistics and uploading them to the lake.</summary>
+    public TimeSpan Files => TimeSpan.FromTicks(Interlocked.Read(ref _files));
+
+    /// <summary>Delta commits (log entries, checkpoints).</summary>
+    public TimeSpan Commit => TimeSpan.FromTicks(Interlocked.Read(ref _commit));
+
+    internal void AddCleanse(TimeSpan time) => Interlocked.Add(ref _cleanse, time.Ticks);
+    internal void AddStage(TimeSpan time) => Interlocked.Add(ref _stage, time.Ticks);
+    internal void AddFiles(TimeSpan time) => Interlocked.Add(ref _files, time.Ticks);
+    internal void AddCommit(TimeSpan time) => Interlocked.Add(ref _commit, time.Ticks);
 }
 
 /// <summary>One partition's progress: the last committed offset (−1 before the first), the log's next offset, the lag (null before resume).</summary>

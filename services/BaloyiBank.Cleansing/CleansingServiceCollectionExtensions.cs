@@ -20,6 +20,8 @@ public static class CleansingServiceCollectionExtensions
         services.AddValidatedOptions<CleansingOptions, CleansingOptionsValidator>(configuration, CleansingOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CleansingProgress>();
+        services.AddMetrics();
+        services.TryAddSingleton<CleansingTelemetry>();
         services.AddHostedService<CleansingWorker>();
         return services;
     }

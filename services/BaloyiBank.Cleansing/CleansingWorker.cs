@@ -21,9 +21,9 @@ public interface IUpstreamCompletion
 }
 
 /// <summary>
-/// The cleansing service: one loop per log partition (see <see cref="PartitionCleanser"/>), all sharing one
-/// in-memory DuckDB (a connection each) as the Parquet engine. A failing partition stops the worker, and with
-/// it the host: a partition that silently stops would freeze its lag while the rest look healthy.
+/// The cleansing service: a reader per log partition and flushes over all of them (see <see cref="CleansingPipeline"/>),
+/// with an in-memory DuckDB as the Parquet engine. A failing partition stops the worker, and with it the host:
+/// a partition that silently stops would freeze its lag while the rest look healthy.
 /// </summary>
 public sealed partial class CleansingWorker(
     IEventLog log,
@@ -35,7 +35,7 @@ public sealed partial class CleansingWorker(
     IServiceProvider services,
     ILogger<CleansingWorker> logger) : BackgroundService
 {
-    /// <summary>Every table a flush may commit, in commit order: silver, quarantine, bronze, then the audit (last, see <see cref="PartitionCleanser"/>).</summary>
+    /// <summary>Every table a flush may commit, in commit order: silver, quarantine, bronze, then the audit (last, see <see cref="CleansingPipeline"/>).</summary>
     internal static IReadOnlyList<TableSchema> Tables { get; } = [.. SilverTables.All, BronzeTables.BankEvents, CleansingBatchesTable.Schema];
 
     /// <summary>The lake path of a table: <c>silver/transactions</c>, …, <c>bronze/bank_events</c>, <c>silver/_cleansing_batches</c>.</summary>
@@ -70,22 +70,13 @@ public sealed partial class CleansingWorker(
             progress.Start(log.PartitionCount);
             var publisher = services.GetService<IPublishEndpoint>();
             var upstream = services.GetService<IUpstreamCompletion>();
+            var telemetry = services.GetService<CleansingTelemetry>();
             using var failed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var loops = Enumerable.Range(0, log.PartitionCount)
-                .Select(p => Task.Run(() => new PartitionCleanser(p, log, lake, database, settings, progress, publisher, time, logger)
-                    .RunAsync(failed.Token), CancellationToken.None))
-                .ToList();
             var watch = upstream is null ? Task.CompletedTask : StopWhenDrainedAsync(upstream, failed.Token);
             try
             {
-                // The first failure cancels the other loops, then surfaces.
-                var first = await Task.WhenAny(loops).ConfigureAwait(false);
-                if (first.IsFaulted)
-                {
-                    await failed.CancelAsync().ConfigureAwait(false);
-                }
-
-                await Task.WhenAll(loops).ConfigureAwait(false);
+                await new CleansingPipeline(log, lake, database, settings, progress, publisher, telemetry, time, logger)
+                    .RunAsync(failed.Token).ConfigureAwait(false);
             }
             finally
             {

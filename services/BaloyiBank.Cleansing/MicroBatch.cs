@@ -19,7 +19,11 @@ public sealed record FlushPolicy(int MaxRows, long MaxBytes, TimeSpan MaxAge)
 /// stem comes from the range alone, so writing the same range again writes the same names.
 /// Not thread-safe: one per partition owner.
 /// </summary>
-public sealed class MicroBatch(int partition, DateTimeOffset openedAt, int maxQuarantinedPayloadBytes)
+/// <param name="retainRows">
+/// Keep the valid rows in the batch's lists (tests, small tools). The pipeline passes false: it appends each row
+/// to DuckDB as it is cleansed and the batch only counts them, so no row object outlives its event.
+/// </param>
+public sealed class MicroBatch(int partition, DateTimeOffset openedAt, int maxQuarantinedPayloadBytes, bool retainRows = true)
 {
     private readonly Dictionary<string, long> _quarantineByReason = new(StringComparer.Ordinal);
     private readonly List<TransactionRow> _transactions = [];
@@ -53,6 +57,13 @@ public sealed class MicroBatch(int partition, DateTimeOffset openedAt, int maxQu
     public DateTimeOffset? MaxEventTime { get; private set; }
 
     public bool IsEmpty => Consumed == 0;
+
+    /// <summary>Valid rows per silver table (counted whether or not the rows are retained).</summary>
+    public int TransactionCount { get; private set; }
+    public int CustomerCount { get; private set; }
+    public int AccountCount { get; private set; }
+    public int LoanCount { get; private set; }
+    public int LoanPaymentCount { get; private set; }
 
     public IReadOnlyDictionary<string, long> QuarantineByReason => _quarantineByReason;
     public IReadOnlyList<TransactionRow> Transactions => _transactions;
@@ -115,24 +126,37 @@ public sealed class MicroBatch(int partition, DateTimeOffset openedAt, int maxQu
         return !IsEmpty && policy.ShouldFlush(Consumed, PayloadBytes, now - OpenedAt);
     }
 
+    private void Retain<T>(List<T> rows, T row)
+    {
+        if (retainRows)
+        {
+            rows.Add(row);
+        }
+    }
+
     private void AddRow(SilverRow row)
     {
         switch (row)
         {
             case TransactionRow transaction:
-                _transactions.Add(transaction);
+                TransactionCount++;
+                Retain(_transactions, transaction);
                 break;
             case CustomerRow customer:
-                _customers.Add(customer);
+                CustomerCount++;
+                Retain(_customers, customer);
                 break;
             case AccountRow account:
-                _accounts.Add(account);
+                AccountCount++;
+                Retain(_accounts, account);
                 break;
             case LoanRow loan:
-                _loans.Add(loan);
+                LoanCount++;
+                Retain(_loans, loan);
                 break;
             case LoanPaymentRow payment:
-                _loanPayments.Add(payment);
+                LoanPaymentCount++;
+                Retain(_loanPayments, payment);
                 break;
             default:
                 throw new ArgumentException($"No silver table takes a {row.GetType().Name}.", nameof(row));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
@@ -12,43 +13,95 @@ namespace BaloyiBank.Cleansing;
 /// </summary>
 internal static class SilverStaging
 {
+    /// <summary>Tables whose rows each partition feed appends to DuckDB as it cleanses (<see cref="FeedStaging"/>).</summary>
+    public static IReadOnlyList<TableSchema> FedTables { get; } =
+        [SilverTables.Transactions, SilverTables.Customers, SilverTables.Accounts, SilverTables.Loans, SilverTables.LoanPayments, BronzeTables.BankEvents];
+
     public static string StagingName(TableSchema schema) => $"staging_{schema.Name}";
 
-    /// <summary>Replaces the staging table of <paramref name="schema"/> with the batch's rows of it; returns the row count.</summary>
-    public static int Stage(DuckDbConnection connection, TableSchema schema, MicroBatch batch, IReadOnlyList<LogRecord> records, string consumerGroup, DateTimeOffset committedAt)
+    /// <summary>A DuckDB identifier in double quotes (names come from code: table names and numbers).</summary>
+    public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>
+    /// Replaces the staging table of a table staged at flush time (quarantine, the audit) with the rows of
+    /// <paramref name="batches"/>; returns the row count.
+    /// </summary>
+    public static int Stage(DuckDbConnection connection, TableSchema schema, IReadOnlyList<SealedBatch> batches, string consumerGroup, DateTimeOffset committedAt)
     {
+        ArgumentNullException.ThrowIfNull(batches);
         var name = StagingName(schema);
         DeltaFileWriter.CreateStagingTable(connection, schema, name);
         using var appender = connection.CreateAppender(name);
-        var rows = schema switch
+        var rows = 0;
+        foreach (var sealedBatch in batches)
         {
-            _ when ReferenceEquals(schema, SilverTables.Transactions) => Append(appender, batch.Transactions, AppendTransaction),
-            _ when ReferenceEquals(schema, SilverTables.Customers) => Append(appender, batch.Customers, AppendCustomer),
-            _ when ReferenceEquals(schema, SilverTables.Accounts) => Append(appender, batch.Accounts, AppendAccount),
-            _ when ReferenceEquals(schema, SilverTables.Loans) => Append(appender, batch.Loans, AppendLoan),
-            _ when ReferenceEquals(schema, SilverTables.LoanPayments) => Append(appender, batch.LoanPayments, AppendLoanPayment),
-            _ when ReferenceEquals(schema, SilverTables.Quarantine) => Append(appender, batch.QuarantineRows, AppendQuarantine),
-            _ when ReferenceEquals(schema, BronzeTables.BankEvents) => Append(appender, records, AppendBronze),
-            _ when ReferenceEquals(schema, CleansingBatchesTable.Schema) => AppendAudit(appender, batch, consumerGroup, committedAt),
-            _ => throw new ArgumentException($"No staging for table {schema.Name}.", nameof(schema)),
-        };
+            var batch = sealedBatch.Batch;
+            rows += schema switch
+            {
+                _ when ReferenceEquals(schema, SilverTables.Quarantine) => Append(appender, batch.QuarantineRows, AppendQuarantine),
+                _ when ReferenceEquals(schema, CleansingBatchesTable.Schema) => AppendAudit(appender, batch, consumerGroup, committedAt),
+                _ => throw new ArgumentException($"Table {schema.Name} is staged by the partition feeds, not at flush time.", nameof(schema)),
+            };
+        }
+
         appender.Close();
         return rows;
     }
 
-    /// <summary>Rows of <paramref name="schema"/> in <paramref name="batch"/> (the audit table always has one).</summary>
-    public static int RowCount(TableSchema schema, MicroBatch batch, IReadOnlyList<LogRecord> records) => schema switch
+    /// <summary>Rows of <paramref name="schema"/> in a flush of <paramref name="batches"/>.</summary>
+    public static int RowCount(TableSchema schema, IReadOnlyList<SealedBatch> batches) => batches.Sum(b => RowCount(schema, b.Batch));
+
+    /// <summary>Rows of <paramref name="schema"/> in <paramref name="batch"/> (bronze has every record; the audit table always one).</summary>
+    public static int RowCount(TableSchema schema, MicroBatch batch) => schema switch
     {
-        _ when ReferenceEquals(schema, SilverTables.Transactions) => batch.Transactions.Count,
-        _ when ReferenceEquals(schema, SilverTables.Customers) => batch.Customers.Count,
-        _ when ReferenceEquals(schema, SilverTables.Accounts) => batch.Accounts.Count,
-        _ when ReferenceEquals(schema, SilverTables.Loans) => batch.Loans.Count,
-        _ when ReferenceEquals(schema, SilverTables.LoanPayments) => batch.LoanPayments.Count,
+        _ when ReferenceEquals(schema, SilverTables.Transactions) => batch.TransactionCount,
+        _ when ReferenceEquals(schema, SilverTables.Customers) => batch.CustomerCount,
+        _ when ReferenceEquals(schema, SilverTables.Accounts) => batch.AccountCount,
+        _ when ReferenceEquals(schema, SilverTables.Loans) => batch.LoanCount,
+        _ when ReferenceEquals(schema, SilverTables.LoanPayments) => batch.LoanPaymentCount,
         _ when ReferenceEquals(schema, SilverTables.Quarantine) => batch.QuarantineRows.Count,
-        _ when ReferenceEquals(schema, BronzeTables.BankEvents) => records.Count,
+        _ when ReferenceEquals(schema, BronzeTables.BankEvents) => checked((int)batch.Consumed),
         _ when ReferenceEquals(schema, CleansingBatchesTable.Schema) => 1,
         _ => throw new ArgumentException($"No staging for table {schema.Name}.", nameof(schema)),
     };
+
+    /// <summary>The silver table a valid row belongs to.</summary>
+    public static TableSchema TableOf(SilverRow row) => row switch
+    {
+        TransactionRow => SilverTables.Transactions,
+        CustomerRow => SilverTables.Customers,
+        AccountRow => SilverTables.Accounts,
+        LoanRow => SilverTables.Loans,
+        LoanPaymentRow => SilverTables.LoanPayments,
+        _ => throw new ArgumentException($"No silver table takes a {row.GetType().Name}.", nameof(row)),
+    };
+
+    /// <summary>Appends one valid row (all its columns, then ends the row) to an appender of its table.</summary>
+    public static void AppendRow(DuckDbAppender appender, SilverRow row)
+    {
+        switch (row)
+        {
+            case TransactionRow r:
+                AppendTransaction(appender, r);
+                break;
+            case CustomerRow r:
+                AppendCustomer(appender, r);
+                break;
+            case AccountRow r:
+                AppendAccount(appender, r);
+                break;
+            case LoanRow r:
+                AppendLoan(appender, r);
+                break;
+            case LoanPaymentRow r:
+                AppendLoanPayment(appender, r);
+                break;
+            default:
+                throw new ArgumentException($"No silver table takes a {row.GetType().Name}.", nameof(row));
+        }
+
+        appender.EndRow();
+    }
 
     private static int Append<T>(DuckDbAppender appender, IReadOnlyList<T> rows, Action<DuckDbAppender, T> append)
     {
@@ -107,19 +160,6 @@ internal static class SilverStaging
         .Append(r.SourcePartition).Append(r.SourceOffset).Append(r.EnqueuedAt).Append(r.IngestedAt).Append(r.Reason)
         .Append(r.Detail).Append(r.EventType).Append(r.Payload.Span).Append(r.PayloadBytes).Append(r.IngestDate);
 
-    private static void AppendBronze(DuckDbAppender a, LogRecord r)
-    {
-        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in r.Headers)
-        {
-            headers[name] = value;
-        }
-
-        a.Append(r.Partition).Append(r.Offset).Append(r.EnqueuedAt).Append(r.Key)
-            .Append(JsonSerializer.Serialize(headers, CleansingJsonContext.Default.SortedDictionaryStringString))
-            .Append(r.Value.Span).Append(DateOnly.FromDateTime(r.EnqueuedAt.UtcDateTime));
-    }
-
     private static int AppendAudit(DuckDbAppender a, MicroBatch batch, string consumerGroup, DateTimeOffset committedAt)
     {
         // Sorted, so a replayed batch writes byte-identical JSON.
@@ -132,4 +172,50 @@ internal static class SilverStaging
         a.EndRow();
         return 1;
     }
+}
+
+/// <summary>
+/// Appends raw records to the bronze table: positions, key, headers as a JSON object with names in ordinal
+/// order (so a replayed batch writes identical bytes; of a repeated name the last value wins), the payload bytes.
+/// One per feed; reuses its buffer. Not thread-safe.
+/// </summary>
+internal sealed class BronzeEncoder : IDisposable
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly Utf8JsonWriter _json;
+    private readonly List<int> _order = new(8);
+
+    public BronzeEncoder() => _json = new Utf8JsonWriter(_buffer);
+
+    public void Append(DuckDbAppender appender, LogRecord record)
+    {
+        _buffer.ResetWrittenCount();
+        _json.Reset(_buffer);
+        _order.Clear();
+        var headers = record.Headers;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            _order.Add(i);
+        }
+
+        _order.Sort((x, y) => string.CompareOrdinal(headers[x].Key, headers[y].Key) is var byName and not 0 ? byName : x.CompareTo(y));
+        _json.WriteStartObject();
+        for (var k = 0; k < _order.Count; k++)
+        {
+            var (name, value) = headers[_order[k]];
+            if (k + 1 == _order.Count || !string.Equals(name, headers[_order[k + 1]].Key, StringComparison.Ordinal))
+            {
+                _json.WriteString(name, value);
+            }
+        }
+
+        _json.WriteEndObject();
+        _json.Flush();
+        appender.Append(record.Partition).Append(record.Offset).Append(record.EnqueuedAt).Append(record.Key)
+            .AppendUtf8(_buffer.WrittenSpan)
+            .Append(record.Value.Span).Append(DateOnly.FromDateTime(record.EnqueuedAt.UtcDateTime));
+        appender.EndRow();
+    }
+
+    public void Dispose() => _json.Dispose();
 }

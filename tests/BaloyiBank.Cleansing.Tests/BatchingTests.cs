@@ -11,9 +11,9 @@ public sealed class BatchingTests
     public void The_flush_policy_fires_at_the_first_limit_reached()
     {
         var policy = FlushPolicy.From(new CleansingOptions());
-        Assert.False(policy.ShouldFlush(49_999, 64L * 1024 * 1024 - 1, TimeSpan.FromMilliseconds(1999)));
-        Assert.True(policy.ShouldFlush(50_000, 0, TimeSpan.Zero));
-        Assert.True(policy.ShouldFlush(0, 64L * 1024 * 1024, TimeSpan.Zero));
+        Assert.False(policy.ShouldFlush(199_999, 128L * 1024 * 1024 - 1, TimeSpan.FromMilliseconds(1999)));
+        Assert.True(policy.ShouldFlush(200_000, 0, TimeSpan.Zero));
+        Assert.True(policy.ShouldFlush(0, 128L * 1024 * 1024, TimeSpan.Zero));
         Assert.True(policy.ShouldFlush(0, 0, TimeSpan.FromSeconds(2)));
     }
 
@@ -132,5 +132,51 @@ public sealed class WireValueTests
         }).QuickCheckThrowOnFailure();
         Assert.False(WireValues.TryReadShortDecimal("1e5"u8, out _));
         Assert.False(WireValues.TryReadShortDecimal("1234567890.1234567"u8, out _));
+    }
+}
+
+/// <summary>Flushes over several partitions: deterministic names, counts without retained rows.</summary>
+public sealed class FlushTests
+{
+    [Fact]
+    public void A_flush_stem_depends_only_on_the_partitions_offset_ranges()
+    {
+        static MicroBatch Batch(int partition, long first, long last)
+        {
+            var batch = new MicroBatch(partition, Wire.EnqueuedAt, 1024, retainRows: false);
+            var state = Wire.NewState(partition);
+            var cleanser = new RawEventCleanser();
+            foreach (var offset in new[] { first, last })
+            {
+                var raw = new RawEvent(partition, offset, Wire.EnqueuedAt, Wire.IngestedAt, Wire.Bytes(Wire.Transaction));
+                batch.Add(raw, cleanser.Process(raw, state));
+            }
+
+            return batch;
+        }
+
+        var single = Batch(3, 1000, 1999);
+        Assert.Equal(single.FileStem, CleansingPipeline.FlushStem([single]));
+
+        var a = CleansingPipeline.FlushStem([Batch(0, 0, 99), Batch(5, 10, 20)]);
+        var again = CleansingPipeline.FlushStem([Batch(5, 10, 20), Batch(0, 0, 99)]);
+        var other = CleansingPipeline.FlushStem([Batch(0, 0, 99), Batch(5, 10, 21)]);
+        Assert.Matches("^part-m02-[0-9a-f]{16}$", a);
+        Assert.Equal(a, again);
+        Assert.NotEqual(a, other);
+    }
+
+    [Fact]
+    public void A_batch_that_does_not_retain_rows_still_counts_them_per_table()
+    {
+        var batch = new MicroBatch(1, Wire.EnqueuedAt, 1024, retainRows: false);
+        var state = Wire.NewState(1);
+        var cleanser = new RawEventCleanser();
+        var raw = new RawEvent(1, 7, Wire.EnqueuedAt, Wire.IngestedAt, Wire.Bytes(Wire.Transaction));
+        batch.Add(raw, cleanser.Process(raw, state));
+        Assert.Equal(1, batch.Consumed);
+        Assert.Equal(1, batch.TransactionCount);
+        Assert.Equal(batch.Valid, batch.TransactionCount + batch.CustomerCount + batch.AccountCount + batch.LoanCount + batch.LoanPaymentCount);
+        Assert.Empty(batch.Transactions);
     }
 }

@@ -27,7 +27,70 @@ internal static class BenchCommand
             Print(console, report);
             return 0;
         });
-        return new Command("bench", "Benchmarks reported in figures and ratios.") { log };
+        var cleansingEvents = new Option<long>("--events") { Description = "Events generated into the log, then cleansed.", DefaultValueFactory = _ => 5_000_000 };
+        cleansingEvents.Validators.Add(r => { if (r.GetValue(cleansingEvents) < 10_000) r.AddError($"--events must be at least 10000 (got {r.GetValue(cleansingEvents)}). Fix: pass e.g. --events 5000000."); });
+        var latencyRate = new Option<double>("--latency-rate") { Description = "Generator rate (events/s) of the latency run; 0 skips it.", DefaultValueFactory = _ => 50_000 };
+        var latencySeconds = new Option<int>("--latency-seconds") { Description = "Length of the latency run.", DefaultValueFactory = _ => 20 };
+        var set = new Option<string[]>("--set") { Description = "Configuration overrides for the run, e.g. --set Cleansing:FlushRows=100000.", AllowMultipleArgumentsPerToken = true };
+        var cleansing = new Command("cleansing", "Cleansing alone from a pre-filled log to committed silver (events/s) vs DuckDB read_json → Parquet on the same events; event-to-commit latency at a steady rate.")
+        {
+            data, cleansingEvents, latencyRate, latencySeconds, set,
+        };
+        cleansing.SetAction(async (parse, ct) =>
+        {
+            Dictionary<string, string?> overrides = [];
+            foreach (var pair in parse.GetValue(set) ?? [])
+            {
+                var cut = pair.IndexOf('=', StringComparison.Ordinal);
+                if (cut <= 0)
+                {
+                    Console.Error.WriteLine($"--set '{pair}' is not key=value. Fix: pass e.g. --set Cleansing:FlushRows=100000.");
+                    return 2;
+                }
+
+                overrides[pair[..cut]] = pair[(cut + 1)..];
+            }
+
+            var settings = new CleansingBenchmarkSettings
+            {
+                Directory = parse.GetValue(data)!.FullName,
+                Events = parse.GetValue(cleansingEvents),
+                LatencyRate = parse.GetValue(latencyRate),
+                LatencyDuration = TimeSpan.FromSeconds(parse.GetValue(latencySeconds)),
+                Overrides = overrides,
+            };
+            var console = Presentation.RunConsole.CreateConsole();
+            var report = await CleansingBenchmark.RunAsync(settings, line => console.MarkupLineInterpolated($"[grey]{line}[/]"), ct);
+            Print(console, report);
+            return 0;
+        });
+        return new Command("bench", "Benchmarks reported in figures and ratios.") { log, cleansing };
+    }
+
+    private static void Print(IAnsiConsole console, CleansingBenchmarkReport report)
+    {
+        var run = report.Cleansing;
+        var baseline = report.Baseline;
+        var phases = run.Phases;
+        console.WriteLine();
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold]Log pre-filled[/] with {report.Events:N0} events ({report.PayloadBytes / 1e6:N0} MB of payload) in {report.PrefillSeconds:N1} s");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold]Cleansing[/]: {run.Consumed:N0} consumed = {run.Valid:N0} silver + {run.Quarantined:N0} quarantined + {run.Duplicates:N0} duplicates in {run.Batches:N0} batches, {run.Seconds:N1} s → [bold]{run.EventsPerSecond:N0} events/s[/] ({run.PayloadMBPerSecond:N0} MB/s of payload); lake {run.LakeBytes / 1e6:N0} MB; peak working set {run.PeakWorkingSetBytes / 1e6:N0} MB");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"  CPU {run.CpuSeconds:N1} s → {run.EventsPerCpuSecond:N0} events per CPU-second; time per phase, summed over partitions: cleanse {phases.Cleanse.TotalSeconds:N1} s, stage {phases.Stage.TotalSeconds:N1} s, files {phases.Files.TotalSeconds:N1} s, commit {phases.Commit.TotalSeconds:N1} s");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"  GC: {run.Gc.Gen0:N0} gen0, {run.Gc.Gen1:N0} gen1, {run.Gc.Gen2:N0} gen2 collections, paused {run.Gc.Paused.TotalSeconds:N1} s, allocated {run.Gc.AllocatedBytes / 1e9:N1} GB ({run.Gc.AllocatedBytes / (double)Math.Max(1, run.Consumed):N0} B/event)");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold]DuckDB baseline[/]: {baseline.Lines:N0} JSON lines ({baseline.JsonBytes / 1e6:N0} MB) → {baseline.Rows:N0} Parquet rows ({baseline.ParquetBytes / 1e6:N0} MB) in {baseline.Seconds:N1} s → [bold]{baseline.EventsPerSecond:N0} events/s[/]; CPU {baseline.CpuSeconds:N1} s → {baseline.EventsPerCpuSecond:N0} events per CPU-second");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {baseline.Sql}");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold]Ratio[/] cleansing / DuckDB: {report.RatioToDuckDb:N2}× in wall time, {run.EventsPerCpuSecond / baseline.EventsPerCpuSecond:N2}× per CPU-second (target ≥ 0.5×); cleansing rate vs 400,000 events/s target: {run.EventsPerSecond / 400_000:P0}");
+        if (report.Latency is { } latency)
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[bold]Latency[/] at {latency.Rate:N0} events/s for {latency.Seconds:N0} s ({latency.Events:N0} events committed): event enqueued → silver commit p50 {latency.P50.TotalMilliseconds:N0} ms, p99 {latency.P99.TotalMilliseconds:N0} ms, max {latency.Max.TotalMilliseconds:N0} ms (target p99 ≤ flush age {latency.FlushAge.TotalMilliseconds:N0} ms + 1,000 ms)");
+        }
     }
 
     private static void Print(IAnsiConsole console, LogBenchmarkReport report)

@@ -18,7 +18,11 @@ namespace BaloyiBank.Cli.Hosting;
 /// </summary>
 internal static class PipelineHost
 {
-    public static IHost Build(IReadOnlyDictionary<string, string?> overrides, LogLevel consoleLevel)
+    public static IHost Build(IReadOnlyDictionary<string, string?> overrides, LogLevel consoleLevel) =>
+        Build(overrides, consoleLevel, PipelineParts.All);
+
+    /// <summary>A host with only <paramref name="parts"/> (benchmarks measure one service at a time); <paramref name="configure"/> runs last.</summary>
+    public static IHost Build(IReadOnlyDictionary<string, string?> overrides, LogLevel consoleLevel, PipelineParts parts, Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -28,15 +32,31 @@ internal static class PipelineHost
         });
         // Flags win over appsettings.json and environment variables.
         builder.Configuration.AddInMemoryCollection(overrides);
-        builder.Configuration.AddInMemoryCollection(EmbeddedDefaults(builder.Configuration));
+        if (parts == PipelineParts.All)
+        {
+            builder.Configuration.AddInMemoryCollection(EmbeddedDefaults(builder.Configuration));
+        }
+
         builder.AddServiceDefaults("baloyi");
         builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= consoleLevel);
         builder.Services.AddEventLog(builder.Configuration);
-        builder.Services.AddGenerator(builder.Configuration);
-        builder.Services.AddLake(builder.Configuration);
-        builder.Services.AddControlBus(builder.Configuration);
-        builder.Services.AddCleansing(builder.Configuration);
-        builder.Services.AddSingleton<IUpstreamCompletion, GeneratorCompletion>();
+        if (parts.HasFlag(PipelineParts.Generator))
+        {
+            builder.Services.AddGenerator(builder.Configuration);
+        }
+
+        if (parts.HasFlag(PipelineParts.Cleansing))
+        {
+            builder.Services.AddLake(builder.Configuration);
+            builder.Services.AddControlBus(builder.Configuration);
+            builder.Services.AddCleansing(builder.Configuration);
+            if (parts.HasFlag(PipelineParts.Generator))
+            {
+                builder.Services.AddSingleton<IUpstreamCompletion, GeneratorCompletion>();
+            }
+        }
+
+        configure?.Invoke(builder.Services);
         return builder.Build();
     }
 
@@ -62,4 +82,13 @@ internal static class PipelineHost
     {
         public bool IsComplete => progress.IsFinished;
     }
+}
+
+/// <summary>Which services a local host runs.</summary>
+[Flags]
+internal enum PipelineParts
+{
+    Generator = 1,
+    Cleansing = 2,
+    All = Generator | Cleansing,
 }
