@@ -43,8 +43,8 @@ public sealed class TSqlDialect : SqlDialect
 
     public override IReadOnlyList<string> CreateControlTables() =>
     [
-        $"IF OBJECT_ID(N'{Schema}.{MigrationsTable}', N'U') IS NULL CREATE TABLE {Control(MigrationsTable)} ({Col("version")} INT NOT NULL, {Col("description")} NVARCHAR(400) NOT NULL, {Col("applied_at")} DATETIME2(6) NOT NULL){ControlStorage("pk_warehouse_migrations", Col("version"))};",
-        $"IF OBJECT_ID(N'{Schema}.{WatermarksTable}', N'U') IS NULL CREATE TABLE {Control(WatermarksTable)} ({Col("pipeline")} NVARCHAR(128) NOT NULL, {Col("table_name")} NVARCHAR(128) NOT NULL, {Col("watermark")} BIGINT NOT NULL, {Col("updated_at")} DATETIME2(6) NOT NULL){ControlStorage("pk_warehouse_watermarks", $"{Col("pipeline")}, {Col("table_name")}")};",
+        ControlTable(MigrationsTable, $"{Col("version")} INT NOT NULL, {Col("description")} NVARCHAR(400) NOT NULL, {Col("applied_at")} DATETIME2(6) NOT NULL", Col("version")),
+        ControlTable(WatermarksTable, $"{Col("pipeline")} NVARCHAR(128) NOT NULL, {Col("table_name")} NVARCHAR(128) NOT NULL, {Col("watermark")} BIGINT NOT NULL, {Col("updated_at")} DATETIME2(6) NOT NULL", $"{Col("pipeline")}, {Col("table_name")}"),
     ];
 
     public override string CreateTable(WarehouseTable table)
@@ -163,9 +163,10 @@ public sealed class TSqlDialect : SqlDialect
 
     private static string Index(SynapseIndex index) => index == SynapseIndex.Heap ? "HEAP" : "CLUSTERED COLUMNSTORE INDEX";
 
-    private string ControlStorage(string primaryKey, string columns) => IsSynapse
-        ? " WITH (DISTRIBUTION = ROUND_ROBIN, HEAP)"
-        : $", CONSTRAINT {QuoteRaw(primaryKey)} PRIMARY KEY CLUSTERED ({columns})";
+    /// <summary>A small control table: a clustered key on SQL Server; a round-robin heap on Synapse (no enforced keys there).</summary>
+    private string ControlTable(string name, string columns, string key) =>
+        $"IF OBJECT_ID(N'{Schema}.{name}', N'U') IS NULL CREATE TABLE {Control(name)} ({columns}"
+        + (IsSynapse ? ") WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);" : $", CONSTRAINT {QuoteRaw("pk" + name)} PRIMARY KEY CLUSTERED ({key}));");
 
     private List<string> SeparateStatements(WarehouseTable table, string source)
     {

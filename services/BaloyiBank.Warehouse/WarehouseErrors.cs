@@ -48,9 +48,7 @@ public static class WarehouseErrors
         return exception switch
         {
             WarehouseException warehouse => warehouse.Kind,
-            SqlException sql => sql.Errors.Cast<SqlError>().Any(e => TransientSqlErrorNumbers.Contains(e.Number)) || TransientSqlErrorNumbers.Contains(sql.Number)
-                ? WarehouseErrorKind.Transient
-                : WarehouseErrorKind.Permanent,
+            SqlException sql => IsTransient(sql) ? WarehouseErrorKind.Transient : WarehouseErrorKind.Permanent,
             PostgresException postgres => IsTransientSqlState(postgres.SqlState) ? WarehouseErrorKind.Transient : WarehouseErrorKind.Permanent,
             NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or SocketException or TimeoutException
                 ? WarehouseErrorKind.Transient
@@ -68,6 +66,14 @@ public static class WarehouseErrors
     }
 
     public static bool IsTransient(Exception exception) => Classify(exception) == WarehouseErrorKind.Transient;
+
+    /// <summary>
+    /// A listed error number, or a client-side network failure: the managed SNI reports an unreachable server
+    /// (refused, reset, DNS) as number 0 with severity class 20 and the SNI error in the message.
+    /// </summary>
+    private static bool IsTransient(SqlException sql) =>
+        TransientSqlErrorNumbers.Contains(sql.Number)
+        || sql.Errors.Cast<SqlError>().Any(e => TransientSqlErrorNumbers.Contains(e.Number) || (e.Number == 0 && e.Class >= 20));
 }
 
 /// <summary>
