@@ -3,7 +3,11 @@ using BaloyiBank.Delta;
 namespace BaloyiBank.Warehouse;
 
 /// <summary>DuckDB: the MERGE reads the change files directly (<c>read_parquet</c>, de-duplicated with QUALIFY).</summary>
-public sealed class DuckDbSqlDialect(string schema) : SqlDialect(schema)
+/// <param name="catalog">
+/// The database's catalog (a file's name without extension): names are qualified with it, because a schema named
+/// like the catalog (<c>bank</c> in <c>bank.duckdb</c>) is otherwise ambiguous.
+/// </param>
+public sealed class DuckDbSqlDialect(string schema, string? catalog = null) : SqlDialect(schema)
 {
     public override WarehouseEngine Engine => WarehouseEngine.DuckDb;
 
@@ -11,7 +15,7 @@ public sealed class DuckDbSqlDialect(string schema) : SqlDialect(schema)
 
     public override string Parameter(int ordinal) => $"${ordinal}";
 
-    public override IReadOnlyList<string> CreateSchema() => [$"CREATE SCHEMA IF NOT EXISTS {QuoteRaw(Schema)}"];
+    public override IReadOnlyList<string> CreateSchema() => [$"CREATE SCHEMA IF NOT EXISTS {QualifiedSchema}"];
 
     public override IReadOnlyList<string> CreateControlTables() =>
     [
@@ -44,7 +48,10 @@ public sealed class DuckDbSqlDialect(string schema) : SqlDialect(schema)
 
     protected override string MergeTerminator => "\nRETURNING merge_action";
 
-    protected override string QuoteRaw(string identifier) => $"\"{identifier}\"";
+    protected override string QualifiedSchema => catalog is null ? QuoteRaw(Schema) : $"{QuoteRaw(catalog)}.{QuoteRaw(Schema)}";
+
+    // A catalog comes from a file name: escape embedded quotes; everything else is a validated identifier.
+    protected override string QuoteRaw(string identifier) => $"\"{identifier.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     protected override string IsTrue(string booleanExpression) => booleanExpression;
 

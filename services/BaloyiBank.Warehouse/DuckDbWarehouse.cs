@@ -21,7 +21,7 @@ public sealed class DuckDbWarehouse : IWarehouse
     public DuckDbWarehouse(string path, string schema = "baloyi", DuckDbConfig? config = null, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        dialect = new DuckDbSqlDialect(schema);
+        SqlIdentifier.Require(schema, "warehouse schema");
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (folder is not null)
         {
@@ -29,6 +29,17 @@ public sealed class DuckDbWarehouse : IWarehouse
         }
 
         database = DuckDbDatabase.Open(path, config);
+        try
+        {
+            using var connection = database.Connect();
+            dialect = new DuckDbSqlDialect(schema, connection.ExecuteScalar<string>("SELECT current_database()"));
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+
         clock = timeProvider ?? TimeProvider.System;
     }
 

@@ -25,7 +25,15 @@ public sealed class PostgresWarehouse : IWarehouse
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         dialect = new PostgresSqlDialect(schema);
-        dataSource = NpgsqlDataSource.Create(ToKeywords(connectionString));
+        var builder = new NpgsqlDataSourceBuilder(ToKeywords(connectionString));
+        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.Options))
+        {
+            // Staging tables are temporary: give the session room to keep a large change set in memory
+            // (temp_buffers can only be set before a session's first temporary table).
+            builder.ConnectionStringBuilder.Options = "-c temp_buffers=256MB";
+        }
+
+        dataSource = builder.Build();
         clock = timeProvider ?? TimeProvider.System;
     }
 
@@ -128,6 +136,8 @@ public sealed class PostgresWarehouse : IWarehouse
         var started = Stopwatch.GetTimestamp();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Room for the MERGE's hash join and the counts over a large staging table, for this transaction only.
+        await ExecuteAsync(connection, "SET LOCAL work_mem = '256MB'", cancellationToken).ConfigureAwait(false);
         using var duck = DuckDbDatabase.Open();
         using var reader = duck.Connect();
         var results = new List<TableLoadResult>();

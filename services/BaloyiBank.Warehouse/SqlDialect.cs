@@ -26,7 +26,10 @@ public abstract class SqlDialect
     public string Quote(string identifier) => QuoteRaw(SqlIdentifier.Require(identifier, "identifier"));
 
     /// <summary>The schema-qualified, quoted name of a table or view.</summary>
-    public string Table(string name) => $"{QuoteRaw(Schema)}.{Quote(name)}";
+    public string Table(string name) => $"{QualifiedSchema}.{Quote(name)}";
+
+    /// <summary>The quoted schema, qualified further where the engine needs it (DuckDB: with its catalog).</summary>
+    protected virtual string QualifiedSchema => QuoteRaw(Schema);
 
     /// <summary>The engine's column type.</summary>
     public abstract string TypeName(ColumnSchema column, WarehouseTable? table = null);
@@ -143,7 +146,7 @@ public abstract class SqlDialect
     protected virtual string CountAll() => "count(*)";
 
     /// <summary>A control table's qualified name (internal names start with '_', outside the identifier rule).</summary>
-    protected string Control(string name) => $"{QuoteRaw(Schema)}.{QuoteRaw(name)}";
+    protected string Control(string name) => $"{QualifiedSchema}.{QuoteRaw(name)}";
 
     protected string Col(string name) => QuoteRaw(name);
 }

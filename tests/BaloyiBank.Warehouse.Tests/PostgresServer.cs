@@ -121,4 +121,15 @@ public sealed class PostgresWarehouseTests(PostgresServer server) : WarehouseCon
         Assert.Equal(Npgsql.SslMode.Require, builder.SslMode);
         Assert.Equal("Host=h;Database=d", PostgresWarehouse.ToKeywords("Host=h;Database=d"));
     }
+
+    [Fact]
+    public async Task The_benchmark_runs_on_postgres_and_a_rerun_changes_nothing()
+    {
+        await using var warehouse = new PostgresWarehouse(server.ConnectionString, "b_" + Guid.NewGuid().ToString("N")[..10]);
+
+        var result = await WarehouseBenchmark.RunAsync(warehouse, Folder.File("work"), rows: 2_000, changedShare: 0.05);
+
+        Assert.Equal([2_000L, 100L, 0L], result.Figures.Select(f => f.Changed));
+        Assert.Equal(WarehouseEngine.PostgreSql, result.Engine);
+    }
 }
