@@ -14,13 +14,17 @@ public sealed class PostgresServer : IAsyncLifetime
     public const string Variable = "BALOYI_TEST_POSTGRES";
 
     private string? runFolder;
+    private string port = "0";
 
     public string ConnectionString { get; private set; } = string.Empty;
 
-    public async Task InitializeAsync()
+    /// <summary>Uses the server the test command started, unless <paramref name="own"/> asks for a private one.</summary>
+    public Task InitializeAsync() => InitializeAsync(own: false);
+
+    public async Task InitializeAsync(bool own)
     {
         var given = Environment.GetEnvironmentVariable(Variable);
-        if (!string.IsNullOrWhiteSpace(given))
+        if (!own && !string.IsNullOrWhiteSpace(given))
         {
             ConnectionString = given;
             return;
@@ -28,10 +32,16 @@ public sealed class PostgresServer : IAsyncLifetime
 
         runFolder = Path.Combine(Path.GetTempPath(), "baloyi-pg-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(runFolder);
-        var port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         await ScriptAsync("start", port);
         ConnectionString = (await ScriptAsync("connection-string", port)).Trim();
     }
+
+    /// <summary>Stops a server this fixture started (fast shutdown: open transactions roll back).</summary>
+    public Task StopAsync() => ScriptAsync("stop", port);
+
+    /// <summary>Starts it again on the same port and data.</summary>
+    public Task StartAsync() => ScriptAsync("start", port);
 
     public async Task DisposeAsync()
     {
@@ -40,7 +50,7 @@ public sealed class PostgresServer : IAsyncLifetime
             return;
         }
 
-        await ScriptAsync("stop", "0");
+        await ScriptAsync("stop", port);
         try
         {
             Directory.Delete(runFolder, recursive: true);
@@ -73,7 +83,7 @@ public sealed class PostgresServer : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private async Task<string> ScriptAsync(string command, string port)
+    private async Task<string> ScriptAsync(string command, string portNumber)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -82,7 +92,7 @@ public sealed class PostgresServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["BALOYI_POSTGRES_PORT"] = port;
+        start.Environment["BALOYI_POSTGRES_PORT"] = portNumber;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -90,6 +100,11 @@ public sealed class PostgresServer : IAsyncLifetime
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"deploy/local/postgres.sh {command} failed ({process.ExitCode}): {await error}");
+        }
+
+        if (command != "connection-string")
+        {
+            Console.Error.WriteLine((await output).TrimEnd());
         }
 
         return await output;
