@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using BaloyiBank.Delta;
+using BaloyiBank.DuckDb;
+
+namespace BaloyiBank.Warehouse;
+
+/// <summary>
+/// The embedded warehouse: a DuckDB file. A load MERGEs straight from the change files
+/// (<c>USING (SELECT … FROM read_parquet([…]) QUALIFY row_number() … = 1)</c>) and upserts the watermark in
+/// the same transaction. DuckDB allows one writing process per file; within this process loads run one at a
+/// time (the MERGE is the tables' only writer, which is what keeps keys unique without an index).
+/// </summary>
+public sealed class DuckDbWarehouse : IWarehouse
+{
+    private readonly DuckDbDatabase database;
+    private readonly DuckDbSqlDialect dialect;
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly TimeProvider clock;
+
+    /// <summary>Opens (or creates) the warehouse file; its folder is created when missing.</summary>
+    public DuckDbWarehouse(string path, string schema = "baloyi", DuckDbConfig? config = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        SqlIdentifier.Require(schema, "warehouse schema");
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        database = DuckDbDatabase.Open(path, config);
+        try
+        {
+            using var connection = database.Connect();
+            dialect = new DuckDbSqlDialect(schema, connection.ExecuteScalar<string>("SELECT current_database()"));
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+
+        clock = timeProvider ?? TimeProvider.System;
+    }
+
+    public WarehouseEngine Engine => WarehouseEngine.DuckDb;
+
+    public string Schema => dialect.Schema;
+
+    public string Path => database.Path;
+
+    /// <summary>Test seam: called at named points inside a load's transaction (<c>merged:table</c>, <c>watermark</c>).</summary>
+    internal Action<string>? OnLoadStep { get; set; }
+
+    public Task<SchemaEnsureResult> EnsureSchemaAsync(WarehouseModel model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        model.Validate();
+        return Exclusive(() =>
+        {
+            using var connection = database.Connect();
+            InTransaction(connection, () =>
+            {
+                foreach (var sql in dialect.CreateSchema().Concat(dialect.CreateControlTables()).Concat(model.Tables.Select(dialect.CreateTable)))
+                {
+                    connection.Execute(sql);
+                }
+            });
+
+            var applied = new HashSet<int>();
+            using (var result = connection.Query(dialect.SelectMigrations()))
+            {
+                while (result.Read())
+                {
+                    applied.Add(result.GetInt32(0));
+                }
+            }
+
+            var now = new List<int>();
+            foreach (var migration in model.MigrationsInOrder.Where(m => !applied.Contains(m.Version)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                InTransaction(connection, () =>
+                {
+                    foreach (var sql in migration.Statements(dialect))
+                    {
+                        connection.Execute(sql);
+                    }
+
+                    using var record = connection.Prepare(dialect.InsertMigration());
+                    record.Bind(1, migration.Version).Bind(2, migration.Description).Bind(3, clock.GetUtcNow());
+                    record.Execute();
+                });
+                now.Add(migration.Version);
+            }
+
+            InTransaction(connection, () =>
+            {
+                foreach (var sql in model.AllViews.SelectMany(dialect.CreateView))
+                {
+                    connection.Execute(sql);
+                }
+            });
+
+            return new SchemaEnsureResult(now, applied.Concat(now).DefaultIfEmpty(0).Max());
+        }, cancellationToken);
+    }
+
+    public Task<WarehouseLoadResult> LoadAsync(WarehouseLoad load, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        load.Validate();
+        return Exclusive(() =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var connection = database.Connect();
+            var results = new List<TableLoadResult>();
+            InTransaction(connection, () =>
+            {
+                foreach (var change in load.Changes)
+                {
+                    results.Add(Merge(connection, change));
+                    OnLoadStep?.Invoke($"merged:{change.Table.Name}");
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                foreach (var change in load.Changes)
+                {
+                    foreach (var sql in dialect.UpsertWatermark())
+                    {
+                        using var upsert = connection.Prepare(sql);
+                        upsert.Bind(1, load.Pipeline).Bind(2, change.Table.Name).Bind(3, load.Watermark).Bind(4, clock.GetUtcNow());
+                        upsert.Execute();
+                    }
+                }
+
+                OnLoadStep?.Invoke("watermark");
+                cancellationToken.ThrowIfCancellationRequested();
+            });
+
+            var loaded = new WarehouseLoadResult(load.Pipeline, load.Watermark, results, Stopwatch.GetElapsedTime(started));
+            WarehouseTelemetry.RecordCommitted(Engine, loaded);
+            return loaded;
+        }, cancellationToken);
+    }
+
+    public Task<WarehouseWatermark?> ReadWatermarkAsync(string pipeline, string table, CancellationToken cancellationToken = default)
+    {
+        SqlIdentifier.Require(pipeline, "pipeline name");
+        SqlIdentifier.Require(table, "table name");
+        return Exclusive(() =>
+        {
+            using var connection = database.Connect();
+            using var statement = connection.Prepare(dialect.SelectWatermark());
+            statement.Bind(1, pipeline).Bind(2, table);
+            using var result = statement.Query();
+            return result.Read() ? new WarehouseWatermark(pipeline, table, result.GetInt64(0), result.GetTimestamp(1)) : null;
+        }, cancellationToken);
+    }
+
+    public Task<long> ExportAsync(TableSchema relation, string parquetPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(relation);
+        ParquetExport.CheckPath(parquetPath);
+        var select = $"SELECT {dialect.ColumnList(relation.Columns)} FROM {dialect.Table(relation.Name)}";
+        return Exclusive(() =>
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(parquetPath))!);
+            using var connection = database.Connect();
+            return connection.Execute(ParquetExport.CopyTo(select, parquetPath));
+        }, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            database.Dispose();
+        }
+        finally
+        {
+            gate.Release();
+            gate.Dispose();
+        }
+    }
+
+    private TableLoadResult Merge(DuckDbConnection connection, TableChanges change)
+    {
+        var table = change.Table;
+        if (change.Files.Count == 0)
+        {
+            return new TableLoadResult(table.Name, 0, 0, 0, 0, 0);
+        }
+
+        var sourceRows = ChangeFiles.Check(connection, table, change.Files);
+        using var span = WarehouseTelemetry.StartDatabaseSpan(Engine, "MERGE", table.Name, Schema);
+        long inserted = 0, updated = 0, deleted = 0;
+        using (var statement = ChangeFiles.Prepare(connection, dialect.MergeFromFiles(table, change.Files.Count), change.Files))
+        using (var result = statement.Query())
+        {
+            while (result.Read())
+            {
+                switch (result.GetString(0))
+                {
+                    case "INSERT":
+                        inserted++;
+                        break;
+                    case "UPDATE":
+                        updated++;
+                        break;
+                    case "DELETE":
+                        deleted++;
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+
+        span?.SetTag("db.response.returned_rows", inserted + updated + deleted);
+        return new TableLoadResult(table.Name, sourceRows, null, inserted, updated, deleted);
+    }
+
+    private static void InTransaction(DuckDbConnection connection, Action work)
+    {
+        connection.Execute("BEGIN TRANSACTION");
+        try
+        {
+            work();
+            connection.Execute("COMMIT");
+        }
+        catch
+        {
+            try
+            {
+                connection.Execute("ROLLBACK");
+            }
+            catch (DuckDbException)
+            {
+                // The transaction is already gone (a failed COMMIT rolls back by itself).
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>One operation at a time on this file, off the caller's thread (DuckDB's C API blocks).</summary>
+    private async Task<T> Exclusive<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return await Task.Run(work, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}

@@ -1,0 +1,272 @@
+using System.Data;
+using System.Data.SqlClient;
+using System.Diagnostics;
+using BaloyiBank.Delta;
+using BaloyiBank.DuckDb;
+
+namespace BaloyiBank.Warehouse;
+
+// System.Data.SqlClient is marked obsolete in favour of Microsoft.Data.SqlClient, whose usable versions the
+// package source lacks (shared/design/DEPENDENCIES.md): its use is deliberate, in this file only.
+#pragma warning disable CS0618
+
+/// <summary>
+/// SQL Server / Azure SQL, or a Synapse dedicated SQL pool, through System.Data.SqlClient 4.9.1 (the managed-SNI
+/// Unix build). SQL Server: SqlBulkCopy of the newest row per key (read from the change files by DuckDB) into a
+/// session temp table, then MERGE + watermark in one transaction. Synapse: <c>COPY INTO</c> a staging heap from
+/// the files' ADLS URLs with the pool's managed identity, CTAS de-duplication, then MERGE (or DELETE/UPDATE/INSERT
+/// for non-HASH targets) + watermark in one transaction. Not run against a real server here: its SQL is tested
+/// as text, its connection failures as classified retries.
+/// </summary>
+public sealed class SqlServerWarehouse : IWarehouse
+{
+    private readonly string connectionString;
+    private readonly TSqlDialect dialect;
+    private readonly Func<CancellationToken, ValueTask<string>>? accessToken;
+    private readonly TimeProvider clock;
+
+    /// <param name="connectionString">Without a password when <paramref name="accessToken"/> is given.</param>
+    /// <param name="synapse">True for a Synapse dedicated SQL pool.</param>
+    /// <param name="accessToken">A Microsoft Entra token source (e.g. Azure.Identity's managed identity for <c>https://database.windows.net/.default</c>).</param>
+    public SqlServerWarehouse(string connectionString, string schema = "baloyi", bool synapse = false,
+        Func<CancellationToken, ValueTask<string>>? accessToken = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        this.connectionString = connectionString;
+        dialect = new TSqlDialect(schema, synapse);
+        this.accessToken = accessToken;
+        clock = timeProvider ?? TimeProvider.System;
+    }
+
+    public WarehouseEngine Engine => dialect.Engine;
+
+    public string Schema => dialect.Schema;
+
+    public TSqlDialect Dialect => dialect;
+
+    public async Task<SchemaEnsureResult> EnsureSchemaAsync(WarehouseModel model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        model.Validate();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var sql in dialect.CreateSchema().Concat(dialect.CreateControlTables()).Concat(model.Tables.Select(dialect.CreateTable)))
+        {
+            await ExecuteAsync(connection, null, sql, cancellationToken).ConfigureAwait(false);
+        }
+
+        var applied = new HashSet<int>();
+        await using (var command = new SqlCommand(dialect.SelectMigrations(), connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied.Add(reader.GetInt32(0));
+            }
+        }
+
+        var now = new List<int>();
+        foreach (var migration in model.MigrationsInOrder.Where(m => !applied.Contains(m.Version)))
+        {
+            // A dedicated pool refuses most DDL inside a user transaction: there, each statement stands alone.
+            await using var transaction = dialect.IsSynapse ? null : (SqlTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var sql in migration.Statements(dialect))
+            {
+                await ExecuteAsync(connection, transaction, sql, cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var record = new SqlCommand(dialect.InsertMigration(), connection, transaction);
+            record.Parameters.Add("@p1", SqlDbType.Int).Value = migration.Version;
+            record.Parameters.Add("@p2", SqlDbType.NVarChar, 400).Value = migration.Description;
+            record.Parameters.Add("@p3", SqlDbType.DateTime2).Value = clock.GetUtcNow().UtcDateTime;
+            await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            now.Add(migration.Version);
+        }
+
+        foreach (var sql in model.AllViews.SelectMany(dialect.CreateView))
+        {
+            await ExecuteAsync(connection, null, sql, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SchemaEnsureResult(now, applied.Concat(now).DefaultIfEmpty(0).Max());
+    }
+
+    public async Task<WarehouseLoadResult> LoadAsync(WarehouseLoad load, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        load.Validate();
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var sources = new string[load.Changes.Count];
+        var sourceRows = new long[load.Changes.Count];
+        var stagedRows = new long?[load.Changes.Count];
+
+        // Synapse stages outside the transaction (COPY INTO and CTAS cannot run inside one); the staging tables
+        // belong to the single active sink, and nothing visible changes until the transaction below commits.
+        if (dialect.IsSynapse)
+        {
+            for (var i = 0; i < load.Changes.Count; i++)
+            {
+                var table = load.Changes[i].Table;
+                if (load.Changes[i].Files.Count == 0)
+                {
+                    continue;
+                }
+
+                await ExecuteAsync(connection, null, dialect.CreateStagingTable(table), cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, null, dialect.TruncateStaging(table), cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, null, dialect.CopyInto(table, load.Changes[i].Files), cancellationToken).ConfigureAwait(false);
+                foreach (var sql in dialect.Deduplicate(table))
+                {
+                    await ExecuteAsync(connection, null, sql, cancellationToken).ConfigureAwait(false);
+                }
+
+                sources[i] = dialect.DedupTable(table);
+            }
+        }
+
+        await using var transaction = (SqlTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var results = new List<TableLoadResult>();
+        using var duck = dialect.IsSynapse ? null : DuckDbDatabase.Open();
+        using var files = duck?.Connect();
+        for (var i = 0; i < load.Changes.Count; i++)
+        {
+            var change = load.Changes[i];
+            var table = change.Table;
+            if (change.Files.Count == 0)
+            {
+                results.Add(new TableLoadResult(table.Name, 0, 0, 0, 0, 0));
+                continue;
+            }
+
+            if (!dialect.IsSynapse)
+            {
+                (sourceRows[i], stagedRows[i]) = await BulkCopyAsync(connection, transaction, files!, change, i + 1, cancellationToken).ConfigureAwait(false);
+                sources[i] = TSqlDialect.TempStagingName(i + 1);
+            }
+
+            long inserted, updated, deleted, staged;
+            await using (var count = new SqlCommand(dialect.MergeCounts(table, sources[i]), connection, transaction) { CommandTimeout = 0 })
+            await using (var reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                (inserted, updated, deleted, staged) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+            }
+
+            using var span = WarehouseTelemetry.StartDatabaseSpan(Engine, "MERGE", table.Name, Schema);
+            foreach (var sql in dialect.Apply(table, sources[i]))
+            {
+                await ExecuteAsync(connection, transaction, sql, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!dialect.IsSynapse)
+            {
+                await ExecuteAsync(connection, transaction, TSqlDialect.DropTempStaging(i + 1), cancellationToken).ConfigureAwait(false);
+            }
+
+            results.Add(new TableLoadResult(table.Name, dialect.IsSynapse ? staged : sourceRows[i], staged, inserted, updated, deleted));
+        }
+
+        foreach (var change in load.Changes)
+        {
+            foreach (var sql in dialect.UpsertWatermark())
+            {
+                await using var upsert = new SqlCommand(sql, connection, transaction);
+                upsert.Parameters.Add("@p1", SqlDbType.NVarChar, 128).Value = load.Pipeline;
+                upsert.Parameters.Add("@p2", SqlDbType.NVarChar, 128).Value = change.Table.Name;
+                if (sql.Contains("@p3", StringComparison.Ordinal))
+                {
+                    upsert.Parameters.Add("@p3", SqlDbType.BigInt).Value = load.Watermark;
+                    upsert.Parameters.Add("@p4", SqlDbType.DateTime2).Value = clock.GetUtcNow().UtcDateTime;
+                }
+
+                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        var loaded = new WarehouseLoadResult(load.Pipeline, load.Watermark, results, Stopwatch.GetElapsedTime(started));
+        WarehouseTelemetry.RecordCommitted(Engine, loaded);
+        return loaded;
+    }
+
+    public async Task<WarehouseWatermark?> ReadWatermarkAsync(string pipeline, string table, CancellationToken cancellationToken = default)
+    {
+        SqlIdentifier.Require(pipeline, "pipeline name");
+        SqlIdentifier.Require(table, "table name");
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new SqlCommand(dialect.SelectWatermark(), connection);
+        command.Parameters.Add("@p1", SqlDbType.NVarChar, 128).Value = pipeline;
+        command.Parameters.Add("@p2", SqlDbType.NVarChar, 128).Value = table;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new WarehouseWatermark(pipeline, table, reader.GetInt64(0), ParquetExport.AsUtc(reader.GetValue(1)))
+            : null;
+    }
+
+    public async Task<long> ExportAsync(TableSchema relation, string parquetPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(relation);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new SqlCommand($"SELECT {dialect.ColumnList(relation.Columns)} FROM {dialect.Table(relation.Name)}", connection) { CommandTimeout = 0 };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await ParquetExport.FromReaderAsync(reader, relation, parquetPath, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static async Task ExecuteAsync(SqlConnection connection, SqlTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new SqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqlConnection(connectionString);
+        try
+        {
+            if (accessToken is not null)
+            {
+                connection.AccessToken = await accessToken(cancellationToken).ConfigureAwait(false);
+            }
+
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<(long Source, long Staged)> BulkCopyAsync(SqlConnection connection, SqlTransaction transaction, DuckDbConnection files, TableChanges change, int ordinal, CancellationToken cancellationToken)
+    {
+        var table = change.Table;
+        var source = ChangeFiles.Check(files, table, change.Files);
+        await ExecuteAsync(connection, transaction, TSqlDialect.DropTempStaging(ordinal), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, dialect.CreateTempStaging(table, ordinal), cancellationToken).ConfigureAwait(false);
+        using var rows = ChangeFiles.ReadNewest(files, table, change.Files);
+        await using var reader = new DuckDbChangeReader(rows, table.Schema.Columns);
+        using var bulk = new SqlBulkCopy(connection, SqlBulkCopyOptions.TableLock, transaction)
+        {
+            DestinationTableName = TSqlDialect.TempStagingName(ordinal),
+            BatchSize = 10_000,
+            BulkCopyTimeout = 0,
+            EnableStreaming = true,
+        };
+        foreach (var column in table.Schema.Columns)
+        {
+            bulk.ColumnMappings.Add(column.Name, column.Name);
+        }
+
+        await bulk.WriteToServerAsync(reader, cancellationToken).ConfigureAwait(false);
+        return (source, reader.RowsRead);
+    }
+}

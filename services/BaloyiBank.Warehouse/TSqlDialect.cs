@@ -1,0 +1,191 @@
+using System.Text;
+using BaloyiBank.Delta;
+
+namespace BaloyiBank.Warehouse;
+
+/// <summary>
+/// T-SQL for SQL Server / Azure SQL and for a Synapse dedicated SQL pool. SQL Server stages into a session
+/// temporary table (<c>#stage_n</c>, filled by SqlBulkCopy) and MERGEs from it. Synapse stages with
+/// <c>COPY INTO</c> from the files' ADLS URLs (managed identity) into a per-table staging heap, de-duplicates
+/// with CTAS, and respects the dedicated pool's rules: distribution and index in the DDL, no enforced
+/// primary key, no <c>OUTPUT</c>/<c>@@ROWCOUNT</c>, and MERGE with <c>WHEN NOT MATCHED</c> only into a
+/// HASH-distributed target (REPLICATE and ROUND_ROBIN targets get DELETE, UPDATE, INSERT instead).
+/// </summary>
+public sealed class TSqlDialect : SqlDialect
+{
+    public TSqlDialect(string schema, bool synapse)
+        : base(schema) => IsSynapse = synapse;
+
+    public bool IsSynapse { get; }
+
+    public override WarehouseEngine Engine => IsSynapse ? WarehouseEngine.Synapse : WarehouseEngine.SqlServer;
+
+    /// <summary>UTC instants as DATETIME2(6) (the lake's microseconds); money DECIMAL(18,2); text NVARCHAR.</summary>
+    public override string TypeName(ColumnSchema column, WarehouseTable? table = null) => column.Type switch
+    {
+        ColumnType.String => $"NVARCHAR({table?.StringLength(column.Name) ?? 4000})",
+        ColumnType.Long => "BIGINT",
+        ColumnType.Integer => "INT",
+        ColumnType.Boolean => "BIT",
+        ColumnType.Double => "FLOAT",
+        ColumnType.Money => "DECIMAL(18,2)",
+        ColumnType.Rate => "DECIMAL(18,6)",
+        ColumnType.Timestamp => "DATETIME2(6)",
+        ColumnType.Date => "DATE",
+        ColumnType.Binary => "VARBINARY(8000)",
+        _ => throw new ArgumentOutOfRangeException(nameof(column), column.Type, "Unknown column type."),
+    };
+
+    public override string Parameter(int ordinal) => $"@p{ordinal}";
+
+    public override IReadOnlyList<string> CreateSchema() =>
+        [$"IF SCHEMA_ID(N'{Schema}') IS NULL EXEC(N'CREATE SCHEMA {QuoteRaw(Schema)}');"];
+
+    public override IReadOnlyList<string> CreateControlTables() =>
+    [
+        ControlTable(MigrationsTable, $"{Col("version")} INT NOT NULL, {Col("description")} NVARCHAR(400) NOT NULL, {Col("applied_at")} DATETIME2(6) NOT NULL", Col("version")),
+        ControlTable(WatermarksTable, $"{Col("pipeline")} NVARCHAR(128) NOT NULL, {Col("table_name")} NVARCHAR(128) NOT NULL, {Col("watermark")} BIGINT NOT NULL, {Col("updated_at")} DATETIME2(6) NOT NULL", $"{Col("pipeline")}, {Col("table_name")}"),
+    ];
+
+    public override string CreateTable(WarehouseTable table)
+    {
+        var columns = string.Join(",\n    ", table.TargetColumns.Select(c => $"{Quote(c.Name)} {TypeName(c, table)} {(c.Nullable ? "NULL" : "NOT NULL")}"));
+        var head = $"IF OBJECT_ID(N'{Schema}.{table.Name}', N'U') IS NULL\nCREATE TABLE {Table(table.Name)} (\n    {columns}";
+        return IsSynapse
+            ? $"{head}\n)\nWITH (DISTRIBUTION = {Distribution(table.Distribution)}, {Index(table.Index)});"
+            : $"{head},\n    CONSTRAINT {QuoteRaw("pk_" + table.Name)} PRIMARY KEY CLUSTERED ({ColumnList(table.KeyColumns)})\n);";
+    }
+
+    public override IReadOnlyList<string> CreateView(WarehouseView view) =>
+    [
+        $"IF OBJECT_ID(N'{Schema}.{view.Name}', N'V') IS NOT NULL DROP VIEW {Table(view.Name)};",
+        $"CREATE VIEW {Table(view.Name)} AS {view.Select(this)};",
+    ];
+
+    /// <summary>Delete then insert in the load's transaction: portable to dedicated pools (no @@ROWCOUNT there).</summary>
+    public override IReadOnlyList<string> UpsertWatermark() =>
+    [
+        $"DELETE FROM {Control(WatermarksTable)} WHERE {Col("pipeline")} = @p1 AND {Col("table_name")} = @p2;",
+        $"INSERT INTO {Control(WatermarksTable)} ({Col("pipeline")}, {Col("table_name")}, {Col("watermark")}, {Col("updated_at")}) VALUES (@p1, @p2, @p3, @p4);",
+    ];
+
+    // ---- SQL Server: session temp table + SqlBulkCopy ----
+
+    /// <summary>SQL Server: the session's staging table for the n-th table of a load.</summary>
+    public static string TempStagingName(int ordinal) => $"#stage_{ordinal}";
+
+    /// <summary>SQL Server: a session temp table with the change files' columns (rows arrive de-duplicated).</summary>
+    public string CreateTempStaging(WarehouseTable table, int ordinal) =>
+        $"CREATE TABLE {TempStagingName(ordinal)} ({string.Join(", ", table.Schema.Columns.Select(c => $"{Quote(c.Name)} {TypeName(c, table)} {(c.Nullable ? "NULL" : "NOT NULL")}"))});";
+
+    public static string DropTempStaging(int ordinal) =>
+        $"IF OBJECT_ID(N'tempdb..{TempStagingName(ordinal)}') IS NOT NULL DROP TABLE {TempStagingName(ordinal)};";
+
+    // ---- Synapse: COPY INTO a staging heap, CTAS de-duplication ----
+
+    public string StagingTable(WarehouseTable table) => Control("_stage_" + table.Name);
+
+    public string DedupTable(WarehouseTable table) => Control("_dedup_" + table.Name);
+
+    /// <summary>Synapse: the raw staging table (a heap, emptied before each COPY).</summary>
+    public string CreateStagingTable(WarehouseTable table) =>
+        $"IF OBJECT_ID(N'{Schema}._stage_{table.Name}', N'U') IS NULL CREATE TABLE {StagingTable(table)} ({string.Join(", ", table.Schema.Columns.Select(c => $"{Quote(c.Name)} {TypeName(c, table)} {(c.Nullable ? "NULL" : "NOT NULL")}"))}) WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);";
+
+    public string TruncateStaging(WarehouseTable table) => $"TRUNCATE TABLE {StagingTable(table)};";
+
+    /// <summary>
+    /// Synapse: loads the change files into the staging table with the pool's managed identity. URLs are
+    /// checked (absolute https, no quotes) because COPY INTO takes them only as literals.
+    /// </summary>
+    public string CopyInto(WarehouseTable table, IReadOnlyList<string> fileUrls)
+    {
+        if (fileUrls.Count == 0)
+        {
+            throw new ArgumentException($"COPY INTO for '{table.Name}' needs at least one file URL.", nameof(fileUrls));
+        }
+
+        foreach (var url in fileUrls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps
+                || url.Contains('\'', StringComparison.Ordinal) || url.Any(char.IsControl))
+            {
+                throw new ArgumentException($"Synapse change file '{url}' of table '{table.Name}' must be an absolute https URL in ADLS (https://<account>.dfs.core.windows.net/<container>/<path>.parquet) without quotes.", nameof(fileUrls));
+            }
+        }
+
+        return $"COPY INTO {StagingTable(table)} ({SourceColumnList(table)})\n"
+            + $"FROM {string.Join(", ", fileUrls.Select(u => $"'{u}'"))}\n"
+            + "WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = (IDENTITY = 'Managed Identity'), AUTO_CREATE_TABLE = 'OFF');";
+    }
+
+    /// <summary>Synapse: the newest row per key into a fresh table distributed like the target (CTAS).</summary>
+    public IReadOnlyList<string> Deduplicate(WarehouseTable table)
+    {
+        var distribution = table.Distribution is HashDistribution ? Distribution(table.Distribution) : "ROUND_ROBIN";
+        return
+        [
+            $"IF OBJECT_ID(N'{Schema}._dedup_{table.Name}', N'U') IS NOT NULL DROP TABLE {DedupTable(table)};",
+            $"CREATE TABLE {DedupTable(table)} WITH (DISTRIBUTION = {distribution}, HEAP) AS\n"
+            + $"SELECT {SourceColumnList(table)} FROM (\n"
+            + $"    SELECT {SourceColumnList(table)}, ROW_NUMBER() OVER ({NewestFirst(table)}) AS [_rn] FROM {StagingTable(table)}\n"
+            + ") AS d WHERE d.[_rn] = 1;",
+        ];
+    }
+
+    /// <summary>
+    /// The statements that apply a de-duplicated <paramref name="source"/> to the table. A MERGE, except on a
+    /// dedicated pool whose target is not HASH-distributed: MERGE with <c>WHEN NOT MATCHED</c> needs a HASH
+    /// target there, so DELETE, UPDATE and INSERT run in that order within the same transaction.
+    /// </summary>
+    public IReadOnlyList<string> Apply(WarehouseTable table, string source) =>
+        IsSynapse && table.Distribution is not HashDistribution ? SeparateStatements(table, source) : [Merge(table, source)];
+
+    protected override string NotMatched => "WHEN NOT MATCHED BY TARGET";
+
+    protected override string MergeTerminator => ";";
+
+    protected override string QuoteRaw(string identifier) => $"[{identifier}]";
+
+    protected override string IsTrue(string booleanExpression) => $"{booleanExpression} = 1";
+
+    protected override string IsFalse(string booleanExpression) => $"{booleanExpression} = 0";
+
+    protected override string Count(string condition) => $"COALESCE(SUM(CASE WHEN {condition} THEN CAST(1 AS BIGINT) ELSE 0 END), 0)";
+
+    protected override string CountAll() => "COUNT_BIG(*)";
+
+    private static string Distribution(SynapseDistribution distribution) => distribution switch
+    {
+        HashDistribution hash => $"HASH([{SqlIdentifier.Require(hash.Column, "distribution column")}])",
+        ReplicateDistribution => "REPLICATE",
+        _ => "ROUND_ROBIN",
+    };
+
+    private static string Index(SynapseIndex index) => index == SynapseIndex.Heap ? "HEAP" : "CLUSTERED COLUMNSTORE INDEX";
+
+    /// <summary>A small control table: a clustered key on SQL Server; a round-robin heap on Synapse (no enforced keys there).</summary>
+    private string ControlTable(string name, string columns, string key) =>
+        $"IF OBJECT_ID(N'{Schema}.{name}', N'U') IS NULL CREATE TABLE {Control(name)} ({columns}"
+        + (IsSynapse ? ") WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);" : $", CONSTRAINT {QuoteRaw("pk" + name)} PRIMARY KEY CLUSTERED ({key}));");
+
+    private List<string> SeparateStatements(WarehouseTable table, string source)
+    {
+        var target = Table(table.Name);
+        var matchTarget = string.Join(" AND ", table.KeyColumns.Select(k => $"s.{Quote(k)} = {target}.{Quote(k)}"));
+        var newer = $"s.{Quote(table.VersionColumn)} > {target}.{Quote(table.VersionColumn)}";
+        var statements = new List<string>();
+        if (table.DeletedColumn is { } deleted)
+        {
+            statements.Add($"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {source} AS s WHERE {matchTarget} AND {newer} AND s.{Quote(deleted)} = 1);");
+        }
+
+        var keep = table.DeletedColumn is { } flag ? $" AND s.{Quote(flag)} = 0" : string.Empty;
+        var update = new StringBuilder($"UPDATE {target} SET ");
+        update.Append(string.Join(", ", table.UpdateColumns.Select(c => $"{Quote(c.Name)} = s.{Quote(c.Name)}")));
+        update.Append($" FROM {source} AS s WHERE {matchTarget} AND {newer}{keep};");
+        statements.Add(update.ToString());
+        statements.Add($"INSERT INTO {target} ({ColumnList(table.TargetColumns)}) SELECT {ColumnList(table.TargetColumns, "s.")} FROM {source} AS s "
+            + $"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {KeyMatch(table, "t", "s")}){keep};");
+        return statements;
+    }
+}
