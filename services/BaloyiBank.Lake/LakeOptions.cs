@@ -8,11 +8,12 @@ public sealed class LakeOptions
 {
     public const string SectionName = "Lake";
     public const string FolderKind = "folder";
+    public const string BlobKind = "blob";
 
-    /// <summary>The lake's implementations, for messages ("blob" joins when the Blob REST client lands).</summary>
+    /// <summary>The implementations built into this assembly ("blob" needs the BaloyiBank.Lake.Blob adapter's AddBlobLake).</summary>
     public static readonly IReadOnlyList<string> Kinds = [FolderKind];
 
-    /// <summary>Which implementation: "folder" (a local folder, the embedded default).</summary>
+    /// <summary>Which implementation: "folder" (a local folder, the embedded default) or "blob" (Azure Blob / ADLS Gen2 / Azurite).</summary>
     public string Kind { get; set; } = FolderKind;
 
     public FolderLakeOptions Folder { get; set; } = new();
@@ -25,15 +26,24 @@ public sealed class FolderLakeOptions
     public string Root { get; set; } = "./data/lake";
 }
 
-public sealed class LakeOptionsValidator : IValidateOptions<LakeOptions>
+/// <summary>Checks section "Lake"; the kinds offered are those of the registered <see cref="ILakeBackend"/>s.</summary>
+public sealed class LakeOptionsValidator(IEnumerable<ILakeBackend> backends) : IValidateOptions<LakeOptions>
 {
+    public LakeOptionsValidator()
+        : this([new FolderLakeBackend()])
+    {
+    }
+
     public ValidateOptionsResult Validate(string? name, LakeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new OptionProblems(LakeOptions.SectionName);
-        var kinds = string.Join(", ", LakeOptions.Kinds);
-        var kindKnown = LakeOptions.Kinds.Contains(options.Kind, StringComparer.OrdinalIgnoreCase);
-        problems.Require(kindKnown, "Kind", $"must be one of {kinds} (got '{options.Kind}')", $"set Lake__Kind to {kinds}.");
+        var registered = backends.Select(b => b.Kind).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var kinds = string.Join(", ", registered);
+        var kindKnown = registered.Contains(options.Kind, StringComparer.OrdinalIgnoreCase);
+        var blobMissing = string.Equals(options.Kind, LakeOptions.BlobKind, StringComparison.OrdinalIgnoreCase);
+        problems.Require(kindKnown, "Kind", $"must be one of {kinds} (got '{options.Kind}')",
+            blobMissing ? $"set Lake__Kind to {kinds}, or register the blob lake (services.AddBlobLake(configuration) from BaloyiBank.Lake.Blob)." : $"set Lake__Kind to {kinds}.");
         if (string.Equals(options.Kind, LakeOptions.FolderKind, StringComparison.OrdinalIgnoreCase))
         {
             var root = options.Folder?.Root;
