@@ -7,8 +7,44 @@ root="$(pwd)"
 
 deploy/local/ensure-prereqs.sh
 
+# The real servers the contract suites run against, started here (installed first when missing) and
+# stopped on exit; the tests find them through BALOYI_TEST_* variables. Started in the background while
+# the build runs. A test project run on its own starts its own server through the same scripts.
+servers="$root/artifacts/servers"
+mkdir -p "$servers"
+started=()
+stop_servers() {
+  for name in "${started[@]}"; do
+    "deploy/local/$name.sh" stop "$servers" >>"$servers/$name.log" 2>&1 || echo "== could not stop $name (see $servers/$name.log)"
+  done
+}
+trap stop_servers EXIT
+declare -A starting=()
+for name in postgres azurite; do
+  started+=("$name")
+  "deploy/local/$name.sh" start "$servers" >"$servers/$name.log" 2>&1 &
+  starting[$name]=$!
+done
+
 echo "== build"
 dotnet build BaloyiBank.Streaming.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+
+echo "== servers"
+for name in "${!starting[@]}"; do
+  if wait "${starting[$name]}"; then
+    grep -v '^BALOYI_TEST_' "$servers/$name.log" | tail -n 3
+  else
+    echo "== $name did not start; its tests will try on their own. Its output:"
+    tail -n 20 "$servers/$name.log"
+  fi
+done
+if deploy/local/postgres.sh status "$servers" >/dev/null 2>&1; then
+  BALOYI_TEST_POSTGRES="$(deploy/local/postgres.sh connection-string "$servers")"
+  export BALOYI_TEST_POSTGRES
+fi
+if line="$(grep -m1 '^BALOYI_TEST_AZURITE=' "$servers/azurite.log")"; then
+  export "$line"
+fi
 
 echo "== test"
 results="$root/artifacts/test-results"

@@ -50,6 +50,15 @@ public sealed class CleansingOptions
     /// <summary>Lake folder of the silver tables (each table is a Delta table below it).</summary>
     public string SilverRoot { get; set; } = "silver";
 
+    /// <summary>
+    /// Data files in a table folder that no commit names (a crash between writing files and committing) are
+    /// deleted once they are this old; younger ones may belong to a flush still being committed.
+    /// </summary>
+    public TimeSpan OrphanGracePeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the worker looks for orphan files (between flushes).</summary>
+    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Lake folder of the raw archive (<c>bank_events</c> below it).</summary>
     public string BronzeRoot { get; set; } = "bronze";
 }
@@ -81,10 +90,10 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
                 "set Cleansing__DedupHorizon to how long after the fact a producer may re-send, e.g. 1.00:00:00")
             .Require(options.FlushRows is >= 1 and <= 10_000_000, nameof(options.FlushRows),
                 $"must be between 1 and 10000000 (got {options.FlushRows})",
-                "set Cleansing__FlushRows to the records per silver file, e.g. 50000")
+                "set Cleansing__FlushRows to the records per flush over all partitions, e.g. 200000")
             .Require(options.FlushBytes is >= 1024 and <= 1024L * 1024 * 1024, nameof(options.FlushBytes),
                 $"must be between 1024 and 1073741824 bytes (got {options.FlushBytes})",
-                "set Cleansing__FlushBytes to the payload bytes per batch, e.g. 67108864")
+                "set Cleansing__FlushBytes to the payload bytes per flush, e.g. 134217728")
             .Require(options.FlushAge > TimeSpan.Zero && options.FlushAge <= TimeSpan.FromMinutes(10), nameof(options.FlushAge),
                 $"must be above 00:00:00 and at most 00:10:00 (got {options.FlushAge})",
                 "set Cleansing__FlushAge to the longest a batch may wait for more records, e.g. 00:00:02")
@@ -98,6 +107,12 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(options.ReadWait > TimeSpan.Zero && options.ReadWait <= TimeSpan.FromSeconds(30), nameof(options.ReadWait),
                 $"must be above 00:00:00 and at most 00:00:30 (got {options.ReadWait})",
                 "set Cleansing__ReadWait to how long a read may wait for records, e.g. 00:00:00.200")
+            .Require(options.OrphanGracePeriod >= TimeSpan.FromMinutes(1) && options.OrphanGracePeriod <= TimeSpan.FromDays(30), nameof(options.OrphanGracePeriod),
+                $"must be between 00:01:00 and 30.00:00:00 (got {options.OrphanGracePeriod})",
+                "set Cleansing__OrphanGracePeriod well above the longest flush, e.g. 01:00:00")
+            .Require(options.OrphanSweepInterval >= TimeSpan.FromSeconds(1) && options.OrphanSweepInterval <= TimeSpan.FromDays(1), nameof(options.OrphanSweepInterval),
+                $"must be between 00:00:01 and 1.00:00:00 (got {options.OrphanSweepInterval})",
+                "set Cleansing__OrphanSweepInterval to how often to look for orphan files, e.g. 00:10:00")
             .Require(!string.IsNullOrWhiteSpace(options.SilverRoot) && !options.SilverRoot.Contains("..", StringComparison.Ordinal) && !options.SilverRoot.StartsWith('/'), nameof(options.SilverRoot),
                 $"must be a relative lake folder (got '{options.SilverRoot}')",
                 "set Cleansing__SilverRoot to a lake folder such as silver")

@@ -154,8 +154,15 @@ internal sealed partial class CleansingPipeline(
     /// <summary>Flushes whenever the pending rows, bytes or the oldest batch's age reach the policy; surfaces a failed feed.</summary>
     private async Task FlushLoopAsync(DuckDbConnection connection, List<PartitionFeed> feeds, List<Task> readers, CancellationToken cancellationToken)
     {
+        var nextSweep = time.GetUtcNow() + options.OrphanSweepInterval;
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (time.GetUtcNow() >= nextSweep)
+            {
+                await SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
+                nextSweep = time.GetUtcNow() + options.OrphanSweepInterval;
+            }
+
             if (readers.FirstOrDefault(r => r.IsFaulted) is { } failed)
             {
                 await failed.ConfigureAwait(false);
@@ -270,6 +277,19 @@ internal sealed partial class CleansingPipeline(
 
         RecordFlush(batches, staging, writing, committing, Stopwatch.GetElapsedTime(flushStarted), span);
         await PublishAsync(batches, committed, committedAt, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes data files no commit names once they are older than the grace period (a crash between files and commit).</summary>
+    private async Task SweepOrphansAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (schema, handle) in _tables)
+        {
+            var deleted = await handle.Table.DeleteOrphansAsync(options.OrphanGracePeriod, cancellationToken).ConfigureAwait(false);
+            if (deleted.Count > 0)
+            {
+                LogOrphansDeleted(logger, deleted.Count, CleansingWorker.TablePath(options, schema), options.OrphanGracePeriod);
+            }
+        }
     }
 
     /// <summary>
@@ -437,4 +457,8 @@ internal sealed partial class CleansingPipeline(
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug,
         Message = "Cleansing partition {Partition} committed offsets {First}-{Last}: {Consumed} consumed = {Valid} valid + {Quarantined} quarantined + {Duplicates} duplicates")]
     private static partial void LogFlushed(ILogger logger, int partition, long first, long last, long consumed, long valid, long quarantined, long duplicates);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information,
+        Message = "Deleted {Count} orphan data files of {Table} (written by a flush that never committed, older than {GracePeriod})")]
+    private static partial void LogOrphansDeleted(ILogger logger, int count, string table, TimeSpan gracePeriod);
 }
