@@ -13,6 +13,13 @@ public sealed record DeltaCommit
     /// </summary>
     public DeltaTransaction? Transaction { get; init; }
 
+    /// <summary>
+    /// Further <c>txn</c> actions recorded in the same commit, e.g. the upstream table versions a derived table
+    /// has applied. They land atomically with the data and show in <see cref="DeltaSnapshot.Transactions"/>,
+    /// but only <see cref="Transaction"/> decides <see cref="DeltaCommitStatus.AlreadyCommitted"/>.
+    /// </summary>
+    public IReadOnlyList<DeltaTransaction> Progress { get; init; } = [];
+
     /// <summary>commitInfo.operation, e.g. <c>STREAMING UPDATE</c> or <c>WRITE</c>.</summary>
     public string Operation { get; init; } = "WRITE";
 
@@ -33,3 +40,6 @@ public enum DeltaCommitStatus
 /// <param name="Snapshot">The table after the commit (or as last read, for AlreadyCommitted): commit again from this one.</param>
 /// <param name="Attempts">Versions tried; more than 1 means the commit lost races and was retried.</param>
 public sealed record DeltaCommitResult(DeltaCommitStatus Status, long Version, DeltaSnapshot Snapshot, int Attempts);
+
+/// <summary>One commit's data and progress actions, as returned by <see cref="DeltaTable.ReadChangesAsync"/>.</summary>
+public sealed record DeltaCommitChanges(long Version, IReadOnlyList<AddFile> Adds, IReadOnlyList<RemoveFile> Removes, IReadOnlyList<DeltaTransaction> Transactions);
