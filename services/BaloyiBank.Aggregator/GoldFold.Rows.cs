@@ -4,7 +4,7 @@ public sealed partial class GoldFold
 {
     /// <summary>
     /// The new images of every row changed since the last call, stamped with <paramref name="goldVersion"/> and
-    /// <paramref name="updatedAt"/>, each table sorted by key; clears the marks. When the data's date moved,
+    /// <paramref name="updatedAt"/>; clears the marks. When the data's date moved,
     /// every loan changes (days past due are measured against it).
     /// </summary>
     public GoldChangeSet TakeChanges(long goldVersion, DateTimeOffset updatedAt)
@@ -66,11 +66,8 @@ public sealed partial class GoldFold
         _dirtyLoans.Clear();
         _newDailyAccounts.Clear();
 
-        accounts.Sort((a, b) => string.CompareOrdinal(a.AccountId, b.AccountId));
-        customers.Sort(CompareCustomerPositions);
-        daily.Sort((a, b) => CompareDailyKeys(a.Key, b.Key));
-        loans.Sort((a, b) => string.CompareOrdinal(a.LoanId, b.LoanId));
-        pairs.Sort((a, b) => CompareDailyKeys(a.Key, b.Key) is var c and not 0 ? c : string.CompareOrdinal(a.AccountId, b.AccountId));
+        // Rows in the order they were first touched: deterministic for a given input, not sorted (sorting millions
+        // of rows by string keys would cost more than the fold; readers never depend on file order).
         return new(goldVersion, accounts, customers, daily, loans, pairs);
     }
 

@@ -35,7 +35,7 @@ public sealed partial class GoldFold
     private readonly List<int> _dirtyBuckets = [];
 
     // (bucket << 32) | account: which accounts already count in a bucket's distinct_accounts.
-    private readonly HashSet<long> _dailyAccounts = [];
+    private readonly HashSet<long> _dailyAccounts = new(PairComparer.Instance);
     private readonly List<long> _newDailyAccounts = [];
 
     // Short strings repeat millions of times (currencies, categories, cities): keep one instance of each.
@@ -338,6 +338,19 @@ public sealed partial class GoldFold
         }
 
         return interned!;
+    }
+
+    /// <summary>
+    /// long.GetHashCode is low ^ high: for (bucket, account) pairs that folds millions of pairs onto a few hundred
+    /// thousand codes and long collision chains. A multiplicative mix spreads them.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long obj) => (int)((ulong)(obj * unchecked((long)0x9E3779B97F4A7C15)) >> 32);
     }
 
     private struct AccountState

@@ -276,7 +276,7 @@ public sealed class FoldPropertyTests
         + $"\nwatermark {fold.Watermark:O}";
 
     private static string Describe(GoldChangeSet changes) =>
-        string.Join("\n", Lines(changes.Accounts).Concat(Lines(changes.Customers)).Concat(Lines(changes.Daily)).Concat(Lines(changes.Loans)).Concat(changes.DailyAccounts.Select(d => d.ToString())));
+        string.Join("\n", Lines(changes.Accounts).Concat(Lines(changes.Customers)).Concat(Lines(changes.Daily)).Concat(Lines(changes.Loans)).Concat(changes.DailyAccounts.Select(d => d.ToString()).Order(StringComparer.Ordinal)));
 
     private static List<string> Lines(IEnumerable<AccountBalance> rows) => [.. rows.Select(r => (r with { GoldVersion = 0, UpdatedAt = default }).ToString()).Order(StringComparer.Ordinal)];
     private static List<string> Lines(IEnumerable<CustomerPosition> rows) => [.. rows.Select(r => (r with { GoldVersion = 0, UpdatedAt = default }).ToString()).Order(StringComparer.Ordinal)];
