@@ -20,8 +20,15 @@ public sealed record DeltaCommit
     /// </summary>
     public IReadOnlyList<DeltaTransaction> Transactions { get; init; } = [];
 
-    /// <summary><see cref="Transaction"/> and <see cref="Transactions"/> together.</summary>
+    /// <summary><see cref="Transaction"/> and <see cref="Transactions"/> together: the txns that decide <see cref="DeltaCommitStatus.AlreadyCommitted"/>.</summary>
     internal IReadOnlyList<DeltaTransaction> AllTransactions => Transaction is { } single ? [single, .. Transactions] : Transactions;
+
+    /// <summary>
+    /// Further <c>txn</c> actions recorded in the same commit, e.g. the upstream table versions a derived table
+    /// has applied. They land atomically with the data and show in <see cref="DeltaSnapshot.Transactions"/>,
+    /// but they never decide <see cref="DeltaCommitStatus.AlreadyCommitted"/> (<see cref="Transaction"/> and <see cref="Transactions"/> do).
+    /// </summary>
+    public IReadOnlyList<DeltaTransaction> Progress { get; init; } = [];
 
     /// <summary>commitInfo.operation, e.g. <c>STREAMING UPDATE</c> or <c>WRITE</c>.</summary>
     public string Operation { get; init; } = "WRITE";
@@ -43,3 +50,6 @@ public enum DeltaCommitStatus
 /// <param name="Snapshot">The table after the commit (or as last read, for AlreadyCommitted): commit again from this one.</param>
 /// <param name="Attempts">Versions tried; more than 1 means the commit lost races and was retried.</param>
 public sealed record DeltaCommitResult(DeltaCommitStatus Status, long Version, DeltaSnapshot Snapshot, int Attempts);
+
+/// <summary>One commit's data and progress actions, as returned by <see cref="DeltaTable.ReadChangesAsync"/>.</summary>
+public sealed record DeltaCommitChanges(long Version, IReadOnlyList<AddFile> Adds, IReadOnlyList<RemoveFile> Removes, IReadOnlyList<DeltaTransaction> Transactions);

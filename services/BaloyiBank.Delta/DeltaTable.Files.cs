@@ -19,7 +19,19 @@ public sealed partial class DeltaTable
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         localFolder ??= System.IO.Path.Combine(TempRoot, "cache", snapshot.Metadata.Id);
-        var adds = snapshot.Files.Values.OrderBy(a => a.Path, StringComparer.Ordinal).ToArray();
+        return await GetReadSetAsync(snapshot.Schema, snapshot.Version, [.. snapshot.Files.Values], localFolder, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Local copies of chosen data files of this table (e.g. the adds of <see cref="ReadChangesAsync"/>), resolved or
+    /// downloaded as for a snapshot. <paramref name="version"/> only labels the read set.
+    /// </summary>
+    public async Task<DeltaReadSet> GetReadSetAsync(TableSchema schema, long version, IReadOnlyCollection<AddFile> dataFiles, string? localFolder = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(dataFiles);
+        localFolder ??= System.IO.Path.Combine(TempRoot, "cache", Path.Replace('/', '_'));
+        var adds = dataFiles.OrderBy(a => a.Path, StringComparer.Ordinal).ToArray();
         var files = new DeltaReadFile[adds.Length];
         await Parallel.ForAsync(0, adds.Length, new ParallelOptions { MaxDegreeOfParallelism = ParallelDownloads, CancellationToken = cancellationToken }, async (i, ct) =>
         {
@@ -43,7 +55,7 @@ public sealed partial class DeltaTable
                 var partial = $"{local}.{Guid.NewGuid():N}.download";
                 if (!await Lake.GetFileAsync(lakePath, partial, ct).ConfigureAwait(false))
                 {
-                    throw new DeltaLogCorruptException($"Table {Location}: version {snapshot.Version} names data file {lakePath}, which does not exist.");
+                    throw new DeltaLogCorruptException($"Table {Location}: version {version} names data file {lakePath}, which does not exist.");
                 }
 
                 File.Move(partial, local, overwrite: true);
@@ -51,7 +63,7 @@ public sealed partial class DeltaTable
 
             files[i] = new(add, local);
         }).ConfigureAwait(false);
-        return new(snapshot.Schema, snapshot.Version, files);
+        return new(schema, version, files);
     }
 
     // A folder lake's objects are files already: read them in place rather than copying.

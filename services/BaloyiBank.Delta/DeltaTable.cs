@@ -198,6 +198,33 @@ public sealed partial class DeltaTable : IDisposable
         }
     }
 
+    /// <summary>
+    /// The commits after <paramref name="afterVersion"/> up to and including <paramref name="throughVersion"/>, in
+    /// order, with their add, remove and txn actions: what changed between two versions without loading either
+    /// snapshot. Reads only those commit files (never a checkpoint), so the JSON commits of the range must exist.
+    /// </summary>
+    /// <exception cref="DeltaLogCorruptException">A commit in the range is missing.</exception>
+    public async Task<IReadOnlyList<DeltaCommitChanges>> ReadChangesAsync(long afterVersion, long throughVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(afterVersion, -1);
+        if (throughVersion <= afterVersion)
+        {
+            return [];
+        }
+
+        var listing = await ListLogAsync(afterVersion, cancellationToken).ConfigureAwait(false);
+        var versions = listing.Commits.Where(v => v <= throughVersion).ToList();
+        RequireContiguous(afterVersion + 1, versions);
+        if (versions.Count != throughVersion - afterVersion)
+        {
+            var missing = LogPath(DeltaPaths.CommitFileName(afterVersion + 1 + versions.Count));
+            throw new DeltaLogCorruptException($"Table {Location}: commit {missing} does not exist; the log ends before version {throughVersion}.") { LogFile = missing };
+        }
+
+        var commits = await ReadCommitsAsync(versions, cancellationToken).ConfigureAwait(false);
+        return [.. commits.Select(c => new DeltaCommitChanges(c.Version, c.Entry.Adds, c.Entry.Removes, c.Entry.Transactions))];
+    }
+
     /// <summary>Disposes the private DuckDB database, if the table opened one.</summary>
     public void Dispose()
     {
@@ -272,12 +299,12 @@ public sealed partial class DeltaTable : IDisposable
         }
 
         var appIds = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var txn in commit.AllTransactions)
+        foreach (var progress in commit.AllTransactions.Concat(commit.Progress))
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(txn.AppId, "commit.Transaction.AppId");
-            if (!appIds.Add(txn.AppId))
+            ArgumentException.ThrowIfNullOrWhiteSpace(progress.AppId, "commit.Progress.AppId");
+            if (!appIds.Add(progress.AppId))
             {
-                throw new ArgumentException($"The commit names txn appId '{txn.AppId}' twice.", nameof(commit));
+                throw new ArgumentException($"Commit to {Location} records txn '{progress.AppId}' twice.", nameof(commit));
             }
         }
 
@@ -298,7 +325,7 @@ public sealed partial class DeltaTable : IDisposable
                 IsBlindAppend = commit.Removes.Count == 0,
                 EngineInfo = options.EngineInfo,
             },
-            Transactions = [.. commit.AllTransactions.Select(txn => txn with { LastUpdated = txn.LastUpdated ?? now })],
+            Transactions = [.. commit.AllTransactions.Concat(commit.Progress).Select(t => t with { LastUpdated = t.LastUpdated ?? now })],
             Removes = commit.Removes,
             Adds = commit.Adds,
         };

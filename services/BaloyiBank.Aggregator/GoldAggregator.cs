@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using BaloyiBank.Delta;
+using BaloyiBank.DuckDb;
+using BaloyiBank.Lake;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BaloyiBank.Aggregator;
+
+/// <summary>What one gold round did.</summary>
+/// <param name="Round">The round's gold version (the <c>gold_version</c> of every row it wrote).</param>
+/// <param name="SilverVersions">The silver table versions applied after the round.</param>
+/// <param name="RowsFolded">Silver rows folded in this round, per silver table.</param>
+/// <param name="Changes">The rows written.</param>
+/// <param name="CommittedTables">Gold tables committed (lake paths).</param>
+public sealed record GoldRoundResult(
+    long Round,
+    IReadOnlyDictionary<string, long> SilverVersions,
+    IReadOnlyDictionary<string, long> RowsFolded,
+    GoldChangeSet Changes,
+    IReadOnlyList<string> CommittedTables,
+    TimeSpan Duration);
+
+/// <summary>
+/// The aggregator's engine, without hosting: restores the fold from gold, then runs rounds that read the silver
+/// commits gold has not applied, fold them and commit every gold table with the round's txn. One writer per gold
+/// root. Used by <see cref="AggregatorWorker"/>, the benchmark and the tests.
+/// </summary>
+/// <remarks>
+/// <para><b>Exactly once.</b> Every table gets a commit in every round (empty when nothing changed), carrying
+/// <c>txn(appId, round)</c> and the silver versions the round reached. A crash part-way through a round leaves
+/// some tables at round R and others at R − 1: on start the fold is restored as of R − 1 (row images with
+/// gold_version R are ignored) and round R is redone up to the silver versions it recorded; tables that hold R
+/// skip it (txn), the others get the same rows. Files of a commit that never landed are orphans nobody reads.</para>
+/// </remarks>
+public sealed partial class GoldAggregator : IDisposable
+{
+    private readonly AggregatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly AggregatorMetrics? _metrics;
+    private readonly DuckDbDatabase _database;
+    private readonly bool _ownsDatabase;
+    private readonly GoldStore _gold;
+    private readonly SilverSource _silver;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private GoldFold? _fold;
+    private Dictionary<string, long> _applied = new(StringComparer.Ordinal);
+
+    public GoldAggregator(ILakeStore lake, AggregatorOptions options, DuckDbDatabase? database = null, TimeProvider? time = null, ILogger? logger = null, AggregatorMetrics? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _metrics = metrics;
+        _ownsDatabase = database is null;
+        _database = database ?? DuckDbDatabase.Open(null);
+        _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _database, _time);
+        _silver = new SilverSource(lake, options.SilverRoot, _database);
+    }
+
+    /// <summary>The last round committed to every gold table.</summary>
+    public long Round { get; private set; }
+
+    /// <summary>The silver versions gold has applied (per silver table path; -1 for none).</summary>
+    public IReadOnlyDictionary<string, long> Applied => _applied;
+
+    /// <summary>The in-memory state (after <see cref="StartAsync"/>).</summary>
+    public GoldFold Fold => _fold ?? throw new InvalidOperationException("Call StartAsync first.");
+
+    public GoldStore Gold => _gold;
+
+    /// <summary>Silver commits not yet applied, summed over the silver tables, as of the last look at silver.</summary>
+    public long Lag { get; private set; }
+
+    /// <summary>
+    /// Opens (creates) the gold tables, restores the fold as of the last round every table holds, and finishes a
+    /// round a crash interrupted. Returns the round a redo committed, if any.
+    /// </summary>
+    public async Task<GoldRoundResult?> StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _gold.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var rounds = _gold.Rounds();
+            var complete = rounds.Values.Min();
+            var started = rounds.Values.Max();
+            if (started > complete + 1)
+            {
+                throw new InvalidOperationException(
+                    $"Gold tables under '{_options.GoldRoot}' are more than one round apart (rounds {string.Join(", ", rounds.Select(r => $"{r.Key}={r.Value}"))}); " +
+                    "only one writer may run per gold root. Rebuild gold into a new GoldRoot.");
+            }
+
+            _applied = complete == 0
+                ? _silver.Paths.ToDictionary(p => p, _ => -1L, StringComparer.Ordinal)
+                : new Dictionary<string, long>(_gold.ProgressOf(complete, _silver.Paths), StringComparer.Ordinal);
+            using (var connection = _database.Connect())
+            {
+                var customers = await _silver.ReadCustomersAsync(connection, _applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
+                _fold = await _gold.LoadFoldAsync(complete, customers, cancellationToken).ConfigureAwait(false);
+            }
+
+            Round = complete;
+            LogRestored(_logger, complete, _fold.AccountCount, _fold.DailyBucketCount, _fold.LoanCount);
+            if (started > complete)
+            {
+                // Redo the interrupted round exactly: the same silver range gives the same rows.
+                var target = _gold.ProgressOf(started, _silver.Paths);
+                LogRedo(_logger, started);
+                return await RunRoundCoreAsync(target, cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Folds every silver commit not yet applied and commits a round; null when silver has nothing new.</summary>
+    public async Task<GoldRoundResult?> RunRoundAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _ = Fold;
+            var latest = await _silver.LatestVersionsAsync(cancellationToken).ConfigureAwait(false);
+            Lag = latest.Sum(l => Math.Max(0, l.Value - _applied[l.Key]));
+            _metrics?.Lag(Lag);
+            if (Lag == 0)
+            {
+                return null;
+            }
+
+            var result = await RunRoundCoreAsync(latest, cancellationToken).ConfigureAwait(false);
+            Lag = 0;
+            _metrics?.Lag(0);
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Runs rounds until silver has nothing new; returns the rounds committed.</summary>
+    public async Task<IReadOnlyList<GoldRoundResult>> CatchUpAsync(CancellationToken cancellationToken = default)
+    {
+        List<GoldRoundResult> rounds = [];
+        while (await RunRoundAsync(cancellationToken).ConfigureAwait(false) is { } round)
+        {
+            rounds.Add(round);
+        }
+
+        return rounds;
+    }
+
+    private async Task<GoldRoundResult> RunRoundCoreAsync(IReadOnlyDictionary<string, long> target, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var fold = Fold;
+        var round = Round + 1;
+        Dictionary<string, long> folded = new(StringComparer.Ordinal);
+        using (var connection = _database.Connect())
+        {
+            // Reference tables first only for tidiness: the fold does not depend on the order.
+            foreach (var schema in SilverSource.Tables)
+            {
+                var path = _silver.PathOf(schema);
+                var from = _applied[path];
+                var to = target[path];
+                if (to <= from)
+                {
+                    continue;
+                }
+
+                var readSet = await _silver.ReadSetAsync(schema, from, to, cancellationToken).ConfigureAwait(false);
+                var rows = readSet.Files.Count == 0 ? 0 : SilverSource.Fold(connection, schema, readSet.ToSql(), fold);
+                folded[path] = rows;
+                _metrics?.RowsFolded(path, rows);
+            }
+        }
+
+        var changes = fold.TakeChanges(round, _time.GetUtcNow());
+        var committed = await _gold.CommitRoundAsync(changes, target, cancellationToken).ConfigureAwait(false);
+        Round = round;
+        _applied = new Dictionary<string, long>(target, StringComparer.Ordinal);
+        _metrics?.Committed(changes);
+        LogRound(_logger, round, folded.Values.Sum(), changes.TotalRows, clock.ElapsedMilliseconds);
+
+        var compacted = await _gold.CompactAsync(round, _options.CompactionFileThreshold, cancellationToken).ConfigureAwait(false);
+        foreach (var table in compacted)
+        {
+            LogCompacted(_logger, table, round);
+        }
+
+        return new(round, _applied, folded, changes, committed, clock.Elapsed);
+    }
+
+    public void Dispose()
+    {
+        _gold.Dispose();
+        _silver.Dispose();
+        _gate.Dispose();
+        if (_ownsDatabase)
+        {
+            _database.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Gold restored as of round {Round}: {Accounts} accounts, {Buckets} daily buckets, {Loans} loans")]
+    private static partial void LogRestored(ILogger logger, long round, int accounts, int buckets, int loans);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Gold round {Round} was interrupted part-way; redoing it up to the silver versions it recorded")]
+    private static partial void LogRedo(ILogger logger, long round);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Gold round {Round}: {Rows} silver rows folded, {Changed} gold rows changed in {Milliseconds} ms")]
+    private static partial void LogRound(ILogger logger, long round, long rows, long changed, long milliseconds);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Gold table {Table} compacted to its current rows after round {Round}")]
+    private static partial void LogCompacted(ILogger logger, string table, long round);
+}

@@ -1,0 +1,420 @@
+using System.Runtime.InteropServices;
+
+namespace BaloyiBank.Aggregator;
+
+/// <summary>
+/// The gold layer's state and the fold of silver rows into it: pure, in memory, no I/O, deterministic.
+/// </summary>
+/// <remarks>
+/// <para><b>Order.</b> Every aggregate is a sum, a count, a minimum or a maximum, so rows fold in any order and
+/// in any split into batches to the same state. Reference rows (accounts, customers, loans) may arrive before
+/// or after the rows that use them (cleansing commits each silver table separately): a transaction for an
+/// account whose opening is not yet folded still counts, and the opening fills in the reference columns when
+/// it comes. When one id has two reference rows, the one earliest in the log (partition, offset) wins.</para>
+/// <para><b>Changes.</b> Folding marks what it touched; <see cref="TakeChanges"/> returns the new images of
+/// exactly those rows, stamped with the round's gold version, and clears the marks.</para>
+/// <para><b>Memory.</b> Accounts and daily buckets live in arrays of structs indexed through one dictionary
+/// each; money is kept as whole cents and instants as microseconds (see <see cref="Units"/>).</para>
+/// </remarks>
+public sealed partial class GoldFold
+{
+    private readonly Dictionary<string, int> _accountIndex = new(StringComparer.Ordinal);
+    private AccountState[] _accounts = new AccountState[1024];
+    private int _accountCount;
+    private readonly List<int> _dirtyAccounts = [];
+
+    private readonly Dictionary<string, CustomerState> _customers = new(StringComparer.Ordinal);
+    private readonly List<CustomerState> _dirtyCustomers = [];
+
+    private readonly Dictionary<string, LoanState> _loans = new(StringComparer.Ordinal);
+    private readonly List<LoanState> _dirtyLoans = [];
+
+    private readonly Dictionary<DailyKey, int> _bucketIndex = [];
+    private DailyBucket[] _buckets = new DailyBucket[256];
+    private int _bucketCount;
+    private readonly List<int> _dirtyBuckets = [];
+
+    // (bucket << 32) | account: which accounts already count in a bucket's distinct_accounts.
+    private readonly HashSet<long> _dailyAccounts = new(PairComparer.Instance);
+    private readonly List<long> _newDailyAccounts = [];
+
+    // Short strings repeat millions of times (currencies, categories, cities): keep one instance of each.
+    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+
+    private long _watermark = Units.NoTime;
+    private DateOnly? _emittedAsOf;
+
+    public int AccountCount => _accountCount;
+    public int CustomerCount => _customers.Count;
+    public int LoanCount => _loans.Count;
+    public int DailyBucketCount => _bucketCount;
+    public int DailyAccountCount => _dailyAccounts.Count;
+
+    /// <summary>The latest event time of anything folded: the data's own clock (loan lateness is measured against its date).</summary>
+    public DateTimeOffset? Watermark => Units.InstantOrNull(_watermark);
+
+    /// <summary>The UTC date of <see cref="Watermark"/>.</summary>
+    public DateOnly? AsOfDate => _watermark == Units.NoTime ? null : Units.Date(_watermark);
+
+    /// <summary>True when something was folded since the last <see cref="TakeChanges"/>.</summary>
+    public bool HasChanges =>
+        _dirtyAccounts.Count > 0 || _dirtyCustomers.Count > 0 || _dirtyLoans.Count > 0 || _dirtyBuckets.Count > 0
+        || _newDailyAccounts.Count > 0 || AsOfDate != _emittedAsOf;
+
+    public void Fold(in TransactionFact fact)
+    {
+        var amount = Units.Cents(fact.Amount);
+        var at = Units.Micros(fact.OccurredAt);
+        var account = MergeAccountActivity(
+            fact.AccountId, fact.Currency, 1, fact.IsCredit ? amount : 0, fact.IsCredit ? 0 : amount, at, at, fact.SourcePartition, fact.SourceOffset);
+        var key = new DailyKey(fact.EventDate, fact.Category, fact.Country, fact.City, fact.Currency);
+        var bucket = MergeDaily(key, 1, amount, fact.IsCredit ? amount : -amount, amount, amount);
+        AddDailyAccount(bucket, account);
+        Observe(at);
+    }
+
+    public void Fold(AccountFact fact)
+    {
+        ArgumentNullException.ThrowIfNull(fact);
+        var index = AccountSlot(fact.AccountId);
+        ref var account = ref _accounts[index];
+        var opened = Units.Micros(fact.OpenedAt);
+        Observe(opened);
+        account.Partition = Math.Min(account.Partition, fact.SourcePartition);
+        account.LastOffset = Math.Max(account.LastOffset, fact.SourceOffset);
+        if (account.HasReference && (account.ReferencePartition, account.ReferenceOffset).CompareTo((fact.SourcePartition, fact.SourceOffset)) <= 0)
+        {
+            MarkAccount(index);
+            return;
+        }
+
+        if (account.Customer is { } previous)
+        {
+            previous.Accounts.Remove(index);
+            MarkCustomer(previous);
+        }
+
+        account.HasReference = true;
+        account.CustomerId = fact.CustomerId;
+        account.AccountType = Intern(fact.AccountType);
+        account.Currency = Intern(fact.Currency);
+        account.OpeningCents = Units.Cents(fact.OpeningBalance);
+        account.OverdraftCents = Units.Cents(fact.OverdraftLimit);
+        account.OpenedAt = opened;
+        account.ReferencePartition = fact.SourcePartition;
+        account.ReferenceOffset = fact.SourceOffset;
+        var customer = CustomerSlot(fact.CustomerId);
+        account.Customer = customer;
+        account.CustomerId = customer.Id;
+        customer.Accounts.Add(index);
+        MarkCustomer(customer);
+        MarkAccount(index);
+    }
+
+    public void Fold(CustomerFact fact)
+    {
+        ArgumentNullException.ThrowIfNull(fact);
+        Observe(Units.Micros(fact.RegisteredAt));
+        var customer = CustomerSlot(fact.CustomerId);
+        if (customer.Reference is { } known && (known.SourcePartition, known.SourceOffset).CompareTo((fact.SourcePartition, fact.SourceOffset)) <= 0)
+        {
+            return;
+        }
+
+        customer.Reference = fact with { Segment = Intern(fact.Segment), City = Intern(fact.City), Country = Intern(fact.Country) };
+        MarkCustomer(customer);
+    }
+
+    public void Fold(LoanFact fact)
+    {
+        ArgumentNullException.ThrowIfNull(fact);
+        var loan = LoanSlot(fact.LoanId);
+        Observe(Units.Micros(fact.DisbursedAt));
+        loan.Partition = Math.Min(loan.Partition, fact.SourcePartition);
+        loan.LastOffset = Math.Max(loan.LastOffset, fact.SourceOffset);
+        MarkLoan(loan);
+        if (loan.Reference is { } known && (known.SourcePartition, known.SourceOffset).CompareTo((fact.SourcePartition, fact.SourceOffset)) <= 0)
+        {
+            return;
+        }
+
+        if (loan.Customer is { } previous)
+        {
+            previous.Loans.Remove(loan);
+            MarkCustomer(previous);
+        }
+
+        loan.Reference = fact with { Currency = Intern(fact.Currency), Product = Intern(fact.Product) };
+        var customer = CustomerSlot(fact.CustomerId);
+        loan.Customer = customer;
+        customer.Loans.Add(loan);
+        MarkCustomer(customer);
+    }
+
+    public void Fold(in LoanPaymentFact fact)
+    {
+        var at = Units.Micros(fact.OccurredAt);
+        MergeLoanPayments(fact.LoanId, 1, Units.Cents(fact.Amount), Units.Cents(fact.PrincipalPortion), Units.Cents(fact.InterestPortion), at, fact.SourcePartition, fact.SourceOffset);
+        Observe(at);
+    }
+
+    /// <summary>Folds a partial aggregate of one account's transactions (what a batch did to it). Returns the account's slot.</summary>
+    internal int MergeAccountActivity(string accountId, string currency, long count, long creditCents, long debitCents, long firstAt, long lastAt, int partition, long lastOffset)
+    {
+        var index = AccountSlot(accountId);
+        ref var account = ref _accounts[index];
+        account.Currency ??= Intern(currency);
+        account.Count += count;
+        account.CreditCents += creditCents;
+        account.DebitCents += debitCents;
+        account.FirstAt = account.FirstAt == Units.NoTime ? firstAt : Math.Min(account.FirstAt, firstAt);
+        account.LastAt = Math.Max(account.LastAt, lastAt);
+        account.Partition = Math.Min(account.Partition, partition);
+        account.LastOffset = Math.Max(account.LastOffset, lastOffset);
+        MarkAccount(index);
+        if (account.Customer is { } customer)
+        {
+            MarkCustomer(customer);
+        }
+
+        return index;
+    }
+
+    /// <summary>Folds a partial aggregate of one daily bucket. Returns the bucket's slot.</summary>
+    internal int MergeDaily(in DailyKey key, long count, long totalCents, long netCents, long minCents, long maxCents)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_bucketIndex, key, out var exists);
+        if (!exists)
+        {
+            if (_bucketCount == _buckets.Length)
+            {
+                Array.Resize(ref _buckets, _buckets.Length * 2);
+            }
+
+            slot = _bucketCount++;
+            _buckets[slot] = new DailyBucket
+            {
+                Key = new(key.EventDate, Intern(key.Category), Intern(key.Country), Intern(key.City), Intern(key.Currency)),
+                MinCents = long.MaxValue,
+                MaxCents = long.MinValue,
+            };
+        }
+
+        var index = slot;
+        ref var bucket = ref _buckets[index];
+        bucket.Count += count;
+        bucket.TotalCents += totalCents;
+        bucket.NetCents += netCents;
+        bucket.MinCents = Math.Min(bucket.MinCents, minCents);
+        bucket.MaxCents = Math.Max(bucket.MaxCents, maxCents);
+        if (!bucket.Dirty)
+        {
+            bucket.Dirty = true;
+            _dirtyBuckets.Add(index);
+        }
+
+        return index;
+    }
+
+    /// <summary>Counts <paramref name="account"/> in <paramref name="bucket"/>'s distinct accounts unless it already does.</summary>
+    internal void AddDailyAccount(int bucket, int account)
+    {
+        var pair = ((long)bucket << 32) | (uint)account;
+        if (_dailyAccounts.Add(pair))
+        {
+            _newDailyAccounts.Add(pair);
+            ref var b = ref _buckets[bucket];
+            b.DistinctAccounts++;
+            if (!b.Dirty)
+            {
+                b.Dirty = true;
+                _dirtyBuckets.Add(bucket);
+            }
+        }
+    }
+
+    /// <summary>Folds a partial aggregate of one loan's payments.</summary>
+    internal void MergeLoanPayments(string loanId, long count, long amountCents, long principalCents, long interestCents, long lastAt, int partition, long lastOffset)
+    {
+        var loan = LoanSlot(loanId);
+        loan.Count += count;
+        loan.AmountCents += amountCents;
+        loan.PrincipalCents += principalCents;
+        loan.InterestCents += interestCents;
+        loan.LastPaymentAt = Math.Max(loan.LastPaymentAt, lastAt);
+        loan.Partition = Math.Min(loan.Partition, partition);
+        loan.LastOffset = Math.Max(loan.LastOffset, lastOffset);
+        MarkLoan(loan);
+        if (loan.Customer is { } customer)
+        {
+            MarkCustomer(customer);
+        }
+    }
+
+    /// <summary>Moves the data's clock forward (event times of every table count).</summary>
+    internal void Observe(long micros) => _watermark = Math.Max(_watermark, micros);
+
+    private int AccountSlot(string accountId)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_accountIndex, accountId, out var exists);
+        if (!exists)
+        {
+            if (_accountCount == _accounts.Length)
+            {
+                Array.Resize(ref _accounts, _accounts.Length * 2);
+            }
+
+            slot = _accountCount++;
+            _accounts[slot] = new AccountState
+            {
+                Id = accountId,
+                FirstAt = Units.NoTime,
+                LastAt = Units.NoTime,
+                OpenedAt = Units.NoTime,
+                Partition = int.MaxValue,
+                LastOffset = -1,
+            };
+        }
+
+        return slot;
+    }
+
+    private CustomerState CustomerSlot(string customerId)
+    {
+        ref var customer = ref CollectionsMarshal.GetValueRefOrAddDefault(_customers, customerId, out var exists);
+        if (!exists)
+        {
+            customer = new CustomerState(customerId);
+        }
+
+        return customer!;
+    }
+
+    private LoanState LoanSlot(string loanId)
+    {
+        ref var loan = ref CollectionsMarshal.GetValueRefOrAddDefault(_loans, loanId, out var exists);
+        if (!exists)
+        {
+            loan = new LoanState(loanId);
+        }
+
+        return loan!;
+    }
+
+    private void MarkAccount(int index)
+    {
+        ref var account = ref _accounts[index];
+        if (!account.Dirty)
+        {
+            account.Dirty = true;
+            _dirtyAccounts.Add(index);
+        }
+    }
+
+    private void MarkCustomer(CustomerState customer)
+    {
+        if (!customer.Dirty)
+        {
+            customer.Dirty = true;
+            _dirtyCustomers.Add(customer);
+        }
+    }
+
+    private void MarkLoan(LoanState loan)
+    {
+        if (!loan.Dirty)
+        {
+            loan.Dirty = true;
+            _dirtyLoans.Add(loan);
+        }
+    }
+
+    private string Intern(string value)
+    {
+        ref var interned = ref CollectionsMarshal.GetValueRefOrAddDefault(_strings, value, out var exists);
+        if (!exists)
+        {
+            interned = value;
+        }
+
+        return interned!;
+    }
+
+    /// <summary>
+    /// long.GetHashCode is low ^ high: for (bucket, account) pairs that folds millions of pairs onto a few hundred
+    /// thousand codes and long collision chains. A multiplicative mix spreads them.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long obj) => (int)((ulong)(obj * unchecked((long)0x9E3779B97F4A7C15)) >> 32);
+    }
+
+    private struct AccountState
+    {
+        public string Id;
+        public string? CustomerId;
+        public string? AccountType;
+        public string? Currency;
+        public CustomerState? Customer;
+        public long OpeningCents;
+        public long OverdraftCents;
+        public long OpenedAt;
+        public long ReferenceOffset;
+        public int ReferencePartition;
+        public int Partition;
+        public long LastOffset;
+        public long Count;
+        public long CreditCents;
+        public long DebitCents;
+        public long FirstAt;
+        public long LastAt;
+        public long Version;
+        public bool HasReference;
+        public bool Dirty;
+
+        public readonly long BalanceCents => OpeningCents + CreditCents - DebitCents;
+    }
+
+    private struct DailyBucket
+    {
+        public DailyKey Key;
+        public long Count;
+        public long TotalCents;
+        public long NetCents;
+        public long MinCents;
+        public long MaxCents;
+        public long DistinctAccounts;
+        public long Version;
+        public bool Dirty;
+    }
+
+    private sealed class CustomerState(string id)
+    {
+        public string Id { get; } = id;
+        public CustomerFact? Reference { get; set; }
+        public List<int> Accounts { get; } = [];
+        public List<LoanState> Loans { get; } = [];
+        public long Version { get; set; }
+        public bool Dirty { get; set; }
+    }
+
+    private sealed class LoanState(string id)
+    {
+        public string Id { get; } = id;
+        public LoanFact? Reference { get; set; }
+        public CustomerState? Customer { get; set; }
+        public int Partition { get; set; } = int.MaxValue;
+        public long LastOffset { get; set; } = -1;
+        public long Count { get; set; }
+        public long AmountCents { get; set; }
+        public long PrincipalCents { get; set; }
+        public long InterestCents { get; set; }
+        public long LastPaymentAt { get; set; } = Units.NoTime;
+        public long Version { get; set; }
+        public bool Dirty { get; set; }
+    }
+}

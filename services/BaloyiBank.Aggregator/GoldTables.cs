@@ -1,0 +1,153 @@
+using BaloyiBank.Delta;
+
+namespace BaloyiBank.Aggregator;
+
+/// <summary>
+/// The gold layer's tables. Each is a Delta change table: every gold commit appends the new image of each
+/// row it changed, stamped with <c>gold_version</c> (the aggregator's commit round, the same in every table);
+/// the current row of a key is its image with the highest <c>gold_version</c>. Compaction rewrites a table
+/// to current rows only (see the project README). Money is decimal(18,2); amounts in different currencies
+/// are never added together: currency is part of every key that sums money.
+/// </summary>
+public static class GoldTables
+{
+    /// <summary>The round (gold commit) that last changed the row: the warehouse MERGEs only-if-newer on it.</summary>
+    public const string VersionColumn = "gold_version";
+
+    /// <summary>When that round committed (wall clock; lineage, not business data).</summary>
+    public const string UpdatedAtColumn = "updated_at";
+
+    private static readonly ColumnSchema[] Lineage =
+    [
+        new(VersionColumn, ColumnType.Long),
+        new(UpdatedAtColumn, ColumnType.Timestamp),
+    ];
+
+    /// <summary>One row per account: reference data, balance folded from every transaction, activity.</summary>
+    public static TableSchema AccountBalances { get; } = new("account_balances",
+    [
+        new("account_id", ColumnType.String),
+        new("customer_id", ColumnType.String, Nullable: true),
+        new("account_type", ColumnType.String, Nullable: true),
+        new("currency", ColumnType.String),
+        new("opening_balance", ColumnType.Money, Nullable: true),
+        new("overdraft_limit", ColumnType.Money, Nullable: true),
+        new("balance", ColumnType.Money),
+        new("available_balance", ColumnType.Money),
+        new("transaction_count", ColumnType.Long),
+        new("total_credits", ColumnType.Money),
+        new("total_debits", ColumnType.Money),
+        new("first_transaction_at", ColumnType.Timestamp, Nullable: true),
+        new("last_transaction_at", ColumnType.Timestamp, Nullable: true),
+        new("opened_at", ColumnType.Timestamp, Nullable: true),
+        new("source_partition", ColumnType.Integer),
+        new("opened_source_offset", ColumnType.Long, Nullable: true),
+        new("last_source_offset", ColumnType.Long),
+        .. Lineage,
+    ], []);
+
+    /// <summary>One row per customer and currency: what the customer holds and owes in that currency.</summary>
+    public static TableSchema CustomerPositions { get; } = new("customer_positions",
+    [
+        new("customer_id", ColumnType.String),
+        new("currency", ColumnType.String),
+        new("first_name", ColumnType.String, Nullable: true),
+        new("last_name", ColumnType.String, Nullable: true),
+        new("segment", ColumnType.String, Nullable: true),
+        new("city", ColumnType.String, Nullable: true),
+        new("country", ColumnType.String, Nullable: true),
+        new("accounts", ColumnType.Integer),
+        new("deposits", ColumnType.Money),
+        new("loans", ColumnType.Integer),
+        new("loan_principal", ColumnType.Money),
+        new("loan_principal_repaid", ColumnType.Money),
+        new("loans_outstanding", ColumnType.Money),
+        new("loan_interest_paid", ColumnType.Money),
+        new("net_position", ColumnType.Money),
+        new("last_activity_at", ColumnType.Timestamp, Nullable: true),
+        .. Lineage,
+    ], []);
+
+    /// <summary>One row per event date, category, place and currency.</summary>
+    public static TableSchema DailyTransactionSummary { get; } = new("daily_transaction_summary",
+    [
+        new("event_date", ColumnType.Date),
+        new("category", ColumnType.String),
+        new("country", ColumnType.String),
+        new("city", ColumnType.String),
+        new("currency", ColumnType.String),
+        new("transaction_count", ColumnType.Long),
+        new("total_amount", ColumnType.Money),
+        new("net_amount", ColumnType.Money),
+        new("avg_amount", ColumnType.Money),
+        new("min_amount", ColumnType.Money),
+        new("max_amount", ColumnType.Money),
+        new("distinct_accounts", ColumnType.Long),
+        .. Lineage,
+    ], []);
+
+    /// <summary>One row per loan: terms, repayments, what is outstanding and how late, as of the data's own date.</summary>
+    public static TableSchema LoanStatus { get; } = new("loan_status",
+    [
+        new("loan_id", ColumnType.String),
+        new("customer_id", ColumnType.String, Nullable: true),
+        new("account_id", ColumnType.String, Nullable: true),
+        new("product", ColumnType.String, Nullable: true),
+        new("currency", ColumnType.String, Nullable: true),
+        new("principal", ColumnType.Money, Nullable: true),
+        new("annual_interest_rate", ColumnType.Rate, Nullable: true),
+        new("term_months", ColumnType.Integer, Nullable: true),
+        new("monthly_instalment", ColumnType.Money, Nullable: true),
+        new("first_due_date", ColumnType.Date, Nullable: true),
+        new("disbursed_at", ColumnType.Timestamp, Nullable: true),
+        new("instalments_paid", ColumnType.Long),
+        new("paid_to_date", ColumnType.Money),
+        new("principal_repaid", ColumnType.Money),
+        new("interest_paid", ColumnType.Money),
+        new("outstanding", ColumnType.Money, Nullable: true),
+        new("last_payment_at", ColumnType.Timestamp, Nullable: true),
+        new("next_due_date", ColumnType.Date, Nullable: true),
+        new("days_past_due", ColumnType.Integer, Nullable: true),
+        new("as_of_date", ColumnType.Date, Nullable: true),
+        new("source_partition", ColumnType.Integer),
+        new("disbursed_source_offset", ColumnType.Long, Nullable: true),
+        new("last_source_offset", ColumnType.Long),
+        .. Lineage,
+    ], []);
+
+    /// <summary>
+    /// The aggregator's own memory (not for the warehouse): which accounts already count in a daily bucket's
+    /// <c>distinct_accounts</c>. Append-only, one row per (bucket, account) when it first appears.
+    /// </summary>
+    public static TableSchema DailyAccounts { get; } = new("_daily_accounts",
+    [
+        new("event_date", ColumnType.Date),
+        new("category", ColumnType.String),
+        new("country", ColumnType.String),
+        new("city", ColumnType.String),
+        new("currency", ColumnType.String),
+        new("account_id", ColumnType.String),
+        new(VersionColumn, ColumnType.Long),
+    ], []);
+
+    /// <summary>The four business tables, in commit order.</summary>
+    public static IReadOnlyList<TableSchema> Business { get; } = [AccountBalances, CustomerPositions, DailyTransactionSummary, LoanStatus];
+
+    /// <summary>Every table a gold round commits: the business tables, then the aggregator's memory.</summary>
+    public static IReadOnlyList<TableSchema> All { get; } = [.. Business, DailyAccounts];
+
+    /// <summary>The key columns of each table: at most one current row per key.</summary>
+    public static IReadOnlyList<string> KeyOf(TableSchema table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return table.Name switch
+        {
+            "account_balances" => ["account_id"],
+            "customer_positions" => ["customer_id", "currency"],
+            "daily_transaction_summary" => ["event_date", "category", "country", "city", "currency"],
+            "loan_status" => ["loan_id"],
+            "_daily_accounts" => ["event_date", "category", "country", "city", "currency", "account_id"],
+            _ => throw new ArgumentException($"'{table.Name}' is not a gold table.", nameof(table)),
+        };
+    }
+}

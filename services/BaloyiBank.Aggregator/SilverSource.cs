@@ -1,0 +1,240 @@
+using BaloyiBank.Cleansing;
+using BaloyiBank.Delta;
+using BaloyiBank.DuckDb;
+using BaloyiBank.Lake;
+
+namespace BaloyiBank.Aggregator;
+
+/// <summary>
+/// The silver tables gold is folded from, read incrementally: the files added by the commits after the version
+/// gold has applied, through <c>read_parquet</c>. Transactions and loan payments are pre-aggregated by DuckDB
+/// (per account, per daily bucket, per loan) and the partials merged into the fold; reference rows are folded
+/// one by one.
+/// </summary>
+public sealed class SilverSource : IDisposable
+{
+    /// <summary>The silver tables gold depends on, in the order a round folds them.</summary>
+    public static IReadOnlyList<TableSchema> Tables { get; } =
+        [SilverTables.Customers, SilverTables.Accounts, SilverTables.Loans, SilverTables.Transactions, SilverTables.LoanPayments];
+
+    private readonly Dictionary<string, DeltaTable> _tables = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeltaSnapshot> _snapshots = new(StringComparer.Ordinal);
+    private readonly string _silverRoot;
+
+    public SilverSource(ILakeStore lake, string silverRoot, DuckDbDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        ArgumentException.ThrowIfNullOrWhiteSpace(silverRoot);
+        _silverRoot = silverRoot;
+        foreach (var schema in Tables)
+        {
+            _tables[PathOf(schema)] = new DeltaTable(lake, PathOf(schema), new DeltaTableOptions { Database = database });
+        }
+    }
+
+    /// <summary>Lake paths of the silver tables (<c>silver/transactions</c>, …).</summary>
+    public IReadOnlyList<string> Paths => [.. Tables.Select(PathOf)];
+
+    public string PathOf(TableSchema schema) => $"{_silverRoot.TrimEnd('/')}/{schema.Name}";
+
+    /// <summary>Each silver table's latest version (-1 while the table does not exist yet).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> LatestVersionsAsync(CancellationToken cancellationToken)
+    {
+        Dictionary<string, long> versions = new(StringComparer.Ordinal);
+        foreach (var (path, table) in _tables)
+        {
+            DeltaSnapshot? snapshot = _snapshots.TryGetValue(path, out var known)
+                ? await table.UpdateAsync(known, cancellationToken).ConfigureAwait(false)
+                : await table.TryLoadAsync(cancellationToken).ConfigureAwait(false);
+            if (snapshot is not null)
+            {
+                _snapshots[path] = snapshot;
+            }
+
+            versions[path] = snapshot?.Version ?? -1;
+        }
+
+        return versions;
+    }
+
+    /// <summary>The data files added to a silver table by the commits in (<paramref name="after"/>, <paramref name="through"/>].</summary>
+    public async Task<DeltaReadSet> ReadSetAsync(TableSchema schema, long after, long through, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var table = _tables[PathOf(schema)];
+        var changes = await table.ReadChangesAsync(after, through, cancellationToken).ConfigureAwait(false);
+        if (changes.Any(c => c.Removes.Any(r => r.DataChange)))
+        {
+            throw new InvalidOperationException(
+                $"Silver table {table.Location} removed data between versions {after} and {through}; gold folds append-only silver. Rebuild gold from silver (a new gold root) after a silver rewrite.");
+        }
+
+        return await table.GetReadSetAsync(schema, through, [.. changes.SelectMany(c => c.Adds).Where(a => a.DataChange)], cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The customers' registrations in silver up to <paramref name="through"/> (what gold does not store itself).</summary>
+    public async Task<List<CustomerFact>> ReadCustomersAsync(DuckDbConnection connection, long through, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        List<CustomerFact> customers = [];
+        if (through < 0)
+        {
+            return customers;
+        }
+
+        var readSet = await ReadSetAsync(SilverTables.Customers, -1, through, cancellationToken).ConfigureAwait(false);
+        FoldCustomers(connection, readSet.ToSql(), customers.Add);
+        return customers;
+    }
+
+    /// <summary>Folds the rows of one silver table's files into <paramref name="fold"/>; returns the rows folded.</summary>
+    public static long Fold(DuckDbConnection connection, TableSchema schema, string from, GoldFold fold)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(fold);
+        return schema.Name switch
+        {
+            "customers" => FoldCustomers(connection, from, c => fold.Fold(c)),
+            "accounts" => FoldAccounts(connection, from, fold),
+            "loans" => FoldLoans(connection, from, fold),
+            "transactions" => FoldTransactions(connection, from, fold),
+            "loan_payments" => FoldPayments(connection, from, fold),
+            _ => throw new ArgumentException($"Gold does not fold silver table '{schema.Name}'.", nameof(schema)),
+        };
+    }
+
+    private static long FoldCustomers(DuckDbConnection connection, string from, Action<CustomerFact> fold)
+    {
+        long rows = 0;
+        using var r = connection.Query(
+            $"SELECT customer_id, first_name, last_name, segment, city, country, occurred_at, source_partition, source_offset FROM {from}");
+        while (r.Read())
+        {
+            fold(new CustomerFact(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetTimestamp(6), r.GetInt32(7), r.GetInt64(8)));
+            rows++;
+        }
+
+        return rows;
+    }
+
+    private static long FoldAccounts(DuckDbConnection connection, string from, GoldFold fold)
+    {
+        long rows = 0;
+        using var r = connection.Query(
+            $"SELECT account_id, customer_id, account_type, currency, opening_balance, overdraft_limit, occurred_at, source_partition, source_offset FROM {from}");
+        while (r.Read())
+        {
+            fold.Fold(new AccountFact(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetDecimal(4), r.GetDecimal(5), r.GetTimestamp(6), r.GetInt32(7), r.GetInt64(8)));
+            rows++;
+        }
+
+        return rows;
+    }
+
+    private static long FoldLoans(DuckDbConnection connection, string from, GoldFold fold)
+    {
+        long rows = 0;
+        using var r = connection.Query(
+            "SELECT loan_id, customer_id, account_id, product, principal, currency, annual_interest_rate, term_months, monthly_instalment, first_due_date, " +
+            $"occurred_at, source_partition, source_offset FROM {from}");
+        while (r.Read())
+        {
+            fold.Fold(new LoanFact(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetDecimal(4), r.GetString(5), r.GetDecimal(6),
+                r.GetInt32(7), r.GetDecimal(8), r.GetDate(9), r.GetTimestamp(10), r.GetInt32(11), r.GetInt64(12)));
+            rows++;
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Three aggregations over the batch (per account, per daily bucket, and the distinct (bucket, account) pairs
+    /// as row numbers of the first two), merged into the fold: the batch's rows never cross into .NET one by one.
+    /// </summary>
+    private static long FoldTransactions(DuckDbConnection connection, string from, GoldFold fold)
+    {
+        connection.Execute(
+            "CREATE OR REPLACE TEMP TABLE agg_tx AS SELECT account_id, currency, direction = 'credit' AS is_credit, amount, occurred_at, event_date, " +
+            $"coalesce(merchant_category, transaction_type) AS category, country, city, source_partition, source_offset FROM {from}");
+        try
+        {
+            connection.Execute(
+                "CREATE OR REPLACE TEMP TABLE agg_accounts AS SELECT row_number() OVER () - 1 AS rn, account_id, min(currency) AS currency, count(*) AS n, " +
+                "coalesce(sum(amount) FILTER (is_credit), 0) AS credits, coalesce(sum(amount) FILTER (NOT is_credit), 0) AS debits, " +
+                "min(occurred_at) AS first_at, max(occurred_at) AS last_at, min(source_partition) AS p, max(source_offset) AS o FROM agg_tx GROUP BY account_id");
+            connection.Execute(
+                "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT row_number() OVER () - 1 AS rn, event_date, category, country, city, currency, count(*) AS n, " +
+                "sum(amount) AS total, sum(CASE WHEN is_credit THEN amount ELSE -amount END) AS net, min(amount) AS lo, max(amount) AS hi " +
+                "FROM agg_tx GROUP BY event_date, category, country, city, currency");
+
+            long rows = 0;
+            var accountSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_accounts")];
+            using (var r = connection.Query("SELECT rn, account_id, currency, n, credits, debits, first_at, last_at, p, o FROM agg_accounts"))
+            {
+                while (r.Read())
+                {
+                    var lastAt = Units.Micros(r.GetTimestamp(7));
+                    accountSlots[r.GetInt64(0)] = fold.MergeAccountActivity(r.GetString(1), r.GetString(2), r.GetInt64(3), Units.Cents(r.GetDecimal(4)), Units.Cents(r.GetDecimal(5)),
+                        Units.Micros(r.GetTimestamp(6)), lastAt, r.GetInt32(8), r.GetInt64(9));
+                    fold.Observe(lastAt);
+                    rows += r.GetInt64(3);
+                }
+            }
+
+            var bucketSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_buckets")];
+            using (var r = connection.Query("SELECT rn, event_date, category, country, city, currency, n, total, net, lo, hi FROM agg_buckets"))
+            {
+                while (r.Read())
+                {
+                    bucketSlots[r.GetInt64(0)] = fold.MergeDaily(new DailyKey(r.GetDate(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)),
+                        r.GetInt64(6), Units.Cents(r.GetDecimal(7)), Units.Cents(r.GetDecimal(8)), Units.Cents(r.GetDecimal(9)), Units.Cents(r.GetDecimal(10)));
+                }
+            }
+
+            using (var r = connection.Query(
+                "SELECT b.rn, a.rn FROM (SELECT DISTINCT event_date, category, country, city, currency, account_id FROM agg_tx) t " +
+                "JOIN agg_buckets b USING (event_date, category, country, city, currency) JOIN agg_accounts a USING (account_id)"))
+            {
+                while (r.Read())
+                {
+                    fold.AddDailyAccount(bucketSlots[r.GetInt64(0)], accountSlots[r.GetInt64(1)]);
+                }
+            }
+
+            return rows;
+        }
+        finally
+        {
+            connection.Execute("DROP TABLE IF EXISTS agg_tx");
+            connection.Execute("DROP TABLE IF EXISTS agg_accounts");
+            connection.Execute("DROP TABLE IF EXISTS agg_buckets");
+        }
+    }
+
+    private static long FoldPayments(DuckDbConnection connection, string from, GoldFold fold)
+    {
+        long rows = 0;
+        using var r = connection.Query(
+            "SELECT loan_id, count(*), sum(amount), sum(principal_portion), sum(interest_portion), max(occurred_at), min(source_partition), max(source_offset) " +
+            $"FROM {from} GROUP BY loan_id");
+        while (r.Read())
+        {
+            var lastAt = Units.Micros(r.GetTimestamp(5));
+            fold.MergeLoanPayments(r.GetString(0), r.GetInt64(1), Units.Cents(r.GetDecimal(2)), Units.Cents(r.GetDecimal(3)), Units.Cents(r.GetDecimal(4)),
+                lastAt, r.GetInt32(6), r.GetInt64(7));
+            fold.Observe(lastAt);
+            rows += r.GetInt64(1);
+        }
+
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        foreach (var table in _tables.Values)
+        {
+            table.Dispose();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using BaloyiBank.Cleansing;
+using BaloyiBank.Delta;
+using BaloyiBank.DuckDb;
+using BaloyiBank.Lake;
+using Xunit.Abstractions;
+
+namespace BaloyiBank.Aggregator.Tests;
+
+/// <summary>Gold from real silver: equal to the independent SQL recomputation, resumable, exactly once.</summary>
+public sealed class GoldFromSilverTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Gold_folded_round_by_round_from_real_silver_equals_the_SQL_recomputation_and_the_row_by_row_fold()
+    {
+        await using var rig = await SilverRig.CreateAsync(20_000);
+        await rig.CleanseAsync();
+        using var aggregator = new GoldAggregator(rig.Lake, SilverRig.Options());
+        Assert.Null(await aggregator.StartAsync());
+        var first = Assert.Single(await aggregator.CatchUpAsync());
+        Assert.Equal(1, first.Round);
+
+        // More events, more silver commits: a second round folds only those.
+        await rig.AppendAsync(15_000);
+        await rig.CleanseAsync();
+        var second = Assert.Single(await aggregator.CatchUpAsync());
+        Assert.Equal(2, second.Round);
+        Assert.Null(await aggregator.RunRoundAsync());
+        output.WriteLine($"round 1 folded {first.RowsFolded.Values.Sum():N0} rows, changed {first.Changes.TotalRows:N0}; round 2 folded {second.RowsFolded.Values.Sum():N0}, changed {second.Changes.TotalRows:N0}");
+        Assert.True(second.Changes.Accounts.Count < aggregator.Fold.AccountCount, "round 2 rewrote every account");
+
+        var report = await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options());
+        foreach (var table in report.Tables)
+        {
+            output.WriteLine($"{table.Table}: gold {table.GoldRows:N0}, expected {table.ExpectedRows:N0}, differences {table.MissingOrDifferent + table.Unexpected}");
+            foreach (var example in table.Examples)
+            {
+                output.WriteLine("  " + example);
+            }
+        }
+
+        Assert.True(report.Matches, $"{report.Differences} differences");
+        Assert.Equal(2, report.Round);
+        Assert.Equal(0, report.SilverCommitsAhead);
+        Assert.All(report.Tables, t => Assert.True(t.GoldRows > 0, $"{t.Table} is empty"));
+        Assert.Equal(aggregator.Fold.AccountCount, report.Tables[0].GoldRows);
+
+        // The DuckDB partial-aggregate path and the row-by-row fold agree on every row.
+        var rowByRow = await FoldRowByRowAsync(rig.Lake);
+        Assert.Equal(FoldPropertyTests.Describe(rowByRow), FoldPropertyTests.Describe(aggregator.Fold));
+    }
+
+    [Fact]
+    public async Task A_new_aggregator_on_the_same_lake_resumes_without_applying_anything_twice()
+    {
+        await using var rig = await SilverRig.CreateAsync(16_000);
+        await rig.CleanseAsync();
+        using (var first = new GoldAggregator(rig.Lake, SilverRig.Options()))
+        {
+            await first.StartAsync();
+            await first.CatchUpAsync();
+        }
+
+        await rig.AppendAsync(12_000);
+        await rig.CleanseAsync();
+        using var resumed = new GoldAggregator(rig.Lake, SilverRig.Options());
+        Assert.Null(await resumed.StartAsync());
+        Assert.Equal(1, resumed.Round);
+        var round = Assert.Single(await resumed.CatchUpAsync());
+        Assert.Equal(2, round.Round);
+
+        // The same silver folded from scratch into another gold root gives the same rows.
+        using var scratch = new GoldAggregator(rig.Lake, SilverRig.Options("gold_scratch"));
+        await scratch.StartAsync();
+        await scratch.CatchUpAsync();
+        Assert.Equal(FoldPropertyTests.Describe(scratch.Fold), FoldPropertyTests.Describe(resumed.Fold));
+        Assert.True((await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options())).Matches);
+
+        // And a third start restores exactly that state from the gold tables.
+        using var restored = new GoldAggregator(rig.Lake, SilverRig.Options());
+        await restored.StartAsync();
+        Assert.Equal(FoldPropertyTests.Describe(resumed.Fold), FoldPropertyTests.Describe(restored.Fold));
+        Assert.Null(await restored.RunRoundAsync());
+    }
+
+    [Fact]
+    public async Task A_simulated_crash_between_gold_data_files_and_commits_leaves_orphans_that_are_never_read_and_the_round_is_redone_exactly()
+    {
+        await using var rig = await SilverRig.CreateAsync(16_000);
+        await rig.CleanseAsync();
+        using (var before = new GoldAggregator(rig.Lake, SilverRig.Options()))
+        {
+            await before.StartAsync();
+            await before.CatchUpAsync();
+        }
+
+        await rig.AppendAsync(12_000);
+        await rig.CleanseAsync();
+
+        // Round 2 dies on its third gold commit: two tables hold round 2, the third has its data file uploaded but no commit.
+        var crashing = new CrashingLakeStore(rig.Lake, failOnCommitNumber: 3, pathContains: "gold/");
+        using (var crashed = new GoldAggregator(crashing, SilverRig.Options()))
+        {
+            await crashed.StartAsync();
+            await Assert.ThrowsAsync<IOException>(() => crashed.RunRoundAsync());
+        }
+
+        var rounds = await GoldRoundsAsync(rig.Lake);
+        Assert.Equal([2L, 2L, 1L, 1L, 1L], rounds.Values);
+        var daily = new DeltaTable(rig.Lake, "gold/daily_transaction_summary");
+        var snapshot = await daily.LoadAsync();
+        var orphans = await daily.FindOrphansAsync(DateTimeOffset.UtcNow.AddMinutes(1));
+        var orphan = Assert.Single(orphans);
+        Assert.Contains("changes-r000000000002", orphan.Path, StringComparison.Ordinal);
+        Assert.DoesNotContain(snapshot.Files.Values, f => orphan.Path.EndsWith(f.DataPath, StringComparison.Ordinal));
+
+        // The next start redoes round 2 up to the silver versions it recorded; nothing is applied twice.
+        using var restarted = new GoldAggregator(rig.Lake, SilverRig.Options());
+        var redone = await restarted.StartAsync();
+        Assert.NotNull(redone);
+        Assert.Equal(2, redone.Round);
+        Assert.Equal([daily.Path, "gold/loan_status", "gold/_daily_accounts"], redone.CommittedTables);
+        Assert.Equal([2L, 2L, 2L, 2L, 2L], (await GoldRoundsAsync(rig.Lake)).Values);
+        var report = await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options());
+        Assert.True(report.Matches, string.Join("\n", report.Tables.SelectMany(t => t.Examples)));
+
+        using var clean = new GoldAggregator(rig.Lake, SilverRig.Options("gold_clean"));
+        await clean.StartAsync();
+        await clean.CatchUpAsync();
+        Assert.Equal(FoldPropertyTests.Describe(clean.Fold), FoldPropertyTests.Describe(restarted.Fold));
+    }
+
+    private static async Task<SortedDictionary<string, long>> GoldRoundsAsync(ILakeStore lake)
+    {
+        SortedDictionary<string, long> rounds = new(Comparer<string>.Create((a, b) =>
+            GoldTables.All.ToList().FindIndex(t => a.EndsWith("/" + t.Name, StringComparison.Ordinal))
+                .CompareTo(GoldTables.All.ToList().FindIndex(t => b.EndsWith("/" + t.Name, StringComparison.Ordinal)))));
+        foreach (var schema in GoldTables.All)
+        {
+            using var table = new DeltaTable(lake, GoldStore.TablePath("gold", schema));
+            rounds[table.Path] = (await table.LoadAsync()).TransactionVersion("aggregator") ?? 0;
+        }
+
+        return rounds;
+    }
+
+    /// <summary>Every silver row read into facts and folded one at a time: the reference for the partial-aggregate path.</summary>
+    private static async Task<GoldFold> FoldRowByRowAsync(ILakeStore lake)
+    {
+        var fold = new GoldFold();
+        using var database = DuckDbDatabase.Open(null);
+        using var connection = database.Connect();
+        async Task<string> From(TableSchema schema)
+        {
+            using var table = new DeltaTable(lake, $"silver/{schema.Name}", new DeltaTableOptions { Database = database });
+            return (await table.GetReadSetAsync(await table.LoadAsync())).ToSql();
+        }
+
+        foreach (var table in new[] { SilverTables.Customers, SilverTables.Accounts, SilverTables.Loans })
+        {
+            SilverSource.Fold(connection, table, await From(table), fold);
+        }
+
+        using (var r = connection.Query(
+            "SELECT account_id, transaction_type, direction, amount, currency, merchant_category, city, country, occurred_at, source_partition, source_offset FROM " +
+            await From(SilverTables.Transactions)))
+        {
+            while (r.Read())
+            {
+                fold.Fold(new TransactionFact(r.GetString(0), r.GetString(1), r.GetString(2) == "credit", r.GetDecimal(3), r.GetString(4),
+                    r.IsNull(5) ? null : r.GetString(5), r.GetString(6), r.GetString(7), r.GetTimestamp(8), r.GetInt32(9), r.GetInt64(10)));
+            }
+        }
+
+        using (var r = connection.Query(
+            "SELECT loan_id, amount, principal_portion, interest_portion, occurred_at, source_partition, source_offset FROM " + await From(SilverTables.LoanPayments)))
+        {
+            while (r.Read())
+            {
+                fold.Fold(new LoanPaymentFact(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2), r.GetDecimal(3), r.GetTimestamp(4), r.GetInt32(5), r.GetInt64(6)));
+            }
+        }
+
+        return fold;
+    }
+}
