@@ -7,6 +7,7 @@ using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.Lake;
+using BaloyiBank.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
@@ -241,6 +242,7 @@ internal sealed partial class CleansingPipeline(
                 ? $"DROP VIEW IF EXISTS {SilverStaging.Quote(source)}"
                 : $"DROP TABLE IF EXISTS {SilverStaging.Quote(source)}");
             writing += Stopwatch.GetElapsedTime(phase);
+            Failpoints.Hit("cleansing.after-files");
             phase = Stopwatch.GetTimestamp();
             var result = await handle.Table.CommitAsync(handle.Snapshot, new DeltaCommit
             {
@@ -259,6 +261,7 @@ internal sealed partial class CleansingPipeline(
             if (result.Status == DeltaCommitStatus.Committed)
             {
                 committed.Add((schema, result.Version));
+                Failpoints.Hit("cleansing.after-commit");
             }
         }
 

@@ -140,6 +140,46 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Killed_between_data_files_and_commit_and_between_table_commits_the_restarted_run_writes_the_same_silver()
+    {
+        const long total = 200_000;
+        string[] args = ["--total-events", $"{total}", "--seed", "13"];
+        string[] paced = [.. args, "--rate", "50000"];
+        // Short flushes, so that every run passes each crash point many times.
+        var environment = new Dictionary<string, string> { ["Cleansing__FlushAge"] = "00:00:00.400" };
+        (string Point, int Pass)[] crashes =
+        [
+            ("cleansing.after-files", 1), ("cleansing.after-commit", 1), ("cleansing.after-files", 3),
+            ("cleansing.after-commit", 2), ("cleansing.after-files", 5), ("cleansing.after-commit", 4),
+        ];
+        var killed = 0;
+        foreach (var (point, pass) in crashes)
+        {
+            var outcome = await BaloyiCli.RunAsync(["run", "--data", Data("failpoints"), .. paced],
+                new Dictionary<string, string>(environment) { ["BALOYI_FAILPOINTS"] = $"{point}={pass}" });
+            if (outcome.StdErr.Contains($"failpoint {point} reached", StringComparison.Ordinal))
+            {
+                Assert.NotEqual(0, outcome.ExitCode);
+                killed++;
+            }
+            else
+            {
+                Assert.True(outcome.ExitCode == 0, $"a run with {point}={pass} failed without reaching it:\n{outcome.All}");
+            }
+        }
+
+        Assert.True(killed >= 4, $"only {killed} of {crashes.Length} runs reached their crash point");
+        var final = await BaloyiCli.RunAsync(["run", "--data", Data("failpoints"), .. paced], environment);
+        Assert.True(final.ExitCode == 0, $"the run after the crashes failed:\n{final.All}");
+        await BaloyiCli.RunWithSummaryAsync(Data("failpoints-reference"), [.. args, "--rate", "0"]);
+
+        var crashedSilver = await SilverInspector.TransactionsAsync(Data("failpoints"));
+        var referenceSilver = await SilverInspector.TransactionsAsync(Data("failpoints-reference"));
+        Assert.True(referenceSilver.Count > 150_000, $"reference silver holds only {referenceSilver.Count} transactions");
+        Assert.Equal(referenceSilver, crashedSilver);
+    }
+
+    [Fact]
     // Ctrl-C (SIGINT) and SIGTERM take the same path (the host's console lifetime stops the
     // application). The test sends SIGTERM because processes started from a non-interactive shell,
     // as CI's are, inherit an ignored SIGINT, which .NET keeps.
