@@ -59,7 +59,7 @@ internal sealed class CleansingRig : IAsyncDisposable
     public string LakeRoot(string name) => Path.Combine(Root, name);
 
     /// <summary>A host with the cleansing worker only (no generator, no bus) on this log and the named lake.</summary>
-    public IHost BuildHost(string lakeName, int flushRows)
+    public IHost BuildHost(string lakeName, int flushRows, Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ApplicationName = "cleansing-tests" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -72,13 +72,14 @@ internal sealed class CleansingRig : IAsyncDisposable
         builder.Services.AddSingleton<IEventLog>(Log);
         builder.Services.AddSingleton<ILakeStore>(new FolderLakeStore(LakeRoot(lakeName)));
         builder.Services.AddCleansing(builder.Configuration);
+        configure?.Invoke(builder.Services);
         return builder.Build();
     }
 
     /// <summary>Runs a worker until every partition is committed to the log's end.</summary>
-    public async Task<CleansingProgress> RunToEndAsync(string lakeName, int flushRows, TimeSpan? timeout = null)
+    public async Task<CleansingProgress> RunToEndAsync(string lakeName, int flushRows, TimeSpan? timeout = null, Action<IServiceCollection>? configure = null)
     {
-        using var host = BuildHost(lakeName, flushRows);
+        using var host = BuildHost(lakeName, flushRows, configure);
         await host.StartAsync();
         var progress = host.Services.GetRequiredService<CleansingProgress>();
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
