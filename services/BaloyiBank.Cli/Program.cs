@@ -7,6 +7,7 @@ var root = new RootCommand("BaloyiBank.Streaming: the bank's event-streaming pip
     RunCommand.Create(),
     StatusCommand.Create(),
     BenchCommand.Create(),
+    VerifyCommand.Create(),
 };
 var parse = root.Parse(args);
 if (parse.Action is ParseErrorAction parseError)

@@ -140,6 +140,26 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_brings_gold_up_to_date_and_verify_recomputes_it_from_silver_with_zero_differences()
+    {
+        var (outcome, summary) = await BaloyiCli.RunWithSummaryAsync(Data("gold"), "--events", "60000", "--seed", "5");
+        var gold = summary.GetProperty("gold");
+        Assert.True(gold.GetProperty("rows").GetProperty("account_balances").GetInt64() > 1_000);
+        Assert.Contains("Account balances by currency", outcome.StdOut, StringComparison.Ordinal);
+        var silverTransactions = summary.GetProperty("cleansing").GetProperty("valid").GetInt64();
+        var goldTransactions = gold.GetProperty("balances").EnumerateArray().Sum(b => b.GetProperty("transactions").GetInt64());
+        Assert.InRange(goldTransactions, 1, silverTransactions);
+
+        var verify = await BaloyiCli.RunAsync(["verify", "--data", Data("gold")]);
+        Assert.True(verify.ExitCode == 0, $"verify failed with {verify.ExitCode}:\n{verify.All}");
+        Assert.Contains("0 differences", verify.StdOut, StringComparison.Ordinal);
+
+        var nothing = await BaloyiCli.RunAsync(["verify", "--data", Data("no-such-run")]);
+        Assert.Equal(2, nothing.ExitCode);
+        Assert.Contains("--data", nothing.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Killed_between_data_files_and_commit_and_between_table_commits_the_restarted_run_writes_the_same_silver()
     {
         const long total = 200_000;

@@ -172,7 +172,7 @@ public static class CleansingBenchmark
         });
         var watch = Stopwatch.StartNew();
         TimeSpan flushAge = default;
-        await RunHostAsync(overrides, PipelineParts.All, null, cancellationToken, host =>
+        await RunHostAsync(overrides, PipelineParts.Generator | PipelineParts.Cleansing, null, cancellationToken, host =>
         {
             progress = host.Services.GetRequiredService<CleansingProgress>();
             flushAge = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CleansingOptions>>().Value.FlushAge;

@@ -1,6 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using BaloyiBank.Aggregator;
+using BaloyiBank.Cli.Gold;
 using BaloyiBank.Cli.Hosting;
+using BaloyiBank.Delta;
+using BaloyiBank.DuckDb;
+using BaloyiBank.Lake;
 using BaloyiBank.Cli.Presentation;
 using BaloyiBank.EventLog;
 using Microsoft.Extensions.DependencyInjection;
@@ -118,13 +123,29 @@ internal static class RunCommand
 
         await host.StopAsync(CancellationToken.None);
         var summary = await RunSummary.CreateAsync(settings.DataDirectory, progress.Snapshot(), log);
+        if (summary.Error is null && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                summary = summary with
+                {
+                    Gold = await GoldReport.CatchUpAndReadAsync(host.Services.GetRequiredService<ILakeStore>(),
+                        host.Services.GetRequiredService<IOptions<AggregatorOptions>>().Value, cancellationToken),
+                };
+            }
+            catch (Exception goldFailure) when (goldFailure is IOException or InvalidOperationException or DuckDbException or DeltaProtocolException or DeltaTableNotFoundException)
+            {
+                summary = summary with { GoldError = goldFailure.Message };
+            }
+        }
+
         console.Summary(summary);
         if (settings.SummaryJson is { } file)
         {
             await summary.WriteJsonAsync(file.FullName);
         }
 
-        return summary.Error is null ? 0 : 1;
+        return summary.Error is null && summary.GoldError is null ? 0 : 1;
     }
 
     private static string? Invariant(IFormattable? value) => value?.ToString(null, CultureInfo.InvariantCulture);

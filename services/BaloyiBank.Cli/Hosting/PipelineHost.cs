@@ -1,3 +1,4 @@
+using BaloyiBank.Aggregator;
 using BaloyiBank.Bus;
 using BaloyiBank.Cleansing;
 using BaloyiBank.EventLog;
@@ -14,7 +15,7 @@ namespace BaloyiBank.Cli.Hosting;
 /// <summary>
 /// The local host: every service that exists, in one process, on embedded defaults. The same
 /// registrations (<c>AddEventLog</c>, <c>AddGenerator</c>, <c>AddLake</c>, <c>AddControlBus</c>,
-/// <c>AddCleansing</c>) are what each service's own Program uses.
+/// <c>AddCleansing</c>, <c>AddAggregator</c>) are what each service's own Program uses.
 /// </summary>
 internal static class PipelineHost
 {
@@ -32,7 +33,7 @@ internal static class PipelineHost
         });
         // Flags win over appsettings.json and environment variables.
         builder.Configuration.AddInMemoryCollection(overrides);
-        if (parts == PipelineParts.All)
+        if (parts.HasFlag(PipelineParts.Generator) && parts.HasFlag(PipelineParts.Cleansing))
         {
             builder.Configuration.AddInMemoryCollection(EmbeddedDefaults(builder.Configuration));
         }
@@ -45,10 +46,25 @@ internal static class PipelineHost
             builder.Services.AddGenerator(builder.Configuration);
         }
 
-        if (parts.HasFlag(PipelineParts.Cleansing))
+        if (parts.HasFlag(PipelineParts.Cleansing) || parts.HasFlag(PipelineParts.Aggregator))
         {
             builder.Services.AddLake(builder.Configuration);
-            builder.Services.AddControlBus(builder.Configuration);
+            builder.Services.AddControlBus(builder.Configuration, bus =>
+            {
+                if (parts.HasFlag(PipelineParts.Aggregator))
+                {
+                    bus.AddAggregatorConsumers();
+                }
+            });
+        }
+
+        if (parts.HasFlag(PipelineParts.Aggregator))
+        {
+            builder.Services.AddAggregator(builder.Configuration);
+        }
+
+        if (parts.HasFlag(PipelineParts.Cleansing))
+        {
             builder.Services.AddCleansing(builder.Configuration);
             if (parts.HasFlag(PipelineParts.Generator))
             {
@@ -90,5 +106,6 @@ internal enum PipelineParts
 {
     Generator = 1,
     Cleansing = 2,
-    All = Generator | Cleansing,
+    Aggregator = 4,
+    All = Generator | Cleansing | Aggregator,
 }

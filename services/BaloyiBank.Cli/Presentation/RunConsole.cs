@@ -85,6 +85,25 @@ internal sealed class RunConsole
         var partitions = PartitionTable.Create(summary.LogName, Path.Combine(summary.DataDirectory, "log"), summary.Partitions);
         _out.Write(partitions);
 
+        if (summary.Gold is { } gold)
+        {
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[bold]Gold[/] at round {gold.Round:N0} ({gold.RoundsThisRun:N0} rounds to catch up after the run): {string.Join(", ", gold.Rows.Select(r => $"{r.Key} {r.Value:N0} rows"))}");
+            var balances = new Table().Title("Account balances by currency (gold)").Border(TableBorder.Simple)
+                .AddColumn("currency").AddColumn(new TableColumn("accounts").RightAligned())
+                .AddColumn(new TableColumn("balance").RightAligned()).AddColumn(new TableColumn("transactions").RightAligned());
+            foreach (var total in gold.Balances)
+            {
+                balances.AddRow(total.Currency, N(total.Accounts), total.Balance.ToString("N2", CultureInfo.InvariantCulture), N(total.Transactions));
+            }
+
+            _out.Write(balances);
+        }
+        else if (summary.GoldError is { } goldError)
+        {
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]Gold could not be brought up to date:[/] {goldError}");
+        }
+
         if (run.Cleansing is { } cleansing)
         {
             _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,

@@ -7,6 +7,11 @@ namespace BaloyiBank.Cli.Presentation;
 /// <summary>The figures a run ends with: what was generated, by kind and type, and what the log holds per partition.</summary>
 internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string LogName, IReadOnlyList<PartitionInfo> Partitions)
 {
+    /// <summary>Gold after the run (null when the aggregator did not run or failed; see <see cref="GoldError"/>).</summary>
+    public Gold.GoldReport? Gold { get; init; }
+
+    public string? GoldError { get; init; }
+
     public string? Error => Run.Error;
 
     public static async Task<RunSummary> CreateAsync(string dataDirectory, RunSnapshot run, IEventLog log) =>
@@ -59,6 +64,31 @@ internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string 
 
                 json.WriteEndArray();
                 json.WriteEndObject();
+            }
+
+            if (Gold is { } gold)
+            {
+                json.WriteStartObject("gold");
+                json.WriteNumber("round", gold.Round);
+                WriteCounts(json, "rows", gold.Rows);
+                json.WriteStartArray("balances");
+                foreach (var total in gold.Balances)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("currency", total.Currency);
+                    json.WriteNumber("accounts", total.Accounts);
+                    json.WriteNumber("balance", total.Balance);
+                    json.WriteNumber("transactions", total.Transactions);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            if (GoldError is { } goldError)
+            {
+                json.WriteString("goldError", goldError);
             }
 
             json.WriteString("log", LogName);
