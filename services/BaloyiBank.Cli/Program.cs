@@ -16,4 +16,7 @@ if (parse.Action is ParseErrorAction parseError)
     parseError.ShowHelp = false;
 }
 
-return await parse.InvokeAsync();
+// Ctrl-C / SIGTERM cancel the command's token; the run then stops its services gracefully (the current
+// flush or gold round finishes or is abandoned safely) and prints its summary. System.CommandLine's
+// default of 2 s before it exits on its own is too short for that; the host's own shutdown limit is 30 s.
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) });
