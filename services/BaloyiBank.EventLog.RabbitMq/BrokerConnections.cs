@@ -172,6 +172,18 @@ internal sealed partial class BrokerConnections : IAsyncDisposable
         await CloseQuietlyAsync(connection).ConfigureAwait(false);
     }
 
+    /// <summary>Aborts both connections as a network failure would; operations in flight fail and retry (used by tests).</summary>
+    internal async Task CutAsync()
+    {
+        foreach (var connection in _connections.ToArray())
+        {
+            if (connection is not null)
+            {
+                await connection.CloseAsync(Constants.ConnectionForced, "cut", TimeSpan.FromSeconds(1), abort: true).ConfigureAwait(false);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _gate.WaitAsync().ConfigureAwait(false);

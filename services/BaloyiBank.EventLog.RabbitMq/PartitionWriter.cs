@@ -261,7 +261,15 @@ internal sealed partial class PartitionWriter : IAsyncDisposable
             frames[i].Reset();
         }
 
-        LogRecovered(_broker.Logger, _stream, _next, settled - from, frames.Count - settled);
+        if (unsettled.Count > 0)
+        {
+            LogRecovered(_broker.Logger, _stream, _next, settled - from, frames.Count - settled);
+        }
+        else
+        {
+            LogWriting(_broker.Logger, _stream, _next);
+        }
+
         return settled;
     }
 
@@ -422,7 +430,10 @@ internal sealed partial class PartitionWriter : IAsyncDisposable
 
     private static readonly BasicProperties Persistent = new() { Persistent = true };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Writing stream {Stream} from offset {Next}; {Settled} frame(s) of an interrupted append were found stored, {Republish} are (re)published")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Writing stream {Stream} from offset {Next}")]
+    private static partial void LogWriting(ILogger logger, string stream, long next);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing stream {Stream} again from offset {Next}: of the interrupted append's unconfirmed messages {Settled} were found stored, {Republish} are published again")]
     private static partial void LogRecovered(ILogger logger, string stream, long next, int settled, int republish);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream} is held by another writer (exclusive queue {Lock}); waiting for it to let go")]

@@ -33,8 +33,10 @@ internal sealed partial class StreamTopology(string name, int partitions, Rabbit
     /// </summary>
     public async Task EnsureAsync(IConnection connection, CancellationToken ct)
     {
+        // A log whose first partition stream is missing is new: no need to wait on an empty manifest stream.
+        var isNew = !await ExistsAsync(connection, Stream(0), ct).ConfigureAwait(false);
         await DeclareStreamAsync(connection, ManifestStream, retention: null, ct).ConfigureAwait(false);
-        var manifest = await ReadManifestAsync(connection, options.ProbeTimeout, ct).ConfigureAwait(false);
+        var manifest = isNew ? null : await ReadManifestAsync(connection, options.ProbeTimeout, ct).ConfigureAwait(false);
         if (manifest is null)
         {
             await PublishManifestAsync(connection, ct).ConfigureAwait(false);
@@ -69,6 +71,24 @@ internal sealed partial class StreamTopology(string name, int partitions, Rabbit
             }
 
             await channel.QueueDeleteAsync(ManifestStream, ifUnused: false, ifEmpty: false, cancellationToken: ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await StreamConsumer.CloseChannelQuietlyAsync(channel).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> ExistsAsync(IConnection connection, string queue, CancellationToken ct)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+        try
+        {
+            await channel.QueueDeclarePassiveAsync(queue, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return false;
         }
         finally
         {
