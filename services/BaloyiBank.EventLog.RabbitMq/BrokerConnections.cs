@@ -213,6 +213,8 @@ internal sealed partial class BrokerConnections : IAsyncDisposable
         EventLogConfigurationException or EventLogLockedException or EventLogCorruptionException => false,
         BrokerUnreachableException { InnerException: AuthenticationFailureException } => false,
         AuthenticationFailureException => false,
+        // While a node starts, its streams answer 404 "home node … is down or inaccessible" for a moment.
+        OperationInterruptedException { ShutdownReason: { ReplyCode: 404, ReplyText: var text } } when text.Contains("down or inaccessible", StringComparison.Ordinal) => true,
         OperationInterruptedException { ShutdownReason.ReplyCode: 403 or 404 or 405 or 406 } => false,
         RabbitMqUnavailableException => false,
         RabbitMQClientException or IOException or SocketException or TimeoutException or ObjectDisposedException => true,

@@ -233,7 +233,7 @@ internal sealed partial class PartitionWriter : IAsyncDisposable
         var lastChunk = await StreamProbe.ReadAsync(
             connection, _stream, "last",
             m => m.Header is { IsFence: true } h && h.WriterId == _writerId && h.WriterSequence == fenceSequence,
-            _broker.Options.ProbeTimeout * 10, _broker.Options.ProbeTimeout * 10, ct).ConfigureAwait(false);
+            _broker.Options.ProbeTimeout * 10, _broker.Options.ProbeTimeout * 10, ct, prefetch: 32).ConfigureAwait(false);
         if (lastChunk.Count == 0 || lastChunk[^1].Header is not { IsFence: true } found || found.WriterSequence != fenceSequence || found.WriterId != _writerId)
         {
             throw new TimeoutException($"The fence just written to stream '{_stream}' did not come back from the stream's last chunk.");

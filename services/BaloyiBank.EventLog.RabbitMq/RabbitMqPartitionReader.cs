@@ -83,7 +83,17 @@ internal sealed partial class RabbitMqPartitionReader : IPartitionReader
                 return records;
             }
 
-            var consumer = await ConsumerAsync(cancellationToken).ConfigureAwait(false);
+            StreamConsumer consumer;
+            try
+            {
+                consumer = await ConsumerAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch when (records.Count > 0)
+            {
+                // Hand out what was taken; the failure comes again with the next read.
+                return records;
+            }
+
             try
             {
                 if (consumer.Messages.TryRead(out var message))
@@ -95,6 +105,11 @@ internal sealed partial class RabbitMqPartitionReader : IPartitionReader
                 if (records.Count > 0)
                 {
                     return records;
+                }
+
+                if (!consumer.Channel.IsOpen)
+                {
+                    throw new AlreadyClosedException(consumer.Channel.CloseReason ?? new RabbitMQ.Client.Events.ShutdownEventArgs(RabbitMQ.Client.ShutdownInitiator.Library, 0, "stream consumer's channel closed"));
                 }
 
                 if (!await consumer.Messages.WaitToReadAsync(waiting.Token).ConfigureAwait(false))

@@ -119,12 +119,13 @@ internal static class StreamProbe
     /// <summary>
     /// Reads messages from <paramref name="start"/> until <paramref name="stop"/> accepts one (included),
     /// nothing arrived within <paramref name="firstWait"/>, or deliveries paused for <paramref name="quiet"/>.
+    /// A small <paramref name="prefetch"/> keeps a probe that needs one message from pulling many large ones.
     /// </summary>
     public static async Task<List<StreamMessage>> ReadAsync(
-        IConnection connection, string stream, object start, Func<StreamMessage, bool> stop, TimeSpan firstWait, TimeSpan quiet, CancellationToken ct)
+        IConnection connection, string stream, object start, Func<StreamMessage, bool> stop, TimeSpan firstWait, TimeSpan quiet, CancellationToken ct, ushort prefetch = 2)
     {
         var messages = new List<StreamMessage>();
-        await using var consumer = await StreamConsumer.AttachAsync(connection, stream, start, 256, ackOnReceive: true, ct).ConfigureAwait(false);
+        await using var consumer = await StreamConsumer.AttachAsync(connection, stream, start, prefetch, ackOnReceive: true, ct).ConfigureAwait(false);
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
         while (true)
         {

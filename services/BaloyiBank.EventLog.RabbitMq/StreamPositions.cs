@@ -21,7 +21,7 @@ internal sealed class StreamPositions(RabbitMqEventLogOptions options)
     public async Task<object> LocateAsync(IConnection connection, string stream, Func<FrameHeader, bool> reached, CancellationToken ct)
     {
         // pred(s): the first data frame at stream offset >= s is reached, or there is none.
-        var last = await StreamProbe.ReadAsync(connection, stream, "last", _ => false, options.ProbeTimeout, options.ProbeQuiet, ct).ConfigureAwait(false);
+        var last = await StreamProbe.ReadAsync(connection, stream, "last", _ => false, options.ProbeTimeout, options.ProbeQuiet, ct, prefetch: 32).ConfigureAwait(false);
         if (last.Count == 0)
         {
             return "first";
@@ -80,7 +80,7 @@ internal sealed class StreamPositions(RabbitMqEventLogOptions options)
         {
             var from = Math.Max(0, to - window);
             var stopAt = to - 1;
-            var messages = await StreamProbe.ReadAsync(connection, stream, from, m => m.StreamOffset >= stopAt, options.ProbeTimeout * 10, options.ProbeTimeout * 10, ct).ConfigureAwait(false);
+            var messages = await StreamProbe.ReadAsync(connection, stream, from, m => m.StreamOffset >= stopAt, options.ProbeTimeout * 10, options.ProbeTimeout * 10, ct, prefetch: 32).ConfigureAwait(false);
             if (messages.Count == 0 || messages[^1].StreamOffset < stopAt)
             {
                 throw new TimeoutException($"Reading stream '{stream}' from offset {from} to {stopAt} stopped early; the broker may be restarting.");
@@ -109,7 +109,7 @@ internal sealed class StreamPositions(RabbitMqEventLogOptions options)
     /// </summary>
     public async Task<LocatedFrame?> NewestAsync(IConnection connection, string stream, CancellationToken ct)
     {
-        var last = await StreamProbe.ReadAsync(connection, stream, "last", _ => false, options.ProbeTimeout, options.ProbeQuiet, ct).ConfigureAwait(false);
+        var last = await StreamProbe.ReadAsync(connection, stream, "last", _ => false, options.ProbeTimeout, options.ProbeQuiet, ct, prefetch: 32).ConfigureAwait(false);
         if (last.Count == 0)
         {
             return null;
