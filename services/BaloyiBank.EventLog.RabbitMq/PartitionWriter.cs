@@ -78,7 +78,8 @@ internal sealed partial class PartitionWriter : IAsyncDisposable
             var published = 0;
             await _broker.RetryAsync($"append to stream {_stream}", async token =>
             {
-                if (_channel is not { IsOpen: true })
+                // A channel alone is not enough: a take-over that failed half-way left no next offset.
+                if (_channel is not { IsOpen: true } || _next < 0)
                 {
                     published = await RecoverAsync(frames, published, token).ConfigureAwait(false);
                 }
@@ -157,6 +158,11 @@ internal sealed partial class PartitionWriter : IAsyncDisposable
     private async Task<int> PublishAsync(List<PendingFrame> frames, int from, CancellationToken ct)
     {
         var channel = _channel!;
+        if (_next < 0)
+        {
+            throw new InvalidOperationException($"The writer of stream '{_stream}' does not know its next offset.");
+        }
+
         var inFlight = new Queue<(int Index, Task Confirmed)>();
         var confirmed = from;
         try
@@ -214,6 +220,20 @@ internal sealed partial class PartitionWriter : IAsyncDisposable
     /// may have been published before a failure: returns the index of the first one still to publish.
     /// </summary>
     private async Task<int> RecoverAsync(List<PendingFrame> frames, int from, CancellationToken ct)
+    {
+        try
+        {
+            return await TakeOverAsync(frames, from, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Half a take-over must not look like a usable channel: the next attempt starts again.
+            await DropConnectionAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<int> TakeOverAsync(List<PendingFrame> frames, int from, CancellationToken ct)
     {
         await DropConnectionAsync().ConfigureAwait(false);
         var connection = await _broker.PublishingAsync(ct).ConfigureAwait(false);

@@ -70,12 +70,6 @@ public sealed class RabbitMqEventLogOptions
     /// <summary>A burst of deliveries is over once none arrived for this long, default 100 ms.</summary>
     public TimeSpan ProbeQuiet { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>
-    /// A reader that received nothing for this long checks whether the stream holds more than it got
-    /// and re-attaches if so (a consumer can stall after a node restart), default 5 s.
-    /// </summary>
-    public TimeSpan ReaderStallCheck { get; set; } = TimeSpan.FromSeconds(5);
-
     /// <summary>The URI with its password replaced by ***, for logs and messages.</summary>
     public string MaskedUri => UriMasking.Mask(Uri);
 }
@@ -167,9 +161,6 @@ public sealed class RabbitMqEventLogOptionsValidator(IOptions<EventLogOptions> e
             .Require(options.ProbeTimeout > TimeSpan.Zero && options.ProbeTimeout <= TimeSpan.FromMinutes(1), "ProbeTimeout",
                 $"must be above 0 and at most 00:01:00 (got {options.ProbeTimeout})",
                 "set EventLog__RabbitMq__ProbeTimeout, e.g. to 00:00:01")
-            .Require(options.ReaderStallCheck >= TimeSpan.FromMilliseconds(100) && options.ReaderStallCheck <= TimeSpan.FromHours(1), "ReaderStallCheck",
-                $"must be between 00:00:00.100 and 01:00:00 (got {options.ReaderStallCheck})",
-                "set EventLog__RabbitMq__ReaderStallCheck, e.g. to 00:00:05")
             .Require(options.ProbeQuiet > TimeSpan.Zero && options.ProbeQuiet <= options.ProbeTimeout, "ProbeQuiet",
                 $"must be above 0 and at most ProbeTimeout {options.ProbeTimeout} (got {options.ProbeQuiet})",
                 "set EventLog__RabbitMq__ProbeQuiet, e.g. to 00:00:00.100");

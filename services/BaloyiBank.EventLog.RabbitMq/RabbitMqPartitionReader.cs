@@ -23,7 +23,6 @@ internal sealed partial class RabbitMqPartitionReader : IPartitionReader
     private long _nextOffset = -1;
     // AtTime: frames enqueued before this are skipped until the first one at or after it.
     private long? _minTicks;
-    private long _quietSince = System.Diagnostics.Stopwatch.GetTimestamp();
     private LogRecord[]? _frame;
     private int _frameIndex;
     private bool _disposed;
@@ -113,23 +112,9 @@ internal sealed partial class RabbitMqPartitionReader : IPartitionReader
                     throw new AlreadyClosedException(consumer.Channel.CloseReason ?? new RabbitMQ.Client.Events.ShutdownEventArgs(RabbitMQ.Client.ShutdownInitiator.Library, 0, "stream consumer's channel closed"));
                 }
 
-                if (await StalledAsync(cancellationToken).ConfigureAwait(false))
+                if (!await consumer.Messages.WaitToReadAsync(waiting.Token).ConfigureAwait(false))
                 {
-                    continue;
-                }
-
-                using var slice = CancellationTokenSource.CreateLinkedTokenSource(waiting.Token);
-                slice.CancelAfter(_log.Broker.Options.ReaderStallCheck);
-                try
-                {
-                    if (!await consumer.Messages.WaitToReadAsync(slice.Token).ConfigureAwait(false))
-                    {
-                        throw new AlreadyClosedException(new RabbitMQ.Client.Events.ShutdownEventArgs(RabbitMQ.Client.ShutdownInitiator.Library, 0, "stream consumer stopped"));
-                    }
-                }
-                catch (OperationCanceledException) when (!waiting.IsCancellationRequested)
-                {
-                    // Time for a stall check.
+                    throw new AlreadyClosedException(new RabbitMQ.Client.Events.ShutdownEventArgs(RabbitMQ.Client.ShutdownInitiator.Library, 0, "stream consumer stopped"));
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && waiting.IsCancellationRequested)
@@ -179,35 +164,8 @@ internal sealed partial class RabbitMqPartitionReader : IPartitionReader
         }
     }
 
-    /// <summary>
-    /// A consumer can stop receiving while the stream holds more (seen with RabbitMQ 3.10 after a
-    /// node restart, once writes stop): after <see cref="RabbitMqEventLogOptions.ReaderStallCheck"/>
-    /// without a delivery, look at the stream's newest frame and re-attach if it lies beyond this reader.
-    /// </summary>
-    private async Task<bool> StalledAsync(CancellationToken ct)
-    {
-        if (_nextOffset < 0 || _minTicks is not null || System.Diagnostics.Stopwatch.GetElapsedTime(_quietSince) < _log.Broker.Options.ReaderStallCheck)
-        {
-            return false;
-        }
-
-        _quietSince = System.Diagnostics.Stopwatch.GetTimestamp();
-        var connection = await _log.Broker.ConsumingAsync(ct).ConfigureAwait(false);
-        var newest = await _log.Positions.NewestAsync(connection, _stream, ct).ConfigureAwait(false);
-        if (newest is not { } frame || frame.Header.EndOffset <= _nextOffset)
-        {
-            return false;
-        }
-
-        LogStalled(_log.Logger, _stream, _nextOffset, frame.Header.EndOffset);
-        await DropConsumerAsync().ConfigureAwait(false);
-        _attaching = AttachAsync(_disposing.Token);
-        return true;
-    }
-
     private async Task AcceptAsync(StreamConsumer consumer, StreamMessage message, CancellationToken ct)
     {
-        _quietSince = System.Diagnostics.Stopwatch.GetTimestamp();
         await consumer.AckAsync(message.DeliveryTag, ct).ConfigureAwait(false);
         if (message.Header is not { IsFence: false } header)
         {
@@ -304,9 +262,6 @@ internal sealed partial class RabbitMqPartitionReader : IPartitionReader
             }
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader of stream {Stream} got nothing at offset {Offset} while the stream holds up to {End}; re-attaching")]
-    private static partial void LogStalled(ILogger logger, string stream, long offset, long end);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reader of stream {Stream} lost its consumer at offset {Offset}; re-attaching: {Error}")]
     private static partial void LogConsumerLost(ILogger logger, string stream, long offset, string error);

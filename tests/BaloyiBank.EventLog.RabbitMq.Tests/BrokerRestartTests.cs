@@ -28,6 +28,11 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
 
     public Task DisposeAsync() => _broker.StopAsync();
 
+    /// <remarks>
+    /// The producer keeps appending and the readers keep reading while the broker stops and
+    /// starts again. Appends retry (logged) and complete; positions stay dense and unique; the
+    /// readers re-attach after the last record they handed out and get every event exactly once.
+    /// </remarks>
     [Fact]
     public async Task Appends_and_reads_retry_through_a_broker_restart_and_resume_exactly_once()
     {
@@ -49,12 +54,13 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         })));
 
         long acked = -1;
+        var positions = new List<LogPosition>();
         var producing = Task.Run(async () =>
         {
             await using var producer = log.CreateProducer();
             for (var start = 0; start < total; start += 300)
             {
-                await producer.AppendAsync([.. Enumerable.Range(start, 300).Select(n => Numbered.Make(n))]);
+                positions.AddRange((await producer.AppendAsync([.. Enumerable.Range(start, 300).Select(n => Numbered.Make(n))])).Positions);
                 Interlocked.Exchange(ref acked, start + 299);
                 await Task.Delay(150);
             }
@@ -72,29 +78,31 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         await _broker.StartAsync();
         await producing.WaitAsync(TimeSpan.FromMinutes(2));
 
-        var expectedCounts = Enumerable.Range(0, partitions)
-            .Select(p => Enumerable.Range(0, total).Count(n => KeyPartitioner.PartitionFor(Numbered.Make(n).Key, partitions) == p)).ToArray();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (Enumerable.Range(0, partitions).Any(p => seen[p].Count < expectedCounts[p]) && DateTime.UtcNow < deadline)
+        var expected = Enumerable.Range(0, partitions)
+            .Select(p => Enumerable.Range(0, total).Select(n => (long)n).Where(n => KeyPartitioner.PartitionFor(Numbered.Make(n).Key, partitions) == p).ToList()).ToArray();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (Enumerable.Range(0, partitions).Any(p => seen[p].Count < expected[p].Count) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
 
         await stop.CancelAsync();
         await reading;
-        foreach (var line in logs.Lines.Where(l => l.Level >= LogLevel.Warning).Take(40))
+        foreach (var line in logs.Lines.Where(l => l.Level >= LogLevel.Warning && !l.Message.Contains("None of the specified endpoints", StringComparison.Ordinal)).Take(60))
         {
             output.WriteLine($"{line.Level}: {line.Message}");
         }
 
+        Assert.True(ackedWhileDown < total - 1, "the broker went down during the appends");
         for (var p = 0; p < partitions; p++)
         {
-            Assert.Equal(Enumerable.Range(0, expectedCounts[p]).Select(i => (long)i), seen[p].Select(r => r.Offset));
-            Assert.Equal(Enumerable.Range(0, total).Select(n => (long)n).Where(n => KeyPartitioner.PartitionFor(Numbered.Make(n).Key, partitions) == p), seen[p].Select(Numbered.Of));
+            var dense = Enumerable.Range(0, expected[p].Count).Select(i => (long)i).ToList();
+            Assert.Equal(dense, positions.Where(x => x.Partition == p).Select(x => x.Offset));
+            Assert.Equal(dense, seen[p].Select(r => r.Offset));
+            Assert.Equal(expected[p], seen[p].Select(Numbered.Of));
             await readers[p].DisposeAsync();
         }
 
-        Assert.True(ackedWhileDown < total - 1, "the broker went down during the appends");
         await Numbered.AssertHoldsExactlyAsync(log, total);
         Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("append to stream", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
         Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("read of stream", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));

@@ -188,7 +188,9 @@ public sealed class RabbitMqEventLogTests(RabbitMqBroker broker, Xunit.Abstracti
         }
 
         Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("retrying", StringComparison.Ordinal));
-        Assert.Contains(logs.Lines, l => l.Message.Contains("of the interrupted append's unconfirmed messages", StringComparison.Ordinal));
+        // Each cut made the writers take their partitions again (fence, read back); whether a cut
+        // caught messages unconfirmed depends on timing, and both cases end in the same log.
+        Assert.True(logs.Lines.Count(l => l.Message.StartsWith("Writing stream", StringComparison.Ordinal)) > partitions);
         Assert.DoesNotContain(logs.Lines, l => l.Message.Contains("guest:guest", StringComparison.Ordinal));
     }
 
