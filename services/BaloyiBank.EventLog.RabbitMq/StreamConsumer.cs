@@ -1,0 +1,164 @@
+using System.Threading.Channels;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
+
+namespace BaloyiBank.EventLog.RabbitMq;
+
+/// <summary>One message read from a stream: its stream offset (x-stream-offset) and a copy of its body.</summary>
+internal readonly record struct StreamMessage(long StreamOffset, byte[] Body, ulong DeliveryTag)
+{
+    public FrameHeader? Header => FrameCodec.TryReadHeader(Body);
+}
+
+/// <summary>
+/// A stream consumer on its own channel: deliveries are copied into an in-memory queue that the
+/// owner drains. Acknowledgements are the owner's job (the broker sends at most the prefetch
+/// ahead of them), except in <c>ackOnReceive</c> mode used for short position probes.
+/// </summary>
+internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposable
+{
+    private readonly Channel<StreamMessage> _queue = System.Threading.Channels.Channel.CreateUnbounded<StreamMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly bool _ackOnReceive;
+    private string? _tag;
+
+    private StreamConsumer(IChannel channel, bool ackOnReceive)
+        : base(channel) => _ackOnReceive = ackOnReceive;
+
+    public ChannelReader<StreamMessage> Messages => _queue.Reader;
+
+    /// <summary>
+    /// Opens a channel on <paramref name="connection"/> and attaches to <paramref name="stream"/> at
+    /// <paramref name="start"/>: "first", "last", "next", a stream offset (long) or an AMQP timestamp.
+    /// Returns once the broker confirmed the attach (basic.consume-ok).
+    /// </summary>
+    public static async Task<StreamConsumer> AttachAsync(IConnection connection, string stream, object start, ushort prefetch, bool ackOnReceive, CancellationToken ct)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+        try
+        {
+            await channel.BasicQosAsync(0, prefetch, false, ct).ConfigureAwait(false);
+            var consumer = new StreamConsumer(channel, ackOnReceive);
+            consumer._tag = await channel.BasicConsumeAsync(
+                stream, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
+                arguments: new Dictionary<string, object?> { ["x-stream-offset"] = start },
+                consumer: consumer, cancellationToken: ct).ConfigureAwait(false);
+            return consumer;
+        }
+        catch
+        {
+            await CloseChannelQuietlyAsync(channel).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public Task AckAsync(ulong deliveryTag, CancellationToken ct) => Channel.BasicAckAsync(deliveryTag, multiple: true, ct).AsTask();
+
+    public override async Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange, string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        var offset = properties.Headers is { } headers && headers.TryGetValue("x-stream-offset", out var value) ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+        // The body is only valid during this call.
+        _queue.Writer.TryWrite(new StreamMessage(offset, body.ToArray(), deliveryTag));
+        if (_ackOnReceive)
+        {
+            await Channel.BasicAckAsync(deliveryTag, false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override Task OnCancelAsync(string[] consumerTags, CancellationToken cancellationToken = default)
+    {
+        _queue.Writer.TryComplete(new AlreadyClosedException(new ShutdownEventArgs(ShutdownInitiator.Peer, 320, "the broker cancelled the stream consumer (stream deleted or its node restarting)")));
+        return base.OnCancelAsync(consumerTags, cancellationToken);
+    }
+
+    public override Task HandleChannelShutdownAsync(object channel, ShutdownEventArgs reason)
+    {
+        _queue.Writer.TryComplete(reason.Initiator == ShutdownInitiator.Application ? null : new AlreadyClosedException(reason));
+        return base.HandleChannelShutdownAsync(channel, reason);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (Channel.IsOpen && _tag is not null)
+        {
+            try
+            {
+                await Channel.BasicCancelAsync(_tag, noWait: true).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RabbitMQClientException or IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The channel is closing anyway.
+            }
+        }
+
+        await CloseChannelQuietlyAsync(Channel).ConfigureAwait(false);
+    }
+
+    public static async Task CloseChannelQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            if (channel.IsOpen)
+            {
+                await channel.CloseAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RabbitMQClientException or IOException or ObjectDisposedException or OperationCanceledException or TimeoutException)
+        {
+            // Already gone.
+        }
+
+        channel.Dispose();
+    }
+}
+
+/// <summary>Short reads of a stream to find positions: the first message, the last chunk, the first data frame after an offset.</summary>
+internal static class StreamProbe
+{
+    /// <summary>
+    /// Reads messages from <paramref name="start"/> until <paramref name="stop"/> accepts one (included),
+    /// nothing arrived within <paramref name="firstWait"/>, or deliveries paused for <paramref name="quiet"/>.
+    /// A small <paramref name="prefetch"/> keeps a probe that needs one message from pulling many large ones.
+    /// </summary>
+    public static async Task<List<StreamMessage>> ReadAsync(
+        IConnection connection, string stream, object start, Func<StreamMessage, bool> stop, TimeSpan firstWait, TimeSpan quiet, CancellationToken ct, ushort prefetch = 2)
+    {
+        var messages = new List<StreamMessage>();
+        await using var consumer = await StreamConsumer.AttachAsync(connection, stream, start, prefetch, ackOnReceive: true, ct).ConfigureAwait(false);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        while (true)
+        {
+            timer.CancelAfter(messages.Count == 0 ? firstWait : quiet);
+            bool available;
+            try
+            {
+                available = await consumer.Messages.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return messages;
+            }
+
+            if (!available)
+            {
+                // Completed without an error: disposed under us. An error is rethrown by WaitToReadAsync.
+                return messages;
+            }
+
+            while (consumer.Messages.TryRead(out var message))
+            {
+                messages.Add(message);
+                if (stop(message))
+                {
+                    return messages;
+                }
+            }
+
+            if (!timer.TryReset())
+            {
+                return messages;
+            }
+        }
+    }
+}
