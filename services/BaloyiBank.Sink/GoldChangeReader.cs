@@ -1,0 +1,110 @@
+using BaloyiBank.Aggregator;
+using BaloyiBank.Delta;
+using BaloyiBank.Lake;
+
+namespace BaloyiBank.Sink;
+
+/// <summary>One gold table's changes for a load: its changed data files as local paths, and how far its log was read.</summary>
+internal sealed record GoldTableChanges(TableSchema Schema, IReadOnlyList<string> Files, long ReadThroughVersion);
+
+/// <summary>
+/// Reads gold's changes between two rounds. A gold round commits every table with <c>txn(appId, round)</c>; the
+/// commits of rounds after the watermark carry the changed rows as add actions with <c>dataChange = true</c>.
+/// Compaction commits (<c>dataChange = false</c>) are skipped. Remembers how far each table's log was read, so a
+/// long-running sink reads only new commits (from the log's start once per process).
+/// </summary>
+internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, string scratchFolder) : IDisposable
+{
+    private readonly Dictionary<string, DeltaTable> _tables = GoldTables.Business.ToDictionary(
+        t => t.Name, t => new DeltaTable(lake, GoldStore.TablePath(options.GoldRoot, t)), StringComparer.Ordinal);
+
+    // Per table: the Delta version read through, the round it holds there, and the data adds seen per round since.
+    private readonly Dictionary<string, (long Version, long Round)> _cursors = new(StringComparer.Ordinal);
+
+    /// <summary>The round every business table has committed (a crash mid-round leaves some a round behind); 0 when gold is empty or missing.</summary>
+    public async Task<long> CompleteRoundAsync(CancellationToken cancellationToken)
+    {
+        long round = long.MaxValue;
+        foreach (var (_, table) in _tables)
+        {
+            var snapshot = await table.TryLoadAsync(cancellationToken).ConfigureAwait(false);
+            round = Math.Min(round, snapshot?.TransactionVersion(options.GoldAppId) ?? 0);
+        }
+
+        return round == long.MaxValue ? 0 : round;
+    }
+
+    /// <summary>Each business table's changed files of the rounds after <paramref name="afterRound"/> through <paramref name="throughRound"/>.</summary>
+    public async Task<IReadOnlyList<GoldTableChanges>> ReadAsync(long afterRound, long throughRound, CancellationToken cancellationToken)
+    {
+        List<GoldTableChanges> changes = [];
+        foreach (var schema in GoldTables.Business)
+        {
+            var table = _tables[schema.Name];
+            var snapshot = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var (from, round) = _cursors.TryGetValue(schema.Name, out var cursor) && cursor.Round <= afterRound ? cursor : (-1L, 0L);
+            var readThrough = from;
+            List<AddFile> adds = [];
+            foreach (var commit in await table.ReadChangesAsync(from, snapshot.Version, cancellationToken).ConfigureAwait(false))
+            {
+                var txn = commit.Transactions.FirstOrDefault(t => t.AppId == options.GoldAppId);
+                var commitRound = txn?.Version ?? round;
+                if (commitRound > throughRound)
+                {
+                    break;
+                }
+
+                round = commitRound;
+                readThrough = commit.Version;
+                if (txn is not null && commitRound > afterRound)
+                {
+                    adds.AddRange(commit.Adds.Where(a => a.DataChange));
+                }
+            }
+
+            var folder = Path.Combine(scratchFolder, schema.Name);
+            var readSet = await table.GetReadSetAsync(schema, readThrough, adds, folder, cancellationToken).ConfigureAwait(false);
+            changes.Add(new GoldTableChanges(schema, [.. readSet.Files.Select(f => f.LocalPath)], readThrough));
+            _pending[schema.Name] = (readThrough, round);
+        }
+
+        return changes;
+    }
+
+    private readonly Dictionary<string, (long Version, long Round)> _pending = new(StringComparer.Ordinal);
+
+    /// <summary>After a committed load: later reads start after what this one read.</summary>
+    public void Advance()
+    {
+        foreach (var (table, cursor) in _pending)
+        {
+            _cursors[table] = cursor;
+        }
+
+        _pending.Clear();
+    }
+
+    /// <summary>Deletes downloaded copies (never the lake's own files on a folder lake).</summary>
+    public void CleanScratch()
+    {
+        try
+        {
+            if (Directory.Exists(scratchFolder))
+            {
+                Directory.Delete(scratchFolder, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // A leftover scratch file costs disk only; the next load overwrites or re-downloads.
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var table in _tables.Values)
+        {
+            table.Dispose();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using BaloyiBank.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace BaloyiBank.Sink;
+
+/// <summary>The sink's settings (configuration section <c>Sink</c>); the warehouse itself is section <c>Warehouse</c>.</summary>
+public sealed class SinkOptions
+{
+    public const string SectionName = "Sink";
+
+    /// <summary>How often to load without a <c>GoldCommitted</c> wake-up.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Lake folder of the gold tables (as <c>Aggregator:GoldRoot</c>).</summary>
+    public string GoldRoot { get; set; } = "gold";
+
+    /// <summary>The txn appId of gold rounds (as <c>Aggregator:AppId</c>): how a gold commit names its round.</summary>
+    public string GoldAppId { get; set; } = "aggregator";
+
+    /// <summary>The warehouse watermark's pipeline name (lower-case snake_case).</summary>
+    public string Pipeline { get; set; } = "sink";
+
+    /// <summary>Lake folder of the lease that lets one sink at a time load the warehouse; one folder per warehouse.</summary>
+    public string LeaseFolder { get; set; } = "_leases/sink";
+
+    /// <summary>How long a lease lasts unless renewed; a standby takes over this long after the holder stopped renewing.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Local folder for gold files downloaded from a remote lake; empty: a folder under the system temp folder.</summary>
+    public string? ScratchFolder { get; set; }
+}
+
+/// <summary>Checks <see cref="SinkOptions"/> at start-up; every message names the option, the problem and the fix.</summary>
+public sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SinkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new OptionProblems(SinkOptions.SectionName)
+            .Require(options.Interval >= TimeSpan.FromMilliseconds(100) && options.Interval <= TimeSpan.FromDays(1), nameof(options.Interval),
+                $"must be between 00:00:00.100 and 1.00:00:00 (got {options.Interval})", "set Sink__Interval to e.g. 00:01:00")
+            .Require(IsLakeFolder(options.GoldRoot), nameof(options.GoldRoot),
+                $"must be a relative lake folder (got '{options.GoldRoot}')", "set Sink__GoldRoot to the aggregator's gold folder, e.g. gold")
+            .Require(!string.IsNullOrWhiteSpace(options.GoldAppId), nameof(options.GoldAppId),
+                "is empty", "set Sink__GoldAppId to the aggregator's Aggregator:AppId, e.g. aggregator")
+            .Require(IsIdentifier(options.Pipeline), nameof(options.Pipeline),
+                $"must be lower-case snake_case, 1-63 characters, starting with a letter (got '{options.Pipeline}')", "set Sink__Pipeline to e.g. sink")
+            .Require(IsLakeFolder(options.LeaseFolder) && options.LeaseFolder.Trim('/') != options.GoldRoot.Trim('/'), nameof(options.LeaseFolder),
+                $"must be a relative lake folder outside the gold tables (got '{options.LeaseFolder}')", "set Sink__LeaseFolder to e.g. _leases/sink")
+            .Require(options.LeaseDuration >= TimeSpan.FromSeconds(1) && options.LeaseDuration <= TimeSpan.FromHours(1), nameof(options.LeaseDuration),
+                $"must be between 00:00:01 and 01:00:00 (got {options.LeaseDuration})", "set Sink__LeaseDuration to e.g. 00:02:00")
+            .ToResult();
+    }
+
+    private static bool IsLakeFolder(string? folder) =>
+        !string.IsNullOrWhiteSpace(folder) && !folder.Contains("..", StringComparison.Ordinal) && !folder.StartsWith('/') && !folder.Contains('\\', StringComparison.Ordinal);
+
+    private static bool IsIdentifier(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 63 && char.IsAsciiLetterLower(name[0]) && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
+}

@@ -1,0 +1,110 @@
+using BaloyiBank.Aggregator;
+using BaloyiBank.Delta;
+using BaloyiBank.Warehouse;
+
+namespace BaloyiBank.Sink.Tests;
+
+public sealed class SinkLoaderTests
+{
+    [Fact]
+    public async Task DuckDbWarehouseEqualsGoldCurrentRowsAcrossLoadsAndCompaction()
+    {
+        await using var rig = await GoldRig.CreateAsync();
+        await using var warehouse = rig.OpenDuckDb();
+        using var loader = new SinkLoader(rig.Lake, warehouse, GoldRig.SinkOptions);
+
+        var first = await rig.AddGoldAsync(15_000);
+        var load = await loader.LoadAsync();
+        Assert.NotNull(load);
+        Assert.Equal(0, load.FromRound);
+        Assert.Equal(first, load.ToRound);
+        Assert.True(load.Load.Inserted > 0);
+        await AssertMatchesAsync(rig, warehouse, first);
+
+        // More rounds (and compactions at 4 files): only the new rounds' files are read; updates land.
+        var second = await rig.AddGoldAsync(15_000);
+        Assert.True(second > first);
+        load = await loader.LoadAsync();
+        Assert.NotNull(load);
+        Assert.Equal(first, load.FromRound);
+        Assert.Equal(second, load.ToRound);
+        Assert.True(load.Load.Updated > 0);
+        await AssertMatchesAsync(rig, warehouse, second);
+
+        // Nothing new: no load.
+        Assert.Null(await loader.LoadAsync());
+        Assert.Equal(second, await loader.WatermarkAsync());
+    }
+
+    [Fact]
+    public async Task ReRunningALoadChangesZeroRows()
+    {
+        await using var rig = await GoldRig.CreateAsync();
+        var round = await rig.AddGoldAsync(10_000);
+        await using var warehouse = rig.OpenDuckDb();
+        using (var loader = new SinkLoader(rig.Lake, warehouse, GoldRig.SinkOptions))
+        {
+            Assert.NotNull(await loader.LoadAsync());
+        }
+
+        // The same load again, straight through the port: every data file gold ever added, the same watermark.
+        List<TableChanges> changes = [];
+        foreach (var schema in GoldTables.Business)
+        {
+            using var table = new DeltaTable(rig.Lake, GoldStore.TablePath("gold", schema));
+            var commits = await table.ReadChangesAsync(-1, (await table.LoadAsync()).Version);
+            var adds = commits.SelectMany(c => c.Adds).Where(a => a.DataChange).ToList();
+            var readSet = await table.GetReadSetAsync(schema, 0, adds);
+            changes.Add(new TableChanges(SinkModel.For(schema), [.. readSet.Files.Select(f => f.LocalPath)]));
+        }
+
+        var again = await warehouse.LoadAsync(new WarehouseLoad("sink", round, changes));
+        Assert.True(again.SourceRows > 0);
+        Assert.Equal(0, again.Changed);
+
+        // And a fresh loader (a restarted sink) resumes at the warehouse's watermark: nothing to do.
+        using var restarted = new SinkLoader(rig.Lake, warehouse, GoldRig.SinkOptions);
+        Assert.Null(await restarted.LoadAsync());
+        var report = await SinkVerifier.VerifyAsync(rig.Lake, warehouse, GoldRig.SinkOptions, Path.Combine(rig.Root, "verify-again"));
+        Assert.True(report.Matches);
+    }
+
+    [Fact]
+    public async Task ReportingViewsAnswerFromTheLoadedTables()
+    {
+        await using var rig = await GoldRig.CreateAsync();
+        await rig.AddGoldAsync(10_000);
+        await using var warehouse = rig.OpenDuckDb();
+        using var loader = new SinkLoader(rig.Lake, warehouse, GoldRig.SinkOptions);
+        await loader.LoadAsync();
+
+        var trends = new TableSchema("transaction_trends_daily",
+            [new("event_date", ColumnType.Date), new("currency", ColumnType.String), new("transaction_count", ColumnType.Long, Nullable: true)], []);
+        var top = new TableSchema("top_customers_by_net_position",
+            [new("currency", ColumnType.String), new("position_rank", ColumnType.Long), new("customer_id", ColumnType.String), new("net_position", ColumnType.Money)], []);
+        var places = new TableSchema("amounts_by_place",
+            [new("country", ColumnType.String), new("city", ColumnType.String), new("currency", ColumnType.String), new("total_amount", ColumnType.Money, Nullable: true)], []);
+        var categories = new TableSchema("totals_by_category",
+            [new("category", ColumnType.String), new("currency", ColumnType.String), new("total_amount", ColumnType.Money, Nullable: true)], []);
+        foreach (var view in new[] { trends, top, places, categories })
+        {
+            Assert.True(await warehouse.ExportAsync(view, Path.Combine(rig.Root, $"{view.Name}.parquet")) > 0, view.Name);
+        }
+
+        using var database = BaloyiBank.DuckDb.DuckDbDatabase.Open(null);
+        using var connection = database.Connect();
+        var topFile = Path.Combine(rig.Root, "top_customers_by_net_position.parquet");
+        Assert.True(connection.ExecuteScalar<long>($"SELECT max(position_rank) FROM read_parquet('{topFile}')") <= SinkModel.TopCustomers);
+        Assert.Equal(0, connection.ExecuteScalar<long>(
+            $"SELECT count(*) FROM (SELECT currency, position_rank FROM read_parquet('{topFile}') GROUP BY ALL HAVING count(*) > 1)"));
+    }
+
+    private static async Task AssertMatchesAsync(GoldRig rig, IWarehouse warehouse, long round)
+    {
+        var report = await SinkVerifier.VerifyAsync(rig.Lake, warehouse, GoldRig.SinkOptions, Path.Combine(rig.Root, $"verify-{round}"));
+        Assert.Equal(round, report.Watermark);
+        Assert.Equal(round, report.GoldRound);
+        Assert.All(report.Tables, t => Assert.True(t.Differences == 0, $"{t.Table}: {t.Missing} missing, {t.Unexpected} unexpected"));
+        Assert.All(report.Tables, t => Assert.True(t.GoldRows > 0 && t.WarehouseRows == t.GoldRows, $"{t.Table}: {t.WarehouseRows} vs {t.GoldRows}"));
+    }
+}
