@@ -13,16 +13,18 @@ deploy/local/ensure-prereqs.sh
 servers="$root/artifacts/servers"
 mkdir -p "$servers"
 started=()
+# RabbitMQ keeps all its state in the folder it is given, so it gets one of its own.
+folder_of() { if [[ "$1" == rabbitmq ]]; then echo "$servers/rabbitmq"; else echo "$servers"; fi; }
 stop_servers() {
   for name in "${started[@]}"; do
-    "deploy/local/$name.sh" stop "$servers" >>"$servers/$name.log" 2>&1 || echo "== could not stop $name (see $servers/$name.log)"
+    "deploy/local/$name.sh" stop "$(folder_of "$name")" >>"$servers/$name.log" 2>&1 || echo "== could not stop $name (see $servers/$name.log)"
   done
 }
 trap stop_servers EXIT
 declare -A starting=()
-for name in postgres azurite; do
+for name in postgres azurite rabbitmq; do
   started+=("$name")
-  "deploy/local/$name.sh" start "$servers" >"$servers/$name.log" 2>&1 &
+  "deploy/local/$name.sh" start "$(folder_of "$name")" >"$servers/$name.log" 2>&1 &
   starting[$name]=$!
 done
 
@@ -44,6 +46,9 @@ if deploy/local/postgres.sh status "$servers" >/dev/null 2>&1; then
 fi
 if line="$(grep -m1 '^BALOYI_TEST_AZURITE=' "$servers/azurite.log")"; then
   export "$line"
+fi
+if deploy/local/rabbitmq.sh status "$servers/rabbitmq" >/dev/null 2>&1; then
+  export BALOYI_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:${BALOYI_RABBITMQ_PORT:-5672}/"
 fi
 
 echo "== test"

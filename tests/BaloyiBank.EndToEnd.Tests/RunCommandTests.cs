@@ -140,7 +140,7 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_brings_gold_up_to_date_and_verify_recomputes_it_from_silver_with_zero_differences()
+    public async Task Run_brings_gold_and_the_warehouse_up_to_date_and_verify_finds_zero_differences_in_both()
     {
         var (outcome, summary) = await BaloyiCli.RunWithSummaryAsync(Data("gold"), "--events", "60000", "--seed", "5");
         var gold = summary.GetProperty("gold");
@@ -150,9 +150,16 @@ public sealed class RunCommandTests : IDisposable
         var goldTransactions = gold.GetProperty("balances").EnumerateArray().Sum(b => b.GetProperty("transactions").GetInt64());
         Assert.InRange(goldTransactions, 1, silverTransactions);
 
+        // The sink loaded gold into the embedded DuckDB warehouse, and the run compared the two.
+        var warehouse = summary.GetProperty("warehouse");
+        Assert.Equal(0, warehouse.GetProperty("differences").GetInt64());
+        Assert.Equal(gold.GetProperty("rows").GetProperty("account_balances").GetInt64(), warehouse.GetProperty("rows").GetProperty("account_balances").GetInt64());
+        Assert.True(File.Exists(Path.Combine(Data("gold"), "warehouse.duckdb")));
+
         var verify = await BaloyiCli.RunAsync(["verify", "--data", Data("gold")]);
         Assert.True(verify.ExitCode == 0, $"verify failed with {verify.ExitCode}:\n{verify.All}");
-        Assert.Contains("0 differences", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Gold matches silver", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("The warehouse matches gold", verify.StdOut, StringComparison.Ordinal);
 
         var nothing = await BaloyiCli.RunAsync(["verify", "--data", Data("no-such-run")]);
         Assert.Equal(2, nothing.ExitCode);

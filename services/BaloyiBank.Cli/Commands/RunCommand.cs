@@ -6,6 +6,8 @@ using BaloyiBank.Cli.Hosting;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
+using BaloyiBank.Sink;
+using BaloyiBank.Warehouse;
 using BaloyiBank.Cli.Presentation;
 using BaloyiBank.EventLog;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +36,17 @@ internal static class RunCommand
         var start = new Option<string?>("--start") { Description = "Simulated clock start, a UTC instant such as 2026-01-01T00:00:00Z." };
         var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "Also write the final summary as JSON to this file." };
         var verbose = new Option<bool>("--verbose") { Description = "Show the services' information logs." };
+        var warehouse = new Option<string?>("--warehouse")
+        {
+            Description = "Where the sink loads gold: duckdb (default, <data>/warehouse.duckdb) or postgres://user:password@host:port/database.",
+        };
+        warehouse.Validators.Add(r =>
+        {
+            if (r.GetValue(warehouse) is { } w && w != "duckdb" && !w.StartsWith("postgres://", StringComparison.Ordinal) && !w.StartsWith("postgresql://", StringComparison.Ordinal))
+            {
+                r.AddError("--warehouse must be duckdb or a postgres://user:password@host:port/database URL. Fix: pass e.g. --warehouse postgres://baloyi@127.0.0.1:5432/baloyi (password in the URL or PGPASSWORD).");
+            }
+        });
 
         events.Validators.Add(r => { if (r.GetValue(events) is < 1 and var n) r.AddError($"--events must be at least 1 (got {n}). Fix: pass e.g. --events 200000, or leave it out to stream until Ctrl-C."); });
         totalEvents.Validators.Add(r => { if (r.GetValue(totalEvents) is < 1 and var n) r.AddError($"--total-events must be at least 1 (got {n}). Fix: pass e.g. --total-events 1000000."); });
@@ -50,7 +63,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run the pipeline in one process on embedded defaults, with live progress and a summary in figures.")
         {
-            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose,
+            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose, warehouse,
         };
         command.Validators.Add(r =>
         {
@@ -68,6 +81,9 @@ internal static class RunCommand
                 {
                     ["EventLog:Embedded:Directory"] = Path.Combine(parse.GetValue(data)!.FullName, "log"),
                     ["Lake:Folder:Root"] = Path.Combine(parse.GetValue(data)!.FullName, "lake"),
+                    ["Warehouse:DuckDbPath"] = Path.Combine(parse.GetValue(data)!.FullName, "warehouse.duckdb"),
+                    ["Warehouse:Kind"] = parse.GetValue(warehouse) is { } w && w != "duckdb" ? "postgres" : null,
+                    ["Warehouse:ConnectionString"] = parse.GetValue(warehouse) is { } url && url != "duckdb" ? url : null,
                     ["EventLog:Partitions"] = Invariant(parse.GetValue(partitions)),
                     ["Generator:MaxEvents"] = Invariant(parse.GetValue(events)),
                     ["Generator:StopAtSequence"] = Invariant(parse.GetValue(totalEvents)),
@@ -89,7 +105,19 @@ internal static class RunCommand
     private static async Task<int> ExecuteAsync(RunSettings settings, CancellationToken cancellationToken)
     {
         var console = new RunConsole();
-        using var host = PipelineHost.Build(settings.Overrides, settings.Verbose ? LogLevel.Information : LogLevel.Warning);
+        var host = PipelineHost.Build(settings.Overrides, settings.Verbose ? LogLevel.Information : LogLevel.Warning);
+        try
+        {
+            return await ExecuteAsync(settings, host, console, cancellationToken);
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
+    private static async Task<int> ExecuteAsync(RunSettings settings, IHost host, RunConsole console, CancellationToken cancellationToken)
+    {
         try
         {
             // Validate every option before anything starts, so a bad one is a message, not a host failure log.
@@ -137,6 +165,27 @@ internal static class RunCommand
             {
                 summary = summary with { GoldError = goldFailure.Message };
             }
+
+            if (summary.Gold is not null)
+            {
+                // The host's sink holds the warehouse (DuckDB allows one opener): release it first.
+                var lake = host.Services.GetRequiredService<ILakeStore>();
+                var warehouseOptions = host.Services.GetRequiredService<IOptions<WarehouseOptions>>().Value;
+                var sinkOptions = host.Services.GetRequiredService<IOptions<SinkOptions>>().Value;
+                host.Dispose();
+                try
+                {
+                    summary = summary with
+                    {
+                        Warehouse = await WarehouseReport.CatchUpAndVerifyAsync(lake, warehouseOptions, sinkOptions,
+                            Path.Combine(settings.DataDirectory, ".verify-warehouse"), cancellationToken),
+                    };
+                }
+                catch (Exception sinkFailure) when (sinkFailure is IOException or InvalidOperationException or DuckDbException or WarehouseException or DeltaProtocolException)
+                {
+                    summary = summary with { WarehouseError = sinkFailure.Message };
+                }
+            }
         }
 
         console.Summary(summary);
@@ -145,7 +194,7 @@ internal static class RunCommand
             await summary.WriteJsonAsync(file.FullName);
         }
 
-        return summary.Error is null && summary.GoldError is null ? 0 : 1;
+        return summary.Error is null && summary.GoldError is null && summary.WarehouseError is null && summary.Warehouse?.Verification.Matches != false ? 0 : 1;
     }
 
     private static string? Invariant(IFormattable? value) => value?.ToString(null, CultureInfo.InvariantCulture);

@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using BaloyiBank.Aggregator;
 using BaloyiBank.Cli.Presentation;
+using BaloyiBank.Cli.Gold;
 using BaloyiBank.Lake;
+using BaloyiBank.Sink;
+using BaloyiBank.Warehouse;
 using Spectre.Console;
 
 namespace BaloyiBank.Cli.Commands;
@@ -20,7 +23,11 @@ internal static class VerifyCommand
             Description = "The data folder of a run (its lake is <data>/lake).",
             DefaultValueFactory = _ => new DirectoryInfo("data"),
         };
-        var command = new Command("verify", "Recompute gold from silver with DuckDB SQL and compare row by row; non-zero exit on any difference.") { data };
+        var warehouse = new Option<string?>("--warehouse")
+        {
+            Description = "The warehouse the run loaded: duckdb (default, <data>/warehouse.duckdb) or the same postgres://… URL given to run.",
+        };
+        var command = new Command("verify", "Recompute gold from silver with DuckDB SQL and compare row by row, then the warehouse with gold; non-zero exit on any difference.") { data, warehouse };
         command.SetAction(async (parse, ct) =>
         {
             var console = RunConsole.CreateConsole();
@@ -70,9 +77,54 @@ internal static class VerifyCommand
             {
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]{report.Differences:N0} differences.[/]");
             }
-            return report.Matches ? 0 : 1;
+
+            var warehouseMatches = await VerifyWarehouseAsync(console, lake, parse.GetValue(data)!.FullName, parse.GetValue(warehouse), ct);
+            return report.Matches && warehouseMatches ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Every warehouse table against gold's current rows at the warehouse's watermark, both ways.</summary>
+    private static async Task<bool> VerifyWarehouseAsync(IAnsiConsole console, ILakeStore lake, string dataDirectory, string? warehouse, CancellationToken ct)
+    {
+        var options = new WarehouseOptions { DuckDbPath = Path.Combine(dataDirectory, "warehouse.duckdb") };
+        if (warehouse is { } url && url != "duckdb")
+        {
+            options.Kind = "postgres";
+            options.ConnectionString = url;
+        }
+        else if (!File.Exists(options.DuckDbPath))
+        {
+            console.MarkupLineInterpolated($"No warehouse at {options.DuckDbPath}: nothing loaded yet, nothing to compare.");
+            return true;
+        }
+
+        await using var store = WarehouseFactory.Create(options);
+        var report = await WarehouseReport.VerifyAsync(lake, store, new SinkOptions(), Path.Combine(dataDirectory, ".verify-warehouse"), ct);
+        var table = new Table().Border(TableBorder.Simple).Title($"Warehouse ({options.Kind}) vs gold at round {report.Watermark.ToString(CultureInfo.InvariantCulture)}")
+            .AddColumn("table").AddColumn(new TableColumn("warehouse rows").RightAligned()).AddColumn(new TableColumn("gold rows").RightAligned())
+            .AddColumn(new TableColumn("missing").RightAligned()).AddColumn(new TableColumn("unexpected").RightAligned()).AddColumn("match");
+        foreach (var t in report.Tables)
+        {
+            table.AddRow(t.Table, N(t.WarehouseRows), N(t.GoldRows), N(t.Missing), N(t.Unexpected), t.Differences == 0 ? "yes" : "NO");
+        }
+
+        console.Write(table);
+        if (report.Matches)
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]The warehouse matches gold: {report.RowsCompared:N0} rows compared, 0 differences.[/]");
+        }
+        else
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]The warehouse differs from gold in {report.Differences:N0} rows.[/]");
+        }
+
+        if (report.GoldRound > report.Watermark)
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Gold is {report.GoldRound - report.Watermark:N0} rounds ahead of the warehouse (not loaded yet).");
+        }
+
+        return report.Matches;
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

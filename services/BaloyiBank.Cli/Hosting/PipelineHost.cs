@@ -1,5 +1,8 @@
 using BaloyiBank.Aggregator;
 using BaloyiBank.Bus;
+using BaloyiBank.EventLog.RabbitMq;
+using BaloyiBank.Lake.Blob;
+using BaloyiBank.Sink;
 using BaloyiBank.Cleansing;
 using BaloyiBank.EventLog;
 using BaloyiBank.Generator;
@@ -15,7 +18,7 @@ namespace BaloyiBank.Cli.Hosting;
 /// <summary>
 /// The local host: every service that exists, in one process, on embedded defaults. The same
 /// registrations (<c>AddEventLog</c>, <c>AddGenerator</c>, <c>AddLake</c>, <c>AddControlBus</c>,
-/// <c>AddCleansing</c>, <c>AddAggregator</c>) are what each service's own Program uses.
+/// <c>AddCleansing</c>, <c>AddAggregator</c>, <c>AddSink</c>) are what each service's own Program uses.
 /// </summary>
 internal static class PipelineHost
 {
@@ -40,22 +43,32 @@ internal static class PipelineHost
 
         builder.AddServiceDefaults("baloyi");
         builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= consoleLevel);
-        builder.Services.AddEventLog(builder.Configuration);
+        builder.Services.AddEventLog(builder.Configuration).AddRabbitMqEventLog(builder.Configuration);
         if (parts.HasFlag(PipelineParts.Generator))
         {
             builder.Services.AddGenerator(builder.Configuration);
         }
 
-        if (parts.HasFlag(PipelineParts.Cleansing) || parts.HasFlag(PipelineParts.Aggregator))
+        if ((parts & (PipelineParts.Cleansing | PipelineParts.Aggregator | PipelineParts.Sink)) != 0)
         {
-            builder.Services.AddLake(builder.Configuration);
+            builder.Services.AddLake(builder.Configuration).AddBlobLake(builder.Configuration);
             builder.Services.AddControlBus(builder.Configuration, bus =>
             {
                 if (parts.HasFlag(PipelineParts.Aggregator))
                 {
                     bus.AddAggregatorConsumers();
                 }
+
+                if (parts.HasFlag(PipelineParts.Sink))
+                {
+                    bus.AddSinkConsumers();
+                }
             });
+        }
+
+        if (parts.HasFlag(PipelineParts.Sink))
+        {
+            builder.Services.AddSink(builder.Configuration);
         }
 
         if (parts.HasFlag(PipelineParts.Aggregator))
@@ -90,6 +103,12 @@ internal static class PipelineHost
             defaults["Generator:StopApplicationWhenDone"] = "false";
         }
 
+        if (string.IsNullOrWhiteSpace(configuration["Sink:Interval"]))
+        {
+            // A run is watched by a person: load every few seconds rather than the service's minute.
+            defaults["Sink:Interval"] = "00:00:03";
+        }
+
         return defaults;
     }
 
@@ -107,5 +126,6 @@ internal enum PipelineParts
     Generator = 1,
     Cleansing = 2,
     Aggregator = 4,
-    All = Generator | Cleansing | Aggregator,
+    Sink = 8,
+    All = Generator | Cleansing | Aggregator | Sink,
 }

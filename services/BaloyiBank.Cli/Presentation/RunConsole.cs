@@ -104,6 +104,17 @@ internal sealed class RunConsole
             _out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]Gold could not be brought up to date:[/] {goldError}");
         }
 
+        if (summary.Warehouse is { } warehouse)
+        {
+            var v = warehouse.Verification;
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[bold]Warehouse[/] ({warehouse.Kind}) at gold round {v.Watermark:N0} ({warehouse.LoadsThisRun:N0} loads to catch up after the run, {warehouse.Inserted:N0} rows inserted, {warehouse.Updated:N0} updated): {string.Join(", ", v.Tables.Select(t => $"{t.Table} {t.WarehouseRows:N0} rows"))}; compared with gold: {v.Differences:N0} differences");
+        }
+        else if (summary.WarehouseError is { } warehouseError)
+        {
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]The warehouse could not be brought up to date:[/] {warehouseError}");
+        }
+
         if (run.Cleansing is { } cleansing)
         {
             _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,

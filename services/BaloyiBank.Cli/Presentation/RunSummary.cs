@@ -12,6 +12,11 @@ internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string 
 
     public string? GoldError { get; init; }
 
+    /// <summary>The warehouse after the sink caught up, compared with gold (null when gold failed; see <see cref="WarehouseError"/>).</summary>
+    public Gold.WarehouseReport? Warehouse { get; init; }
+
+    public string? WarehouseError { get; init; }
+
     public string? Error => Run.Error;
 
     public static async Task<RunSummary> CreateAsync(string dataDirectory, RunSnapshot run, IEventLog log) =>
@@ -89,6 +94,29 @@ internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string 
             if (GoldError is { } goldError)
             {
                 json.WriteString("goldError", goldError);
+            }
+
+            if (Warehouse is { } warehouse)
+            {
+                json.WriteStartObject("warehouse");
+                json.WriteString("kind", warehouse.Kind);
+                json.WriteNumber("watermark", warehouse.Verification.Watermark);
+                json.WriteNumber("inserted", warehouse.Inserted);
+                json.WriteNumber("updated", warehouse.Updated);
+                json.WriteNumber("differences", warehouse.Verification.Differences);
+                json.WriteStartObject("rows");
+                foreach (var table in warehouse.Verification.Tables)
+                {
+                    json.WriteNumber(table.Table, table.WarehouseRows);
+                }
+
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            if (WarehouseError is { } warehouseError)
+            {
+                json.WriteString("warehouseError", warehouseError);
             }
 
             json.WriteString("log", LogName);
