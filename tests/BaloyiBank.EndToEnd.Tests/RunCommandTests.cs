@@ -96,7 +96,7 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Sigkill_at_ten_points_then_restarting_loses_and_duplicates_nothing_in_the_log_or_silver()
+    public async Task Sigkill_at_ten_points_then_restarting_loses_and_duplicates_nothing_in_the_log_silver_gold_or_warehouse()
     {
         const long total = 400_000;
         string[] args = ["--total-events", $"{total}", "--seed", "9"];
@@ -119,8 +119,16 @@ public sealed class RunCommandTests : IDisposable
         }
 
         Assert.True(kills >= 6, $"only {kills} of 10 rounds were killed mid-run; the run finished too fast to test");
-        await BaloyiCli.RunWithSummaryAsync(Data("crash"), paced);
-        await BaloyiCli.RunWithSummaryAsync(Data("reference"), [.. args, "--rate", "0"]);
+        var (_, crashedSummary) = await BaloyiCli.RunWithSummaryAsync(Data("crash"), paced);
+        var (_, referenceSummary) = await BaloyiCli.RunWithSummaryAsync(Data("reference"), [.. args, "--rate", "0"]);
+
+        // The aggregator and the sink ran in the killed processes too: gold and the warehouse end the same.
+        Assert.Equal(referenceSummary.GetProperty("gold").GetProperty("rows").GetRawText(), crashedSummary.GetProperty("gold").GetProperty("rows").GetRawText());
+        Assert.Equal(referenceSummary.GetProperty("gold").GetProperty("balances").GetRawText(), crashedSummary.GetProperty("gold").GetProperty("balances").GetRawText());
+        Assert.Equal(referenceSummary.GetProperty("warehouse").GetProperty("rows").GetRawText(), crashedSummary.GetProperty("warehouse").GetProperty("rows").GetRawText());
+        Assert.Equal(0, crashedSummary.GetProperty("warehouse").GetProperty("differences").GetInt64());
+        var verify = await BaloyiCli.RunAsync(["verify", "--data", Data("crash")]);
+        Assert.True(verify.ExitCode == 0, $"verify after the crashes failed with {verify.ExitCode}:\n{verify.All}");
 
         var crashed = await LogInspector.ReadAllAsync(Data("crash"));
         var reference = await LogInspector.ReadAllAsync(Data("reference"));
