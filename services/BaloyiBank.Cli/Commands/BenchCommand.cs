@@ -64,7 +64,69 @@ internal static class BenchCommand
             Print(console, report);
             return 0;
         });
-        return new Command("bench", "Benchmarks reported in figures and ratios.") { log, cleansing };
+        var aggregatorRows = new Option<long>("--rows") { Description = "Synthetic silver transactions to rebuild gold from.", DefaultValueFactory = _ => 10_000_000 };
+        var accounts = new Option<int>("--accounts") { Description = "Accounts the transactions spread over.", DefaultValueFactory = _ => 1_000_000 };
+        var aggregator = new Command("aggregator", "Gold: in-memory fold throughput and a full rebuild from silver Parquet vs DuckDB's GROUP BY of the same balances.")
+        {
+            data, aggregatorRows, accounts,
+        };
+        aggregator.SetAction(async (parse, ct) =>
+        {
+            var folder = Path.Combine(parse.GetValue(data)!.FullName, "aggregator-bench");
+            var console = Presentation.RunConsole.CreateConsole();
+            var rows = parse.GetValue(aggregatorRows);
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]Writing {rows:N0} silver transactions, folding, rebuilding gold, DuckDB GROUP BY …[/]");
+            try
+            {
+                var r = await BaloyiBank.Aggregator.AggregatorBenchmark.RunAsync(folder, rows, parse.GetValue(accounts), (int)Math.Min(rows, 5_000_000), ct);
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                    $"[bold]Fold[/]: {r.FoldRowsPerSecond:N0} silver rows/s in memory (target ≥ 2,000,000); {r.BytesPerAccount:N0} managed bytes per account");
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                    $"[bold]Rebuild[/] of gold from {r.SilverRows:N0} rows in {r.SilverFiles:N0} files over {r.Accounts:N0} accounts: {r.Rebuild.TotalSeconds:N1} s ({r.RebuildRowsPerSecond:N0} rows/s); DuckDB GROUP BY {r.DuckDbGroupBy.TotalSeconds:N2} s; ratio {r.RebuildToDuckDbRatio:N1}× (target ≤ 2×); balance mismatches {r.BalanceMismatches:N0}");
+                return r.BalanceMismatches == 0 ? 0 : 1;
+            }
+            finally
+            {
+                if (Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+        });
+
+        var warehouseRows = new Option<int>("--rows") { Description = "Rows of the changed set and of the table.", DefaultValueFactory = _ => 1_000_000 };
+        var warehouseTarget = new Option<string>("--warehouse") { Description = "duckdb (a scratch file) or postgres://user:password@host:port/database.", DefaultValueFactory = _ => "duckdb" };
+        var warehouse = new Command("warehouse", "Warehouse MERGE throughput: 1M changed rows, a 1% change of a 1M-row table, and the same load again (0 changes).")
+        {
+            data, warehouseRows, warehouseTarget,
+        };
+        warehouse.SetAction(async (parse, ct) =>
+        {
+            var folder = Path.Combine(parse.GetValue(data)!.FullName, "warehouse-bench");
+            Directory.CreateDirectory(folder);
+            var target = parse.GetValue(warehouseTarget)!;
+            var options = target == "duckdb"
+                ? new BaloyiBank.Warehouse.WarehouseOptions { Kind = "duckdb", DuckDbPath = Path.Combine(folder, "bench.duckdb") }
+                : new BaloyiBank.Warehouse.WarehouseOptions { Kind = "postgres", ConnectionString = target, Schema = "baloyi_bench" };
+            var console = Presentation.RunConsole.CreateConsole();
+            try
+            {
+                await using var store = BaloyiBank.Warehouse.WarehouseFactory.Create(options);
+                var result = await BaloyiBank.Warehouse.WarehouseBenchmark.RunAsync(store, folder, parse.GetValue(warehouseRows), 0.01, ct);
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[bold]{result.Engine}[/], table of {result.TableRows:N0} rows:");
+                foreach (var figure in result.Figures)
+                {
+                    console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {figure.ToString()}");
+                }
+
+                return 0;
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        });
+        return new Command("bench", "Benchmarks reported in figures and ratios.") { log, cleansing, aggregator, warehouse };
     }
 
     private static void Print(IAnsiConsole console, CleansingBenchmarkReport report)
