@@ -12,31 +12,7 @@ namespace BaloyiBank.Aggregator;
 /// Wake-ups for the worker. A <see cref="SilverBatchCommitted"/> only says "look at silver now": the worker
 /// reads what to fold from the Delta logs, so a lost, late or repeated message changes nothing.
 /// </summary>
-public sealed class AggregatorSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-    private long _received;
-
-    /// <summary>Control events received (including redeliveries).</summary>
-    public long Received => Interlocked.Read(ref _received);
-
-    public void Wake()
-    {
-        Interlocked.Increment(ref _received);
-        try
-        {
-            _signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake: one pending wake-up covers any number of commits.
-        }
-    }
-
-    internal Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
-
-    public void Dispose() => _signal.Dispose();
-}
+public sealed class AggregatorSignal : BaloyiBank.Bus.WakeUpSignal;
 
 /// <summary>The MassTransit consumer: every silver commit announcement is a wake-up call.</summary>
 public sealed class SilverBatchCommittedConsumer(AggregatorSignal signal) : IConsumer<SilverBatchCommitted>

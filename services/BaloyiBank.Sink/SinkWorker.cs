@@ -13,31 +13,7 @@ namespace BaloyiBank.Sink;
 /// Wake-ups for the worker. A <see cref="GoldCommitted"/> only says "look at gold now": the loader reads what to
 /// load from gold's logs after the warehouse's watermark, so a lost, late or repeated message changes nothing.
 /// </summary>
-public sealed class SinkSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-    private long _received;
-
-    /// <summary>Wake-ups received (including redeliveries).</summary>
-    public long Received => Interlocked.Read(ref _received);
-
-    public void Wake()
-    {
-        Interlocked.Increment(ref _received);
-        try
-        {
-            _signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake: one pending wake-up covers any number of gold commits.
-        }
-    }
-
-    internal Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
-
-    public void Dispose() => _signal.Dispose();
-}
+public sealed class SinkSignal : BaloyiBank.Bus.WakeUpSignal;
 
 /// <summary>The MassTransit consumer: every gold commit announcement is a wake-up call.</summary>
 public sealed class GoldCommittedConsumer(SinkSignal signal) : IConsumer<GoldCommitted>

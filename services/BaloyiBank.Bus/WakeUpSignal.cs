@@ -1,0 +1,37 @@
+namespace BaloyiBank.Bus;
+
+/// <summary>
+/// A worker's wake-up call from control messages. A message only says "look now": the worker reads what to do
+/// from the Delta logs, so a lost, late or repeated message changes nothing, and one pending wake-up covers any
+/// number of messages. Each worker derives its own type so that the container holds one signal per worker.
+/// </summary>
+public abstract class WakeUpSignal : IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private long _received;
+
+    /// <summary>Wake-ups received (including redeliveries).</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    public void Wake()
+    {
+        Interlocked.Increment(ref _received);
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake: one pending wake-up covers any number of messages.
+        }
+    }
+
+    /// <summary>Waits for a wake-up or the timeout (the worker's poll interval); true when woken.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose()
+    {
+        _signal.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
