@@ -8,6 +8,8 @@ var root = new RootCommand("BaloyiBank.Streaming: the bank's event-streaming pip
     StatusCommand.Create(),
     BenchCommand.Create(),
     VerifyCommand.Create(),
+    UpCommand.Create(),
+    DownCommand.Create(),
 };
 var parse = root.Parse(args);
 if (parse.Action is ParseErrorAction parseError)

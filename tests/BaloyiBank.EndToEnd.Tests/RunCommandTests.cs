@@ -6,6 +6,7 @@ namespace BaloyiBank.EndToEnd.Tests;
 /// <summary>
 /// <c>baloyi run</c> as a user runs it: a real child process writing a real embedded log on disk.
 /// </summary>
+[Collection(ProcessHeavy.Name)]
 public sealed class RunCommandTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("baloyi-e2e-").FullName;

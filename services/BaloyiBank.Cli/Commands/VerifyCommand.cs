@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using BaloyiBank.Aggregator;
 using BaloyiBank.Cli.Presentation;
+using BaloyiBank.Cli.Deploy;
 using BaloyiBank.Cli.Gold;
 using BaloyiBank.Lake;
 using BaloyiBank.Sink;
@@ -31,14 +32,18 @@ internal static class VerifyCommand
         command.SetAction(async (parse, ct) =>
         {
             var console = RunConsole.CreateConsole();
-            var lakeRoot = Path.Combine(parse.GetValue(data)!.FullName, "lake");
-            if (!Directory.Exists(lakeRoot))
+            var root = parse.GetValue(data)!.FullName;
+            var target = await VerifyTarget.OpenAsync(root, parse.GetValue(warehouse), ct);
+            if (target is null)
             {
-                console.MarkupLineInterpolated($"[red]No lake at {lakeRoot}.[/] Fix: pass --data with the folder a `baloyi run --data` wrote.");
+                console.MarkupLineInterpolated($"[red]No lake at {Path.Combine(root, "lake")} and no deployment ({Deployment.FileName}) in {root}.[/] Fix: pass --data with the folder `baloyi run --data` or `baloyi up --data` used.");
                 return 2;
             }
 
-            var lake = new FolderLakeStore(lakeRoot);
+            await using var _ = target;
+            var lake = target.Lake;
+            console.MarkupLineInterpolated($"Verifying {target.Description}");
+            var auditMatches = await VerifyAuditAsync(console, target, ct);
             GoldVerificationReport report;
             try
             {
@@ -78,22 +83,16 @@ internal static class VerifyCommand
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]{report.Differences:N0} differences.[/]");
             }
 
-            var warehouseMatches = await VerifyWarehouseAsync(console, lake, parse.GetValue(data)!.FullName, parse.GetValue(warehouse), ct);
-            return report.Matches && warehouseMatches ? 0 : 1;
+            var warehouseMatches = await VerifyWarehouseAsync(console, lake, root, target.Warehouse, ct);
+            return report.Matches && warehouseMatches && auditMatches ? 0 : 1;
         });
         return command;
     }
 
     /// <summary>Every warehouse table against gold's current rows at the warehouse's watermark, both ways.</summary>
-    private static async Task<bool> VerifyWarehouseAsync(IAnsiConsole console, ILakeStore lake, string dataDirectory, string? warehouse, CancellationToken ct)
+    private static async Task<bool> VerifyWarehouseAsync(IAnsiConsole console, ILakeStore lake, string dataDirectory, WarehouseOptions options, CancellationToken ct)
     {
-        var options = new WarehouseOptions { DuckDbPath = Path.Combine(dataDirectory, "warehouse.duckdb") };
-        if (warehouse is { } url && url != "duckdb")
-        {
-            options.Kind = "postgres";
-            options.ConnectionString = url;
-        }
-        else if (!File.Exists(options.DuckDbPath))
+        if (options.Kind == "duckdb" && !File.Exists(options.DuckDbPath))
         {
             console.MarkupLineInterpolated($"No warehouse at {options.DuckDbPath}: nothing loaded yet, nothing to compare.");
             return true;
@@ -125,6 +124,34 @@ internal static class VerifyCommand
         }
 
         return report.Matches;
+    }
+
+    /// <summary>The cleansing audit: consumed = silver + quarantined + duplicates per partition, batches tiling the log to its end.</summary>
+    private static async Task<bool> VerifyAuditAsync(IAnsiConsole console, VerifyTarget target, CancellationToken ct)
+    {
+        var log = await target.DescribeLogAsync(ct);
+        var audit = await CleansingAudit.ReadAsync(target.Lake, log, Path.Combine(target.Root, ".verify-audit"), ct);
+        if (audit.Count == 0)
+        {
+            console.MarkupLine("No cleansing batches committed yet.");
+            return true;
+        }
+
+        var table = new Table().Border(TableBorder.Simple).Title("Cleansing audit (silver/_cleansing_batches) against the event log")
+            .AddColumn(new TableColumn("partition").RightAligned()).AddColumn(new TableColumn("batches").RightAligned()).AddColumn(new TableColumn("consumed").RightAligned())
+            .AddColumn(new TableColumn("silver").RightAligned()).AddColumn(new TableColumn("quarantined").RightAligned()).AddColumn(new TableColumn("duplicates").RightAligned())
+            .AddColumn(new TableColumn("offsets").RightAligned()).AddColumn(new TableColumn("log next").RightAligned()).AddColumn("balanced, no gaps, at log end");
+        foreach (var p in audit)
+        {
+            table.AddRow(N(p.Partition), N(p.Batches), N(p.Consumed), N(p.Silver), N(p.Quarantined), N(p.Duplicates),
+                $"{N(p.FirstOffset)}..{N(p.LastOffset)}", p.LogNextOffset is { } next ? N(next) : "?", p.Balanced && p.CoversLog ? "yes" : "NO");
+        }
+
+        console.Write(table);
+        long? logEvents = log?.Sum(p => p.NextOffset - p.FirstOffset);
+        var matches = audit.All(p => p.Balanced && p.CoversLog) && (logEvents is not { } events || audit.Sum(a => a.Consumed) == events);
+        console.MarkupLine((matches ? "[green]" : "[red]") + Markup.Escape(CleansingAudit.Describe(audit, logEvents)) + (matches ? ": every event accounted for.[/]" : ": NOT every event is accounted for.[/]"));
+        return matches;
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -1,0 +1,305 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using BaloyiBank.Aggregator;
+using BaloyiBank.Cli.Deploy;
+using BaloyiBank.DuckDb;
+using BaloyiBank.Lake;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BaloyiBank.Cli.Commands;
+
+/// <summary>
+/// <c>baloyi up --data D [--events N]</c>: RabbitMQ, Azurite and PostgreSQL as local processes, then the four services
+/// as processes of their own against them. Idempotent: what already runs is left alone, what is missing is started.
+/// With <c>--events N</c> it waits until the warehouse holds the stream's N events (restarting any service that dies
+/// meanwhile, as a supervisor would) and prints the end-to-end rate.
+/// </summary>
+internal static class UpCommand
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+
+    public static Command Create()
+    {
+        var data = CommonOptions.Data();
+        var partitions = CommonOptions.Partitions();
+        var events = new Option<long?>("--events") { Description = "The stream's total events: the generator stops there and up returns once the warehouse caught up." };
+        var rate = new Option<double?>("--rate") { Description = "Generator events per second; 0 = as fast as it can (default)." };
+        var rabbitPort = new Option<int?>("--rabbitmq-port") { Description = "RabbitMQ's AMQP port (default 5672; streams on port - 120)." };
+        var azuritePort = new Option<int?>("--azurite-port") { Description = "Azurite's blob port (default 10000)." };
+        var postgresPort = new Option<int?>("--postgres-port") { Description = "PostgreSQL's port (default 55432)." };
+        var timeout = new Option<string>("--timeout") { Description = "How long --events may take before up gives up: 90s, 30m.", DefaultValueFactory = _ => "30m" };
+        events.Validators.Add(r => { if (r.GetValue(events) is < 1 and var n) r.AddError($"--events must be at least 1 (got {n}). Fix: pass e.g. --events 1000000, or leave it out for an endless stream."); });
+        rate.Validators.Add(r => { if (r.GetValue(rate) is { } v && (v < 0 || !double.IsFinite(v))) r.AddError($"--rate must be 0 (unlimited) or a positive number (got {v.ToString(CultureInfo.InvariantCulture)}). Fix: pass e.g. --rate 5000."); });
+        // RabbitMQ also takes the port - 120 (streams) and + 20000 (Erlang distribution).
+        foreach (var (port, max) in new[] { (rabbitPort, 45000), (azuritePort, 65535), (postgresPort, 65535) })
+        {
+            port.Validators.Add(r => { if (r.GetValue(port) is { } p && (p < 1024 || p > max)) r.AddError($"{port.Name} must be between 1024 and {max} (got {p}). Fix: pick a free port."); });
+        }
+
+        timeout.Validators.Add(r => { if (!DurationParser.TryParse(r.GetValue(timeout)!, out _)) r.AddError($"--timeout '{r.GetValue(timeout)}' is not a duration. Fix: pass e.g. --timeout 30m."); });
+        var command = new Command("up", "Start RabbitMQ, Azurite, PostgreSQL and the four services as separate processes; with --events N, wait until the warehouse holds them.")
+        {
+            data, events, rate, partitions, rabbitPort, azuritePort, postgresPort, timeout,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var root = parse.GetValue(data)!.FullName;
+            Deployment deployment;
+            if (Deployment.Exists(root))
+            {
+                deployment = Deployment.Load(root);
+                if (parse.GetValue(rabbitPort) is not null || parse.GetValue(azuritePort) is not null || parse.GetValue(postgresPort) is not null || parse.GetValue(partitions) is not null)
+                {
+                    Console.WriteLine($"{root} already holds a deployment: its ports and partitions stay as they are (see {Deployment.FileName}).");
+                }
+            }
+            else
+            {
+                deployment = Deployment.Create(root);
+                deployment.RabbitMqPort = parse.GetValue(rabbitPort) ?? deployment.RabbitMqPort;
+                deployment.AzuritePort = parse.GetValue(azuritePort) ?? deployment.AzuritePort;
+                deployment.PostgresPort = parse.GetValue(postgresPort) ?? deployment.PostgresPort;
+                deployment.Partitions = parse.GetValue(partitions) ?? deployment.Partitions;
+            }
+
+            var generatorChanged = false;
+            if (parse.GetValue(events) is { } n && n != deployment.Events)
+            {
+                deployment.Events = n;
+                generatorChanged = true;
+            }
+
+            if (parse.GetValue(rate) is { } r && Math.Abs(r - deployment.Rate) > double.Epsilon)
+            {
+                deployment.Rate = r;
+                generatorChanged = true;
+            }
+
+            deployment.Save();
+            var limit = DurationParser.TryParse(parse.GetValue(timeout)!, out var parsed) ? parsed : TimeSpan.FromMinutes(30);
+            return await UpAsync(deployment, generatorChanged, limit, ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> UpAsync(Deployment deployment, bool generatorChanged, TimeSpan limit, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var servers = new LocalServers(deployment);
+        Console.WriteLine($"Deployment in {deployment.Root}: RabbitMQ :{deployment.RabbitMqPort}, Azurite :{deployment.AzuritePort}, PostgreSQL :{deployment.PostgresPort}, {deployment.Partitions} partitions, bus {deployment.Bus}.");
+        var starts = LocalServers.Names.Select(async name => (name, result: await servers.StartAsync(name, ct))).ToList();
+        foreach (var (name, result) in await Task.WhenAll(starts))
+        {
+            foreach (var line in result.Lines)
+            {
+                Console.WriteLine($"  {line}");
+            }
+
+            if (result.ExitCode != 0)
+            {
+                await Console.Error.WriteLineAsync($"{name} did not start (exit {result.ExitCode}); see its output above. Fix the cause, then run baloyi up again.");
+                return 1;
+            }
+        }
+
+        var connectionString = await servers.PostgresConnectionStringAsync(ct);
+        if (generatorChanged && ServiceProcesses.RunningPid(deployment, Services.Generator) is { } old)
+        {
+            Console.WriteLine($"The stream's settings changed: restarting the generator (pid {old}).");
+            await ServiceProcesses.StopAsync(old, Services.Generator, TimeSpan.FromSeconds(30), ct);
+        }
+
+        var supervisor = new Supervisor(deployment, connectionString);
+        await supervisor.StartMissingAsync(ct);
+        using var probe = new HealthProbe();
+        if (!await WaitHealthyAsync(deployment, probe, TimeSpan.FromSeconds(90), ct))
+        {
+            await ShowStatusAsync(deployment, probe, ct);
+            await Console.Error.WriteLineAsync($"Not every service answered its health check within 90 s; see the logs in {Path.Combine(deployment.Root, "logs")}.");
+            return 1;
+        }
+
+        await ShowStatusAsync(deployment, probe, ct);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Up in {clock.Elapsed.TotalSeconds:F1} s. Stop everything with: baloyi down --data {deployment.Root}"));
+        if (deployment.Events is not { } total)
+        {
+            return 0;
+        }
+
+        return await WaitForWarehouseAsync(deployment, supervisor, probe, total, limit, ct);
+    }
+
+    /// <summary>Waits, stage by stage, until the warehouse holds the whole stream; restarts services that die meanwhile.</summary>
+    private static async Task<int> WaitForWarehouseAsync(Deployment deployment, Supervisor supervisor, HealthProbe probe, long total, TimeSpan limit, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        var stage = Stage.Generating;
+        IReadOnlyList<EventLog.PartitionInfo>? log = null;
+        long goldRound = -1;
+        while (true)
+        {
+            if (clock.Elapsed > limit)
+            {
+                await Console.Error.WriteLineAsync($"Timed out after {limit} at stage '{stage}'. The services keep running; see {Path.Combine(deployment.Root, "logs")}.");
+                await ShowStatusAsync(deployment, probe, ct);
+                return 1;
+            }
+
+            await supervisor.RestartDeadAsync(ct);
+            try
+            {
+                if (await AdvanceAsync() is { } done)
+                {
+                    return done;
+                }
+            }
+            catch (Exception failure) when (!ct.IsCancellationRequested && failure is not OutOfMemoryException)
+            {
+                // A server restarting (RabbitMQ, Azurite) fails a probe for a moment: the services retry, and so does up.
+                Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1} s] could not read progress ({failure.GetType().Name}: {failure.Message}); trying again");
+            }
+
+            await Task.Delay(Tick, ct);
+        }
+
+        async Task<int?> AdvanceAsync()
+        {
+            var generator = await probe.GetAsync(deployment.HealthPorts[Services.Generator], Services.Generator, ct);
+            var cleansing = await probe.GetAsync(deployment.HealthPorts[Services.Cleansing], Services.Cleansing, ct);
+            var aggregator = await probe.GetAsync(deployment.HealthPorts[Services.Aggregator], Services.Aggregator, ct);
+            var sink = await probe.GetAsync(deployment.HealthPorts[Services.Sink], Services.Sink, ct);
+            switch (stage)
+            {
+                case Stage.Generating when generator.Bool("finished") && generator.Long("nextSequence") >= total:
+                    // The stream is complete: its end per partition is final from here on.
+                    log = await DeploymentLog.DescribeAsync(deployment, ct);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"[{clock.Elapsed.TotalSeconds,6:F1} s] generator finished: {total:N0} events in the log ({log.Sum(p => p.NextOffset - p.FirstOffset):N0} records over {log.Count} partitions)"));
+                    stage = Stage.Cleansing;
+                    break;
+                case Stage.Cleansing when log is not null && log.All(p => cleansing.Long($"p{p.Partition}.committed") == p.NextOffset - 1):
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,6:F1} s] cleansing committed every partition to the log's end"));
+                    stage = Stage.Gold;
+                    break;
+                case Stage.Gold when aggregator.Answered && await SilverAppliedAsync(deployment, aggregator, ct):
+                    goldRound = aggregator.Long("round");
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,6:F1} s] gold applied every silver commit (round {goldRound:N0})"));
+                    stage = Stage.Warehouse;
+                    break;
+                case Stage.Warehouse when sink.Long("watermark") >= goldRound:
+                    var seconds = clock.Elapsed.TotalSeconds;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{seconds,6:F1} s] the warehouse holds gold round {goldRound:N0}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"End to end: {total:N0} events generated to the warehouse in {seconds:F1} s = {total / seconds:N0} events/s; service restarts: {supervisor.Restarts}."));
+                    Console.WriteLine($"Check it with: baloyi verify --data {deployment.Root}");
+                    return 0;
+            }
+
+            if (clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5))
+            {
+                lastReport = clock.Elapsed;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{clock.Elapsed.TotalSeconds,6:F1} s] generator {Figure(generator, "nextSequence")}/{total:N0} · cleansing consumed {Figure(cleansing, "consumed")} lag {Figure(cleansing, "lag")} · gold round {Figure(aggregator, "round")} · warehouse round {Figure(sink, "watermark")}"));
+            }
+
+            return null;
+        }
+    }
+
+    private static string Figure(ServiceHealth health, string key) =>
+        health.Answered && health.Long(key, long.MinValue) is var v && v != long.MinValue ? v.ToString("N0", CultureInfo.InvariantCulture) : "?";
+
+    /// <summary>True when the aggregator has applied the latest commit of every silver table it reads.</summary>
+    private static async Task<bool> SilverAppliedAsync(Deployment deployment, ServiceHealth aggregator, CancellationToken ct)
+    {
+        await using var lakeServices = deployment.LakeServices();
+        var lake = lakeServices.GetRequiredService<ILakeStore>();
+        using var database = DuckDbDatabase.Open(null);
+        using var silver = new SilverSource(lake, new AggregatorOptions().SilverRoot, database);
+        var latest = await silver.LatestVersionsAsync(ct);
+        return latest.All(l => aggregator.Long("applied:" + l.Key, long.MinValue) >= l.Value);
+    }
+
+    /// <summary>Waits until every service answers /health (any status), restarting any that died on the way.</summary>
+    private static async Task<bool> WaitHealthyAsync(Deployment deployment, HealthProbe probe, TimeSpan limit, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            var answers = await Task.WhenAll(Services.All.Select(s => probe.GetAsync(deployment.HealthPorts[s], s, ct)));
+            if (answers.All(a => a.Answered))
+            {
+                return true;
+            }
+
+            await Task.Delay(Tick, ct);
+        }
+
+        return false;
+    }
+
+    public static async Task ShowStatusAsync(Deployment deployment, HealthProbe probe, CancellationToken ct)
+    {
+        Console.WriteLine($"{"service",-11} {"pid",-8} {"health",-11} what it says");
+        foreach (var service in Services.All)
+        {
+            var pid = ServiceProcesses.RunningPid(deployment, service);
+            var health = pid is null ? ServiceHealth.Unreachable : await probe.GetAsync(deployment.HealthPorts[service], service, ct);
+            Console.WriteLine($"{service,-11} {pid?.ToString(CultureInfo.InvariantCulture) ?? "-",-8} {(pid is null ? "stopped" : health.Status),-11} {health.Description}  (http://127.0.0.1:{deployment.HealthPorts[service]}/health, log {deployment.LogFile(service)})");
+        }
+    }
+
+    private enum Stage
+    {
+        Generating,
+        Cleansing,
+        Gold,
+        Warehouse,
+    }
+}
+
+/// <summary>Starts the services that are not running; while <c>up</c> waits, restarts any that died.</summary>
+internal sealed class Supervisor(Deployment deployment, string warehouseConnectionString)
+{
+    private const int MaxRestarts = 20;
+    private readonly Dictionary<string, int> _restarts = new(StringComparer.Ordinal);
+
+    public int Restarts => _restarts.Values.Sum();
+
+    public async Task StartMissingAsync(CancellationToken ct)
+    {
+        foreach (var service in Services.All)
+        {
+            if (ServiceProcesses.RunningPid(deployment, service) is { } pid)
+            {
+                Console.WriteLine($"  {service} already running (pid {pid})");
+                continue;
+            }
+
+            var started = await ServiceProcesses.StartAsync(deployment, service, deployment.EnvironmentOf(service, warehouseConnectionString), ct);
+            Console.WriteLine($"  {service} started (pid {started}), log {deployment.LogFile(service)}");
+        }
+    }
+
+    public async Task RestartDeadAsync(CancellationToken ct)
+    {
+        foreach (var service in Services.All)
+        {
+            if (ServiceProcesses.RunningPid(deployment, service) is not null)
+            {
+                continue;
+            }
+
+            var count = _restarts[service] = _restarts.GetValueOrDefault(service) + 1;
+            if (count > MaxRestarts)
+            {
+                throw new InvalidOperationException($"{service} died {MaxRestarts} times; see {deployment.LogFile(service)}.");
+            }
+
+            var pid = await ServiceProcesses.StartAsync(deployment, service, deployment.EnvironmentOf(service, warehouseConnectionString), ct);
+            Console.WriteLine($"  {service} was not running: restarted (pid {pid}, restart {count})");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace BaloyiBank.EndToEnd.Tests;
+
+/// <summary>The end-to-end tests that run many processes: one at a time, or two cores drown.</summary>
+[CollectionDefinition(Name)]
+public sealed class ProcessHeavy
+{
+    public const string Name = "process-heavy";
+}
+
+/// <summary>
+/// <c>baloyi up</c>: RabbitMQ, Azurite and PostgreSQL as local processes and the four services as four processes of
+/// their own against them, then <c>baloyi verify</c> and <c>baloyi down</c>. Each test has its own data folder and ports,
+/// and stops everything it started even when it fails.
+/// </summary>
+[Collection(ProcessHeavy.Name)]
+public sealed class DeploymentTests : IAsyncLifetime
+{
+    private static readonly string[] ServiceNames = ["generator", "cleansing", "aggregator", "sink"];
+    private readonly string _root = Directory.CreateTempSubdirectory("baloyi-up-").FullName;
+    private readonly List<string> _deployments = [];
+
+    public DeploymentTests() =>
+        // PostgreSQL runs as its own user, which must be able to reach its folder below the data folder.
+        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var data in _deployments)
+        {
+            await BaloyiCli.RunAsync(["down", "--data", data], timeout: TimeSpan.FromMinutes(5));
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task Four_service_processes_on_RabbitMQ_Azurite_and_PostgreSQL_carry_1M_events_to_the_warehouse_and_verify_passes()
+    {
+        var data = Deployment("million");
+        var up = await BaloyiCli.RunAsync(["up", .. Ports(data, 5812), "--events", "1000000", "--timeout", "25m"], timeout: TimeSpan.FromMinutes(30));
+        Assert.True(up.ExitCode == 0, $"baloyi up failed with {up.ExitCode}:\n{up.All}");
+        Assert.Contains("End to end: 1,000,000 events generated to the warehouse", up.StdOut, StringComparison.Ordinal);
+
+        // Four processes of their own, each its own executable, none of them the CLI.
+        var pids = ServiceNames.ToDictionary(s => s, s => RunningServicePid(data, s));
+        Assert.Equal(4, pids.Values.Distinct().Count());
+
+        var verify = await BaloyiCli.RunAsync(["verify", "--data", data], timeout: TimeSpan.FromMinutes(10));
+        Assert.True(verify.ExitCode == 0, $"baloyi verify failed with {verify.ExitCode}:\n{verify.All}");
+        Assert.Contains("Cleansing consumed 1,000,000 events", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("the log holds 1,000,000 events: every event accounted for", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Gold matches silver", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("The warehouse matches gold", verify.StdOut, StringComparison.Ordinal);
+
+        var down = await BaloyiCli.RunAsync(["down", "--data", data], timeout: TimeSpan.FromMinutes(5));
+        Assert.True(down.ExitCode == 0, $"baloyi down failed with {down.ExitCode}:\n{down.All}");
+        foreach (var (service, pid) in pids)
+        {
+            Assert.False(IsAlive(pid), $"{service} (pid {pid}) still runs after baloyi down:\n{down.All}");
+        }
+
+        foreach (var server in new[] { "rabbitmq", "azurite", "postgres" })
+        {
+            Assert.NotEqual(0, await ScriptAsync(server, "status", data, 5812));
+        }
+    }
+
+    [Fact]
+    public async Task Sigkill_of_each_service_process_mid_stream_loses_and_duplicates_nothing()
+    {
+        var data = Deployment("kill");
+        await using var up = UpInBackground(data, 5822, "--events", "400000", "--rate", "15000");
+        await up.WaitForOutputAsync("Up in", TimeSpan.FromMinutes(5));
+
+        // One SIGKILL per service, a few seconds apart, while events flow; up restarts whatever dies, like a supervisor.
+        foreach (var service in ServiceNames)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            var pid = RunningServicePid(data, service);
+            await Signals.SendAsync(pid, "KILL");
+            await up.WaitForOutputAsync($"{service} was not running: restarted", TimeSpan.FromMinutes(2));
+        }
+
+        var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(20));
+        Assert.True(exit == 0, $"baloyi up failed with {exit}:\n{up.Output}");
+        Assert.Contains("service restarts: 4", up.Output, StringComparison.Ordinal);
+        await VerifyAsync(data, 400_000);
+    }
+
+    [Fact]
+    public async Task Restarting_RabbitMQ_then_Azurite_mid_stream_the_services_retry_and_verify_passes()
+    {
+        var data = Deployment("restart");
+        await using var up = UpInBackground(data, 5832, "--events", "400000", "--rate", "15000");
+        await up.WaitForOutputAsync("Up in", TimeSpan.FromMinutes(5));
+
+        foreach (var server in new[] { "rabbitmq", "azurite" })
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, await ScriptAsync(server, "stop", data, 5832));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Equal(0, await ScriptAsync(server, "start", data, 5832));
+        }
+
+        var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(20));
+        Assert.True(exit == 0, $"baloyi up failed with {exit}:\n{up.Output}");
+        await VerifyAsync(data, 400_000);
+    }
+
+    private static async Task VerifyAsync(string data, long events)
+    {
+        var verify = await BaloyiCli.RunAsync(["verify", "--data", data], timeout: TimeSpan.FromMinutes(10));
+        Assert.True(verify.ExitCode == 0, $"baloyi verify failed with {verify.ExitCode}:\n{verify.All}");
+        var figure = events.ToString("N0", CultureInfo.InvariantCulture);
+        Assert.Contains($"Cleansing consumed {figure} events", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"the log holds {figure} events: every event accounted for", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Gold matches silver", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("The warehouse matches gold", verify.StdOut, StringComparison.Ordinal);
+    }
+
+    private string Deployment(string name)
+    {
+        var data = Path.Combine(_root, name);
+        _deployments.Add(data);
+        return data;
+    }
+
+    /// <summary>Ports of this test's own servers, apart from the ones ./test.sh shares (5672, 10000, 55432).</summary>
+    private static string[] Ports(string data, int rabbitPort) =>
+    [
+        "--data", data,
+        "--rabbitmq-port", rabbitPort.ToString(CultureInfo.InvariantCulture),
+        "--azurite-port", (10000 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture),
+        "--postgres-port", (55432 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture),
+    ];
+
+    private static int RunningServicePid(string data, string service)
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(data, "run", service + ".pid")).Trim(), CultureInfo.InvariantCulture);
+        Assert.True(IsAlive(pid), $"{service} (pid {pid}) is not running");
+        var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+        var assembly = "BaloyiBank." + char.ToUpperInvariant(service[0]) + service[1..] + ".dll";
+        Assert.True(cmdline.Contains(assembly, StringComparison.Ordinal), $"pid {pid} is not {assembly}: {cmdline.Replace('\0', ' ')}");
+        return pid;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs deploy/local/&lt;server&gt;.sh for this deployment's server folder and ports; returns its exit code.</summary>
+    private static async Task<int> ScriptAsync(string server, string action, string data, int rabbitPort)
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "deploy", "local", "rabbitmq.sh")))
+        {
+            repo = repo.Parent;
+        }
+
+        Assert.NotNull(repo);
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(repo.FullName, "deploy", "local", server + ".sh"));
+        info.ArgumentList.Add(action);
+        info.ArgumentList.Add(Path.Combine(data, "servers", server));
+        info.Environment["BALOYI_RABBITMQ_PORT"] = rabbitPort.ToString(CultureInfo.InvariantCulture);
+        info.Environment["AZURITE_BLOB_PORT"] = (10000 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture);
+        info.Environment["BALOYI_POSTGRES_PORT"] = (55432 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture);
+        info.Environment["BALOYI_POSTGRES_DB"] = "baloyi";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await Task.WhenAll(stdout, stderr);
+        return process.ExitCode;
+    }
+
+    private static BackgroundUp UpInBackground(string data, int rabbitPort, params string[] args) =>
+        new(BaloyiCli.StartInfo(["up", .. Ports(data, rabbitPort), .. args, "--timeout", "18m"]));
+
+    /// <summary><c>baloyi up</c> running while the test acts on the deployment; its output collected as it comes.</summary>
+    private sealed class BackgroundUp : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+        private readonly Lock _lock = new();
+
+        public BackgroundUp(ProcessStartInfo info)
+        {
+            _process = new Process { StartInfo = info };
+            _process.OutputDataReceived += (_, e) => Append(e.Data);
+            _process.ErrorDataReceived += (_, e) => Append(e.Data);
+            _process.Start();
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public string Output
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        public async Task WaitForOutputAsync(string text, TimeSpan limit)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!Output.Contains(text, StringComparison.Ordinal))
+            {
+                if (_process.HasExited)
+                {
+                    Assert.Fail($"baloyi up exited ({_process.ExitCode}) before printing '{text}':\n{Output}");
+                }
+                Assert.True(clock.Elapsed < limit, $"baloyi up did not print '{text}' within {limit}:\n{Output}");
+                await Task.Delay(200);
+            }
+        }
+
+        public async Task<int> WaitForExitAsync(TimeSpan limit)
+        {
+            using var cts = new CancellationTokenSource(limit);
+            try
+            {
+                await _process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"baloyi up did not finish within {limit}:\n{Output}");
+            }
+
+            return _process.ExitCode;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
+
+        private void Append(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_lock)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+}
