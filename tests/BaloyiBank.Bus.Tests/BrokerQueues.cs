@@ -26,8 +26,8 @@ public sealed class BrokerQueues(string uri)
         }
     }
 
-    /// <summary>Takes one message off <paramref name="queue"/> (basic.get with ack): the MassTransit message and two of its headers.</summary>
-    public async Task<(SilverBatchCommitted Message, string? Reason, string? FaultMessage)?> TakeAsync(string queue)
+    /// <summary>Takes one message off <paramref name="queue"/> (basic.get with ack): the MassTransit message and its headers.</summary>
+    public async Task<(SilverBatchCommitted Message, IReadOnlyDictionary<string, string?> Headers)?> TakeAsync(string queue)
     {
         await using var connection = await ConnectAsync();
         await using var channel = await connection.CreateChannelAsync();
@@ -41,7 +41,14 @@ public sealed class BrokerQueues(string uri)
         using var envelope = JsonDocument.Parse(got.Body);
         var message = envelope.RootElement.GetProperty("message").Deserialize<SilverBatchCommitted>(Web)
             ?? throw new InvalidOperationException("the envelope holds no message");
-        return (message, Header(got.BasicProperties, "MT-Reason"), Header(got.BasicProperties, "MT-Fault-Message"));
+        var headers = (got.BasicProperties.Headers ?? new Dictionary<string, object?>())
+            .ToDictionary(h => h.Key, h => h.Value switch
+            {
+                byte[] bytes => Encoding.UTF8.GetString(bytes),
+                null => null,
+                var other => other.ToString(),
+            });
+        return (message, headers);
     }
 
     /// <summary>Deletes the queues and exchanges of these endpoints (and their _error and _skipped companions).</summary>
@@ -58,14 +65,4 @@ public sealed class BrokerQueues(string uri)
     }
 
     private Task<IConnection> ConnectAsync() => new ConnectionFactory { Uri = new Uri(uri) }.CreateConnectionAsync();
-
-    private static string? Header(IReadOnlyBasicProperties properties, string name) =>
-        properties.Headers?.TryGetValue(name, out var value) == true
-            ? value switch
-            {
-                byte[] bytes => Encoding.UTF8.GetString(bytes),
-                null => null,
-                _ => value.ToString(),
-            }
-            : null;
 }

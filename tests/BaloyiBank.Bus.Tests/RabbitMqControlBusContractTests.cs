@@ -37,7 +37,13 @@ public sealed class RabbitMqControlBusContractTests(RabbitMqBroker broker) : Con
             var taken = await queues.TakeAsync(queue);
             Assert.NotNull(taken);
             Assert.Equal(0u, await queues.MessageCountAsync(queue));
-            return new(taken.Value.Message, $"{taken.Value.Reason}: {taken.Value.FaultMessage}");
+            var headers = taken.Value.Headers;
+            // What an operator finds on the message in the error queue, beside the reason.
+            Assert.Equal(typeof(InvalidOperationException).FullName, headers["MT-Fault-ExceptionType"]);
+            Assert.Contains(nameof(BrokenSilverConsumer), headers["MT-Fault-StackTrace"], StringComparison.Ordinal);
+            Assert.True(DateTimeOffset.TryParse(headers["MT-Fault-Timestamp"], System.Globalization.CultureInfo.InvariantCulture, out _));
+            Assert.Contains(headers.Keys, k => k.StartsWith("MT-Host-", StringComparison.Ordinal));
+            return new(taken.Value.Message, $"{headers.GetValueOrDefault("MT-Reason")}: {headers.GetValueOrDefault("MT-Fault-Message")}");
         }
     }
 }
