@@ -14,7 +14,7 @@ public sealed class BusOptionsTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Equal(["Bus:Kind must be one of inmemory (got 'kafka'). Fix: set Bus__Kind to inmemory."], error.Failures);
+        Assert.Equal(["Bus:Kind must be one of inmemory, rabbitmq (got 'kafka'). Fix: set Bus__Kind to inmemory, rabbitmq."], error.Failures);
     }
 
     [Fact]

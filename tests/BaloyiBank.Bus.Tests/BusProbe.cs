@@ -17,6 +17,20 @@ public sealed class BusProbe
 
     public int CountAttempt() => Interlocked.Increment(ref _attempts);
 
+    /// <summary>Deliveries per (endpoint, message id) and per (endpoint, host), for the exactly-once checks.</summary>
+    public ConcurrentDictionary<(string Endpoint, long Id), int> Deliveries { get; } = new();
+
+    public ConcurrentDictionary<(string Endpoint, string Host), int> DeliveriesByHost { get; } = new();
+
+    public void Tally(string endpoint, string host, long id)
+    {
+        Deliveries.AddOrUpdate((endpoint, id), 1, (_, n) => n + 1);
+        DeliveriesByHost.AddOrUpdate((endpoint, host), 1, (_, n) => n + 1);
+    }
+
+    /// <summary>Every delivery to <paramref name="endpoint"/>, repeats included.</summary>
+    public int Delivered(string endpoint) => Deliveries.Where(d => d.Key.Endpoint == endpoint).Sum(d => d.Value);
+
     public void Arrived(string what, object message) => Slot(what).TrySetResult(message);
 
     public bool HasArrived(string what) => Slot(what).Task.IsCompleted;
@@ -84,6 +98,33 @@ public sealed class SilverFaultRecorder(BusProbe probe) : IConsumer<Fault<Silver
     public Task Consume(ConsumeContext<Fault<SilverBatchCommitted>> context)
     {
         probe.Arrived("fault", context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Which of several hosts in one test a consumer runs in.</summary>
+public sealed record HostTag(string Name);
+
+/// <summary>Counts <see cref="SilverBatchCommitted"/> by <see cref="SilverBatchCommitted.FirstOffset"/> on the endpoint "tally-alpha".</summary>
+public sealed class TallyAlpha(BusProbe probe, HostTag host) : IConsumer<SilverBatchCommitted>
+{
+    public const string Endpoint = "tally-alpha";
+
+    public Task Consume(ConsumeContext<SilverBatchCommitted> context)
+    {
+        probe.Tally(Endpoint, host.Name, context.Message.FirstOffset);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A second endpoint for the same message type: it must get every message too.</summary>
+public sealed class TallyBeta(BusProbe probe, HostTag host) : IConsumer<SilverBatchCommitted>
+{
+    public const string Endpoint = "tally-beta";
+
+    public Task Consume(ConsumeContext<SilverBatchCommitted> context)
+    {
+        probe.Tally(Endpoint, host.Name, context.Message.FirstOffset);
         return Task.CompletedTask;
     }
 }

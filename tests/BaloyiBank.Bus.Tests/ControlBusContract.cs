@@ -1,25 +1,60 @@
 using System.Diagnostics;
 using BaloyiBank.Contracts.Control;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace BaloyiBank.Bus.Tests;
 
 /// <summary>
 /// What the control bus promises, whatever the transport. Each transport (in-memory, RabbitMQ)
 /// subclasses this with its settings; every test runs a real host with <see cref="ControlBusServiceCollectionExtensions.AddControlBus"/>.
+/// Each test has an endpoint prefix of its own, so its queues on a shared broker are its own (and removed after it).
 /// </summary>
-public abstract class ControlBusContract
+public abstract class ControlBusContract : IAsyncLifetime
 {
     private const string TestSourceName = "BaloyiBank.Bus.Tests";
     private static readonly ActivitySource TestSource = new(TestSourceName);
+    private ControlBusRig? _rig;
+
+    /// <summary>This test's hosts, endpoint prefix, endpoints and logs.</summary>
+    protected ControlBusRig Rig => _rig ?? throw new InvalidOperationException("InitializeAsync has not run");
+
+    protected string Prefix => Rig.Prefix;
 
     /// <summary>Configuration for the transport under test ("Bus:Kind" and its connection settings).</summary>
     protected abstract IReadOnlyDictionary<string, string?> Settings { get; }
 
-    protected static SilverBatchCommitted SampleBatch(int partition = 3) => new()
+    /// <summary>
+    /// True when two hosts configured alike consume from the same queues (a broker); false when every host is a
+    /// bus of its own (in-memory), so competing consumers can only be shown within one host.
+    /// </summary>
+    protected abstract bool SharesQueuesAcrossHosts { get; }
+
+    /// <summary>
+    /// Starts watching <paramref name="queue"/> (a consumer's <c>_error</c> queue) on the transport itself; called
+    /// before the failing message is published.
+    /// </summary>
+    protected abstract Task<IErrorQueueWatch> WatchErrorQueueAsync(RunningBus bus, string queue);
+
+    /// <summary>Removes what the test left on the broker (queues and exchanges named after <paramref name="endpoints"/>).</summary>
+    protected virtual Task RemoveEndpointsAsync(IReadOnlyCollection<string> endpoints) => Task.CompletedTask;
+
+    public virtual Task InitializeAsync()
+    {
+        _rig = new ControlBusRig(Settings, RemoveEndpointsAsync);
+        return Task.CompletedTask;
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        if (_rig is not null)
+        {
+            await _rig.DisposeAsync();
+        }
+    }
+
+    public static SilverBatchCommitted SampleBatch(int partition = 3) => new()
     {
         Table = "silver/transactions",
         TableVersion = 42,
@@ -95,20 +130,7 @@ public abstract class ControlBusContract
             c.AddConsumer<SilverFaultRecorder>();
         });
         var errorQueue = bus.Services.GetRequiredService<IEndpointNameFormatter>().Consumer<BrokenSilverConsumer>() + "_error";
-        // Only what the error transport moves arrives here: the queue is not bound to the message type.
-        var dead = bus.Control.ConnectReceiveEndpoint(errorQueue, e =>
-        {
-            e.ConfigureConsumeTopology = false;
-            e.Handler<SilverBatchCommitted>(context =>
-            {
-                bus.Probe.Arrived("error-queue", context.Message);
-                // The error transport explains the move in transport headers.
-                var headers = context.ReceiveContext.TransportHeaders;
-                bus.Probe.Arrived("error-reason", $"{headers.Get<string>("MT-Reason")}: {headers.Get<string>("MT-Fault-Message")}");
-                return Task.CompletedTask;
-            });
-        });
-        await dead.Ready.WaitAsync(TimeSpan.FromSeconds(15));
+        var dead = await WatchErrorQueueAsync(bus, errorQueue);
         var batch = SampleBatch(partition: 9);
 
         await bus.Publish.Publish(batch);
@@ -118,8 +140,10 @@ public abstract class ControlBusContract
         var exception = Assert.Single(fault.Exceptions);
         Assert.Equal(typeof(InvalidOperationException).FullName, exception.ExceptionType);
         Assert.Equal(BrokenSilverConsumer.Failure, exception.Message);
-        Assert.Equal(batch, await bus.Probe.WaitFor<SilverBatchCommitted>("error-queue"));
-        Assert.Equal($"fault: {BrokenSilverConsumer.Failure}", await bus.Probe.WaitFor<string>("error-reason"));
+        var moved = await dead.TakeAsync();
+        Assert.Equal(batch, moved.Message);
+        // The error transport explains the move in transport headers.
+        Assert.Equal($"fault: {BrokenSilverConsumer.Failure}", moved.Reason);
         // The first delivery, 2 immediate retries and 3 spaced ones (see RetrySettings).
         Assert.Equal(6, bus.Probe.Attempts);
     }
@@ -151,45 +175,99 @@ public abstract class ControlBusContract
         Assert.NotEqual(default(ActivitySpanId).ToHexString(), parentSpanId);
     }
 
-    /// <summary>Fast retries so the error path is reached in well under a second.</summary>
-    private static readonly Dictionary<string, string?> RetrySettings = new()
+    [Fact]
+    public async Task Many_messages_are_consumed_once_per_endpoint_competing_consumers_share_and_each_endpoint_gets_all()
     {
-        ["Bus:ImmediateRetries"] = "2",
-        ["Bus:IntervalRetries"] = "3",
-        ["Bus:RetryInterval"] = "00:00:00.050",
-    };
-
-    protected async Task<RunningBus> StartAsync(Action<IBusRegistrationConfigurator> consumers)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection([.. RetrySettings, .. Settings]);
-        builder.Services.AddSingleton<BusProbe>();
-        builder.Services.AddControlBus(builder.Configuration, consumers);
-        var host = builder.Build();
-        await host.StartAsync();
-        return new RunningBus(host);
-    }
-
-    protected sealed class RunningBus(IHost host) : IAsyncDisposable
-    {
-        public IServiceProvider Services => host.Services;
-
-        public BusProbe Probe => host.Services.GetRequiredService<BusProbe>();
-
-        public IPublishEndpoint Publish => host.Services.GetRequiredService<IPublishEndpoint>();
-
-        public IBusControl Control => host.Services.GetRequiredService<IBusControl>();
-
-        public async ValueTask DisposeAsync()
+        const int count = 400;
+        var probe = new BusProbe();
+        await using var first = await StartAsync(c =>
         {
-            await host.StopAsync();
-            host.Dispose();
+            c.AddConsumer<TallyAlpha>();
+            c.AddConsumer<TallyBeta>();
+        }, probe, "first");
+        // A second instance of the alpha endpoint's service: on a broker it competes for the same queue.
+        await using var second = SharesQueuesAcrossHosts ? await StartAsync(c => c.AddConsumer<TallyAlpha>(), probe, "second") : null;
+
+        await Task.WhenAll(Enumerable.Range(0, count).Select(n => first.Publish.Publish(SampleBatch() with { FirstOffset = n })));
+
+        await WaitUntil(() => probe.Delivered(TallyAlpha.Endpoint) >= count && probe.Delivered(TallyBeta.Endpoint) >= count, TimeSpan.FromSeconds(60));
+        // Give a duplicate (a redelivery) the time to show before counting.
+        await Task.Delay(500);
+        foreach (var endpoint in new[] { TallyAlpha.Endpoint, TallyBeta.Endpoint })
+        {
+            var ids = probe.Deliveries.Where(d => d.Key.Endpoint == endpoint).ToDictionary(d => d.Key.Id, d => d.Value);
+            Assert.Equal(Enumerable.Range(0, count).Select(n => (long)n), ids.Keys.Order());
+            Assert.All(ids, d => Assert.Equal(1, d.Value));
+        }
+
+        Assert.Equal(count, probe.DeliveriesByHost.GetValueOrDefault((TallyBeta.Endpoint, "first")));
+        if (SharesQueuesAcrossHosts)
+        {
+            var alphaFirst = probe.DeliveriesByHost.GetValueOrDefault((TallyAlpha.Endpoint, "first"));
+            var alphaSecond = probe.DeliveriesByHost.GetValueOrDefault((TallyAlpha.Endpoint, "second"));
+            Assert.True(alphaFirst > 0 && alphaSecond > 0, $"both alpha instances consume (first {alphaFirst}, second {alphaSecond})");
         }
     }
+
+    [Fact]
+    public async Task Consumers_get_kebab_case_endpoints_behind_the_prefix_and_the_bus_health_check_is_registered_and_healthy()
+    {
+        await using var bus = await StartAsync(c =>
+        {
+            c.AddConsumer<ControlRecorder>();
+            c.AddConsumer<TallyAlpha>();
+        });
+
+        var names = bus.Services.GetRequiredService<IEndpointNameFormatter>();
+        Assert.Equal($"{Prefix}-control-recorder", names.Consumer<ControlRecorder>());
+        Assert.Equal($"{Prefix}-tally-alpha", names.Consumer<TallyAlpha>());
+        Assert.Contains($"{Prefix}-control-recorder", Rig.Endpoints.Keys);
+        Assert.Contains($"{Prefix}-tally-alpha", Rig.Endpoints.Keys);
+
+        var health = bus.Services.GetRequiredService<HealthCheckService>();
+        var ready = await health.CheckHealthAsync(check => check.Tags.Contains("ready"));
+        var entry = Assert.Contains(ControlBusHealth.CheckName, ready.Entries);
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+        Assert.Contains(ControlBusHealth.Tag, entry.Tags);
+    }
+
+    protected Task<RunningBus> StartAsync(
+        Action<IBusRegistrationConfigurator> consumers,
+        BusProbe? probe = null,
+        string host = "first",
+        IReadOnlyDictionary<string, string?>? extra = null) => Rig.StartAsync(consumers, probe, host, extra);
+
+    protected static Task WaitUntil(Func<bool> condition, TimeSpan timeout) => ControlBusRig.WaitUntil(condition, timeout);
 }
 
 public sealed class InMemoryControlBusContractTests : ControlBusContract
 {
     protected override IReadOnlyDictionary<string, string?> Settings { get; } =
         new Dictionary<string, string?> { ["Bus:Kind"] = "inmemory" };
+
+    protected override bool SharesQueuesAcrossHosts => false;
+
+    /// <summary>The in-memory transport has no queue to peek into: a receive endpoint on the error queue takes the message.</summary>
+    protected override async Task<IErrorQueueWatch> WatchErrorQueueAsync(RunningBus bus, string queue)
+    {
+        var taken = new TaskCompletionSource<ErrorQueueMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handle = bus.Control.ConnectReceiveEndpoint(queue, e =>
+        {
+            // Only what the error transport moves arrives here: the queue is not bound to the message type.
+            e.ConfigureConsumeTopology = false;
+            e.Handler<SilverBatchCommitted>(context =>
+            {
+                var headers = context.ReceiveContext.TransportHeaders;
+                taken.TrySetResult(new(context.Message, $"{headers.Get<string>("MT-Reason")}: {headers.Get<string>("MT-Fault-Message")}"));
+                return Task.CompletedTask;
+            });
+        });
+        await handle.Ready.WaitAsync(TimeSpan.FromSeconds(15));
+        return new Watch(taken.Task);
+    }
+
+    private sealed class Watch(Task<ErrorQueueMessage> taken) : IErrorQueueWatch
+    {
+        public Task<ErrorQueueMessage> TakeAsync() => taken.WaitAsync(TimeSpan.FromSeconds(15));
+    }
 }
