@@ -86,9 +86,12 @@ internal sealed class KafkaClients
     public IProducer<byte[], byte[]> BuildProducer()
     {
         KafkaNative.EnsureRegistered();
-        var builder = new ProducerBuilder<byte[], byte[]>(ProducerConfig())
-            .SetLogHandler((client, message) => Native(client.Name, message))
-            .SetErrorHandler((client, error) => Error(client.Name, error));
+        // Handlers name the client from its config: client.Name is not safe to read while librdkafka is still constructing it.
+        var config = ProducerConfig();
+        var name = config.ClientId + "-producer";
+        var builder = new ProducerBuilder<byte[], byte[]>(config)
+            .SetLogHandler((_, message) => Native(name, message))
+            .SetErrorHandler((_, error) => Error(name, error));
         if (_credential is not null)
         {
             builder.SetOAuthBearerTokenRefreshHandler((client, _) => RefreshToken(client));
@@ -100,9 +103,11 @@ internal sealed class KafkaClients
     public IConsumer<byte[], byte[]> BuildConsumer(string purpose)
     {
         KafkaNative.EnsureRegistered();
-        var builder = new ConsumerBuilder<byte[], byte[]>(ConsumerConfig(purpose))
-            .SetLogHandler((client, message) => Native(client.Name, message))
-            .SetErrorHandler((client, error) => Error(client.Name, error));
+        var config = ConsumerConfig(purpose);
+        var name = config.ClientId;
+        var builder = new ConsumerBuilder<byte[], byte[]>(config)
+            .SetLogHandler((_, message) => Native(name, message))
+            .SetErrorHandler((_, error) => Error(name, error));
         if (_credential is not null)
         {
             builder.SetOAuthBearerTokenRefreshHandler((client, _) => RefreshToken(client));
@@ -114,9 +119,11 @@ internal sealed class KafkaClients
     public IAdminClient BuildAdmin()
     {
         KafkaNative.EnsureRegistered();
-        var builder = new AdminClientBuilder(AdminConfig())
-            .SetLogHandler((client, message) => Native(client.Name, message))
-            .SetErrorHandler((client, error) => Error(client.Name, error));
+        var config = AdminConfig();
+        var name = config.ClientId;
+        var builder = new AdminClientBuilder(config)
+            .SetLogHandler((_, message) => Native(name, message))
+            .SetErrorHandler((_, error) => Error(name, error));
         if (_credential is not null)
         {
             builder.SetOAuthBearerTokenRefreshHandler((client, _) => RefreshToken(client));
@@ -171,16 +178,36 @@ internal sealed class KafkaClients
         config.LogConnectionClose = false;
     }
 
+    // Called on librdkafka's threads: an exception escaping here would take the process down.
     private void Native(string client, LogMessage message)
     {
-        var level = KafkaEventLogLog.LevelOf(message.Level);
-        if (_logger.IsEnabled(level))
+        try
         {
-            KafkaEventLogLog.Native(_logger, level, client, message.Facility, Connection.Redact(message.Message));
+            var level = KafkaEventLogLog.LevelOf(message.Level);
+            if (_logger.IsEnabled(level))
+            {
+                KafkaEventLogLog.Native(_logger, level, client, message.Facility ?? "", Connection.Redact(message.Message));
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A failing logger must not kill librdkafka's thread.
         }
     }
 
     private void Error(string client, Error error)
+    {
+        try
+        {
+            ReportError(client, error);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // As above: never throw into librdkafka.
+        }
+    }
+
+    private void ReportError(string client, Error error)
     {
         var reason = Connection.Redact(error.Reason);
         if (error.IsFatal)

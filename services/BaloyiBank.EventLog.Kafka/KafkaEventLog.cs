@@ -276,6 +276,9 @@ public sealed class KafkaEventLog : IEventLog
         }
     }
 
+    /// <summary>Takes the topic as checked without asking the broker (tests of the append path against a closed port).</summary>
+    internal void AssumeOpenedForTests() => _opened = Task.CompletedTask;
+
     /// <summary>The log's one librdkafka producer, shared by its <see cref="IEventLogProducer"/>s; rebuilt after a fatal error.</summary>
     internal IProducer<byte[], byte[]> Producer()
     {

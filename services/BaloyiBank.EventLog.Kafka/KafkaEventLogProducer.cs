@@ -28,7 +28,7 @@ internal sealed class KafkaEventLogProducer(KafkaEventLog log) : IEventLogProduc
         var partitions = new int[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
-            partitions[i] = KeyPartitioner.PartitionFor(events[i].Key, log.PartitionCount);
+            partitions[i] = PartitionOf(events[i].Key, log.PartitionCount);
         }
 
         await log.WaitForLatestReadersAsync(partitions.Distinct()).ConfigureAwait(false);
@@ -70,6 +70,12 @@ internal sealed class KafkaEventLogProducer(KafkaEventLog log) : IEventLogProduc
 
         return new AppendResult(batch.Positions);
     }
+
+    /// <summary>
+    /// The partition an event with <paramref name="key"/> is sent to: <see cref="KeyPartitioner"/>'s, which is Kafka's Java
+    /// (and librdkafka's murmur2) partitioner, chosen here rather than by librdkafka so no client setting can change it.
+    /// </summary>
+    internal static int PartitionOf(string key, int partitionCount) => KeyPartitioner.PartitionFor(key, partitionCount);
 
     public ValueTask DisposeAsync()
     {
