@@ -51,7 +51,7 @@ internal sealed class KafkaClients
             _ => CompressionType.None,
         };
         config.QueueBufferingMaxMessages = 1_000_000;
-        config.QueueBufferingMaxKbytes = 512 * 1024;
+        config.QueueBufferingMaxKbytes = 128 * 1024;
         config.RetryBackoffMs = 100;
         // Keys were already mapped to partitions by KeyPartitioner; the partitioner is never asked, but keep it Kafka's Java one.
         config.Partitioner = Partitioner.Murmur2Random;

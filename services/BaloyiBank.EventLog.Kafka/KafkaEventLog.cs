@@ -436,11 +436,10 @@ public sealed class KafkaEventLog : IEventLog
                         continue;
                     }
 
-                    last[result.Partition.Value] = KafkaRecordCodec.EnqueuedAt(result.Message.Timestamp);
-                    missing.Remove(result.Partition.Value);
-                    if (missing.Count > 0)
+                    // Only the first record counts: later ones were appended after the watermarks were read.
+                    if (missing.Remove(result.Partition.Value))
                     {
-                        consumer.Pause([result.TopicPartition]);
+                        last[result.Partition.Value] = KafkaRecordCodec.EnqueuedAt(result.Message.Timestamp);
                     }
                 }
             }
