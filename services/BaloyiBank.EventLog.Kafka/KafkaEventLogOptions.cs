@@ -72,11 +72,17 @@ public sealed class KafkaEventLogOptions
     /// <summary>Producer compression: none (default), gzip, snappy, lz4 or zstd. Check what your Event Hubs tier accepts before turning it on.</summary>
     public string Compression { get; set; } = "none";
 
-    /// <summary>Time allowed for one metadata, offset or admin request, default 30 s.</summary>
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Time allowed for one metadata, offset or admin request, default 10 s. librdkafka keeps reconnecting (with its own
+    /// back-off) within it, so an unreachable endpoint costs a whole RequestTimeout per attempt.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Attempts after the first failed open, describe or position lookup (Polly, exponential back-off with jitter), default 5.</summary>
-    public int RetryAttempts { get; set; } = 5;
+    /// <summary>
+    /// Attempts after the first failed open, describe or position lookup (Polly, exponential back-off with jitter), default 3:
+    /// with the default RequestTimeout an unreachable endpoint is reported after about 40 s.
+    /// </summary>
+    public int RetryAttempts { get; set; } = 3;
 
     /// <summary>First retry delay, doubled per attempt up to <see cref="RetryMaxDelay"/>, default 0.2 s.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
@@ -217,9 +223,9 @@ public sealed class KafkaEventLogOptionsValidator(IOptions<EventLogOptions> even
             .Require(options.BatchBytes is >= 1024 and <= 16 * 1024 * 1024, "BatchBytes",
                 string.Create(CultureInfo.InvariantCulture, $"must be between 1024 and 16777216 (got {options.BatchBytes})"), $"set {env}__BatchBytes, e.g. to 1000000")
             .Require(options.RequestTimeout >= TimeSpan.FromMilliseconds(100) && options.RequestTimeout <= TimeSpan.FromMinutes(10), "RequestTimeout",
-                $"must be between 00:00:00.1 and 00:10:00 (got {options.RequestTimeout})", $"set {env}__RequestTimeout, e.g. to 00:00:30")
+                $"must be between 00:00:00.1 and 00:10:00 (got {options.RequestTimeout})", $"set {env}__RequestTimeout, e.g. to 00:00:10")
             .Require(options.RetryAttempts is >= 0 and <= 1000, "RetryAttempts",
-                $"must be between 0 and 1000 (got {options.RetryAttempts})", $"set {env}__RetryAttempts, e.g. to 5")
+                $"must be between 0 and 1000 (got {options.RetryAttempts})", $"set {env}__RetryAttempts, e.g. to 3")
             .Require(options.RetryBaseDelay > TimeSpan.Zero && options.RetryBaseDelay <= options.RetryMaxDelay, "RetryBaseDelay",
                 $"must be above 0 and at most RetryMaxDelay {options.RetryMaxDelay} (got {options.RetryBaseDelay})", $"set {env}__RetryBaseDelay, e.g. to 00:00:00.200")
             .Require(options.RetryMaxDelay > TimeSpan.Zero && options.RetryMaxDelay <= TimeSpan.FromMinutes(5), "RetryMaxDelay",
