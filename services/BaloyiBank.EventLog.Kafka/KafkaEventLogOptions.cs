@@ -66,7 +66,7 @@ public sealed class KafkaEventLogOptions
     /// <summary>How long the producer waits to fill a batch (<c>linger.ms</c>), default 5 ms.</summary>
     public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>Largest batch per partition request (<c>batch.size</c>), default 1,000,000 bytes (Event Hubs' limit is about 1 MiB).</summary>
+    /// <summary>Largest batch per partition request (<c>batch.size</c>), default and maximum 1,000,000 bytes (Event Hubs' and a default Kafka broker's limit).</summary>
     public int BatchBytes { get; set; } = 1_000_000;
 
     /// <summary>Producer compression: none (default), gzip, snappy, lz4 or zstd. Check what your Event Hubs tier accepts before turning it on.</summary>
@@ -220,8 +220,9 @@ public sealed class KafkaEventLogOptionsValidator(IOptions<EventLogOptions> even
                 $"must be between 00:00:00.1 and 01:00:00 (got {options.MessageTimeout})", $"set {env}__MessageTimeout, e.g. to 00:00:30")
             .Require(options.Linger >= TimeSpan.Zero && options.Linger <= TimeSpan.FromSeconds(5), "Linger",
                 $"must be between 00:00:00 and 00:00:05 (got {options.Linger})", $"set {env}__Linger, e.g. to 00:00:00.005")
-            .Require(options.BatchBytes is >= 1024 and <= 16 * 1024 * 1024, "BatchBytes",
-                string.Create(CultureInfo.InvariantCulture, $"must be between 1024 and 16777216 (got {options.BatchBytes})"), $"set {env}__BatchBytes, e.g. to 1000000")
+            .Require(options.BatchBytes is >= 1024 and <= 1_000_000, "BatchBytes",
+                string.Create(CultureInfo.InvariantCulture, $"must be between 1024 and 1000000, the largest request Event Hubs and a default Kafka broker accept (got {options.BatchBytes})"),
+                $"set {env}__BatchBytes, e.g. to 1000000")
             .Require(options.RequestTimeout >= TimeSpan.FromMilliseconds(100) && options.RequestTimeout <= TimeSpan.FromMinutes(10), "RequestTimeout",
                 $"must be between 00:00:00.1 and 00:10:00 (got {options.RequestTimeout})", $"set {env}__RequestTimeout, e.g. to 00:00:10")
             .Require(options.RetryAttempts is >= 0 and <= 1000, "RetryAttempts",

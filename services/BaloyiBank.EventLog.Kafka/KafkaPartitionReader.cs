@@ -152,7 +152,7 @@ public sealed class KafkaPartitionReader : IPartitionReader
                 // Kafka would reset an offset beyond the end to the beginning: start at the end and skip up to the wanted offset.
                 var marks = consumer.QueryWatermarkOffsets(TopicPartition, timeout);
                 _minimumOffset = wanted;
-                return wanted < marks.Low.Value ? marks.Low : wanted > marks.High.Value ? marks.High : new Offset(wanted);
+                return new Offset(AssignOffsetFor(wanted, marks.Low.Value, marks.High.Value));
             }
 
             case StartPosition.TimePosition { Instant: var instant }:
@@ -166,6 +166,14 @@ public sealed class KafkaPartitionReader : IPartitionReader
                 throw new InvalidOperationException($"Unknown start position {_start}.");
         }
     }
+
+    /// <summary>
+    /// Where a reader started <c>AtOffset(wanted)</c> is assigned, given the partition's low and high watermarks: the
+    /// first retained offset when <paramref name="wanted"/> is older, the end when it is beyond it (records below
+    /// <paramref name="wanted"/> are then skipped as they arrive), else <paramref name="wanted"/>.
+    /// </summary>
+    internal static long AssignOffsetFor(long wanted, long low, long high) =>
+        wanted < low ? low : wanted > high ? high : wanted;
 
     private List<LogRecord> Read(IConsumer<byte[], byte[]> consumer, int maxRecords, TimeSpan maxWait, CancellationToken ct)
     {

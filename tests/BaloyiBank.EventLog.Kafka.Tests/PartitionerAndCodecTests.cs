@@ -114,6 +114,16 @@ public sealed partial class PartitionerAndCodecTests
         Assert.Equal(new byte[] { 2, 3 }, slice);
     }
 
+    [Theory]
+    [InlineData(5, 0, 10, 5)]
+    [InlineData(0, 0, 10, 0)]
+    [InlineData(10, 0, 10, 10)]
+    [InlineData(3, 7, 10, 7)]
+    [InlineData(25, 7, 10, 10)]
+    [InlineData(0, 0, 0, 0)]
+    public void AtOffset_is_assigned_at_the_offset_or_clamped_to_the_retained_range(long wanted, long low, long high, long assigned) =>
+        Assert.Equal(assigned, KafkaPartitionReader.AssignOffsetFor(wanted, low, high));
+
     private static ConsumeResult<byte[], byte[]> Delivered(Message<byte[], byte[]> message, int partition, long offset, DateTimeOffset at)
     {
         message.Timestamp = new Timestamp(at.UtcDateTime, TimestampType.CreateTime);
