@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build needs on a fresh Debian 12 machine, only when it is missing:
-# the .NET SDK must already be there; Node.js/npm (to fetch DuckDB's native library) comes
-# from Debian's packages. Prints one line per thing it did; silent when nothing was needed.
+# the .NET SDK must already be there; Node.js/npm (to fetch DuckDB's native library) and
+# librdkafka1 (the native library of the Kafka / Event Hubs event log) come from Debian's packages. Prints one line per thing it did; silent when nothing was needed.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -15,11 +15,20 @@ apt_install() {
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
   echo "ensure-prereqs: installing $* with apt-get"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
 }
 
 if ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
+fi
+
+# Confluent.Kafka loads the system's librdkafka.so.1 (librdkafka.redist is not on the package source).
+if ! dpkg -s librdkafka1 >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 '; then
+  apt_install librdkafka1
+  if ! ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 '; then
+    echo "ensure-prereqs: librdkafka1 was installed but librdkafka.so.1 is not on the library path" >&2
+    exit 1
+  fi
 fi
 
 "$root/deploy/local/fetch-duckdb.sh"
