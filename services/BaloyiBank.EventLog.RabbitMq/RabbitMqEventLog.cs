@@ -216,6 +216,7 @@ public sealed partial class RabbitMqEventLog : IEventLog
             var connection = await Broker.ConsumingAsync(token).ConfigureAwait(false);
             long next;
             DateTimeOffset? last;
+            var seenData = false;
             if (writer?.Known is { } known)
             {
                 (next, last) = known;
@@ -225,6 +226,7 @@ public sealed partial class RabbitMqEventLog : IEventLog
                 var newest = await Positions.NewestAsync(connection, stream, token).ConfigureAwait(false);
                 next = newest?.Header.EndOffset ?? 0;
                 last = newest?.Header.EnqueuedAt;
+                seenData = newest is not null;
             }
 
             if (next == 0)
@@ -233,6 +235,12 @@ public sealed partial class RabbitMqEventLog : IEventLog
             }
 
             var oldest = await Positions.OldestAsync(connection, stream, token).ConfigureAwait(false);
+            if (oldest is null && seenData)
+            {
+                // The stream holds a data frame (just read), so "nothing within the probe timeout" means a slow broker, not an empty stream.
+                throw new TimeoutException($"The oldest data frame of stream '{stream}' did not arrive within {Broker.Options.ProbeTimeout.TotalSeconds:F1} s.");
+            }
+
             return new PartitionInfo(partition, Math.Min(oldest?.Header.FirstOffset ?? next, next), next, last);
         }, ct).ConfigureAwait(false);
     }

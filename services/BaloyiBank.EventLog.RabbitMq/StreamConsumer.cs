@@ -16,10 +16,19 @@ internal readonly record struct StreamMessage(long StreamOffset, byte[] Body, ul
 /// owner drains. Acknowledgements are the owner's job (the broker sends at most the prefetch
 /// ahead of them), except in <c>ackOnReceive</c> mode used for short position probes.
 /// </summary>
+/// <remarks>
+/// Acks and the close are serialized: once <see cref="DisposeAsync"/> has begun no ack is sent.
+/// RabbitMQ.Client 7.1.2 keeps sending a channel's frames until channel.close-ok comes back, and a
+/// broker that has already processed the channel.close treats a later basic.ack on that number as a
+/// connection error (504 CHANNEL_ERROR - expected 'channel.open'), which kills every other channel
+/// of the connection: a probe acking from the dispatcher while its owner closed it did that (issue 6).
+/// </remarks>
 internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposable
 {
     private readonly Channel<StreamMessage> _queue = System.Threading.Channels.Channel.CreateUnbounded<StreamMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly bool _ackOnReceive;
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private bool _closing;
     private string? _tag;
 
     private StreamConsumer(IChannel channel, bool ackOnReceive)
@@ -52,7 +61,8 @@ internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposab
         }
     }
 
-    public Task AckAsync(ulong deliveryTag, CancellationToken ct) => Channel.BasicAckAsync(deliveryTag, multiple: true, ct).AsTask();
+    /// <summary>Acknowledges every delivery up to <paramref name="deliveryTag"/>; does nothing once the consumer is being disposed.</summary>
+    public Task AckAsync(ulong deliveryTag, CancellationToken ct) => SendAckAsync(deliveryTag, multiple: true, ct);
 
     public override async Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange, string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
@@ -61,7 +71,7 @@ internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposab
         _queue.Writer.TryWrite(new StreamMessage(offset, body.ToArray(), deliveryTag));
         if (_ackOnReceive)
         {
-            await Channel.BasicAckAsync(deliveryTag, false, cancellationToken).ConfigureAwait(false);
+            await SendAckAsync(deliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -80,6 +90,22 @@ internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposab
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        // Waits for an ack being sent (its frame is then queued before the close) and stops later ones.
+        await _sending.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+        }
+        finally
+        {
+            _sending.Release();
+        }
+
         if (Channel.IsOpen && _tag is not null)
         {
             try
@@ -93,6 +119,22 @@ internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposab
         }
 
         await CloseChannelQuietlyAsync(Channel).ConfigureAwait(false);
+    }
+
+    private async Task SendAckAsync(ulong deliveryTag, bool multiple, CancellationToken ct)
+    {
+        await _sending.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (!_closing)
+            {
+                await Channel.BasicAckAsync(deliveryTag, multiple, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _sending.Release();
+        }
     }
 
     public static async Task CloseChannelQuietlyAsync(IChannel channel)

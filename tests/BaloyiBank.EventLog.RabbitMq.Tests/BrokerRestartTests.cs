@@ -39,7 +39,8 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         const int partitions = 2;
         const int total = 12_000;
         var logs = new CapturingLoggerProvider();
-        var options = new RabbitMqEventLogOptions { Uri = _broker.Uri, RetryAttempts = 60, RetryMaxDelay = TimeSpan.FromSeconds(1), MaxEventsPerMessage = 100 };
+        // Retries for 5 minutes: on a loaded machine (load average 40+) the stop and start scripts take a minute or more.
+        var options = new RabbitMqEventLogOptions { Uri = _broker.Uri, RetryAttempts = 300, RetryMaxDelay = TimeSpan.FromSeconds(1), MaxEventsPerMessage = 100 };
         var name = $"restart-{Guid.NewGuid():N}"[..20];
         await using var log = await RabbitMqEventLog.OpenAsync(name, partitions, options, logs);
         var readers = Enumerable.Range(0, partitions).Select(p => log.OpenReader(p, StartPosition.Earliest)).ToArray();
@@ -55,11 +56,18 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
 
         long acked = -1;
         var positions = new List<LogPosition>();
+        // The producer holds its next append until the broker is down: on a loaded machine stopping it takes seconds, time enough to append everything.
+        var down = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var producing = Task.Run(async () =>
         {
             await using var producer = log.CreateProducer();
             for (var start = 0; start < total; start += 300)
             {
+                if (start == 1_800)
+                {
+                    await down.Task;
+                }
+
                 positions.AddRange((await producer.AppendAsync([.. Enumerable.Range(start, 300).Select(n => Numbered.Make(n))])).Positions);
                 Interlocked.Exchange(ref acked, start + 299);
                 await Task.Delay(150);
@@ -72,6 +80,7 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         }
 
         await _broker.StopAsync();
+        down.SetResult();
         var ackedWhileDown = Interlocked.Read(ref acked);
         await Task.Delay(500);
         Assert.False(producing.IsCompleted, "the producer waits for the broker");
