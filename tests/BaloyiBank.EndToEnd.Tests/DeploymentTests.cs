@@ -17,6 +17,7 @@ public sealed class ProcessHeavy
 /// and stops everything it started even when it fails.
 /// </summary>
 [Collection(ProcessHeavy.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DeploymentTests : IAsyncLifetime
 {
     private static readonly string[] ServiceNames = ["generator", "cleansing", "aggregator", "sink"];
@@ -44,7 +45,7 @@ public sealed class DeploymentTests : IAsyncLifetime
     public async Task Four_service_processes_on_RabbitMQ_Azurite_and_PostgreSQL_carry_1M_events_to_the_warehouse_and_verify_passes()
     {
         var data = Deployment("million");
-        var up = await BaloyiCli.RunAsync(["up", .. Ports(data, 5812), "--events", "1000000", "--timeout", "25m"], timeout: TimeSpan.FromMinutes(30));
+        var up = await BaloyiCli.RunAsync(["up", .. Ports(data, 6012), "--events", "1000000", "--timeout", "25m"], timeout: TimeSpan.FromMinutes(30));
         Assert.True(up.ExitCode == 0, $"baloyi up failed with {up.ExitCode}:\n{up.All}");
         Assert.Contains("End to end: 1,000,000 events generated to the warehouse", up.StdOut, StringComparison.Ordinal);
 
@@ -68,7 +69,7 @@ public sealed class DeploymentTests : IAsyncLifetime
 
         foreach (var server in new[] { "rabbitmq", "azurite", "postgres" })
         {
-            Assert.NotEqual(0, await ScriptAsync(server, "status", data, 5812));
+            Assert.NotEqual(0, await ScriptAsync(server, "status", data, 6012));
         }
     }
 
@@ -76,7 +77,7 @@ public sealed class DeploymentTests : IAsyncLifetime
     public async Task Sigkill_of_each_service_process_mid_stream_loses_and_duplicates_nothing()
     {
         var data = Deployment("kill");
-        await using var up = UpInBackground(data, 5822, "--events", "400000", "--rate", "15000");
+        await using var up = UpInBackground(data, 6022, "--events", "400000", "--rate", "15000");
         await up.WaitForOutputAsync("Up in", TimeSpan.FromMinutes(5));
 
         // One SIGKILL per service, a few seconds apart, while events flow; up restarts whatever dies, like a supervisor.
@@ -98,15 +99,15 @@ public sealed class DeploymentTests : IAsyncLifetime
     public async Task Restarting_RabbitMQ_then_Azurite_mid_stream_the_services_retry_and_verify_passes()
     {
         var data = Deployment("restart");
-        await using var up = UpInBackground(data, 5832, "--events", "400000", "--rate", "15000");
+        await using var up = UpInBackground(data, 6032, "--events", "400000", "--rate", "15000");
         await up.WaitForOutputAsync("Up in", TimeSpan.FromMinutes(5));
 
         foreach (var server in new[] { "rabbitmq", "azurite" })
         {
             await Task.Delay(TimeSpan.FromSeconds(5));
-            Assert.Equal(0, await ScriptAsync(server, "stop", data, 5832));
+            Assert.Equal(0, await ScriptAsync(server, "stop", data, 6032));
             await Task.Delay(TimeSpan.FromSeconds(3));
-            Assert.Equal(0, await ScriptAsync(server, "start", data, 5832));
+            Assert.Equal(0, await ScriptAsync(server, "start", data, 6032));
         }
 
         var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(20));

@@ -175,6 +175,13 @@ internal static class UpCommand
                 case Stage.Generating when generator.Bool("finished") && generator.Long("nextSequence") >= total:
                     // The stream is complete: its end per partition is final from here on.
                     log = await DeploymentLog.DescribeAsync(deployment, ct);
+                    if (log.Sum(p => p.NextOffset - p.FirstOffset) < total)
+                    {
+                        // The log's tail as probed lags the generator's acknowledged appends: look again.
+                        log = null;
+                        break;
+                    }
+
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"[{clock.Elapsed.TotalSeconds,6:F1} s] generator finished: {total:N0} events in the log ({log.Sum(p => p.NextOffset - p.FirstOffset):N0} records over {log.Count} partitions)"));
                     stage = Stage.Cleansing;

@@ -47,7 +47,8 @@ internal sealed class Deployment
     public int RabbitMqPort { get; set; } = 5672;
     public int AzuritePort { get; set; } = 10000;
     public int PostgresPort { get; set; } = 55432;
-    public string Bus { get; set; } = "inmemory";
+    /// <summary>The control bus: MassTransit on the deployment's RabbitMQ (durable queues), so control events cross processes.</summary>
+    public string Bus { get; set; } = "rabbitmq";
 
     /// <summary>The stream's total events when <c>up --events N</c> bounded it; null for an endless stream.</summary>
     public long? Events { get; set; }

@@ -20,11 +20,26 @@ internal static class DeploymentLog
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
-    /// <summary>The log's partitions now (first and next offsets).</summary>
+    /// <summary>
+    /// The log's partitions now (first and next offsets). RabbitMQ finds a stream's tail by probing it, which a loaded
+    /// machine can make report an older tail; so the answer is the one two describes in a row agree on.
+    /// </summary>
     public static async Task<IReadOnlyList<PartitionInfo>> DescribeAsync(Deployment deployment, CancellationToken ct)
     {
         await using var services = Services(deployment);
         var log = services.GetRequiredService<IEventLog>();
-        return await log.DescribeAsync(ct);
+        var previous = await log.DescribeAsync(ct);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var current = await log.DescribeAsync(ct);
+            if (current.Select(p => (p.Partition, p.FirstOffset, p.NextOffset)).SequenceEqual(previous.Select(p => (p.Partition, p.FirstOffset, p.NextOffset))))
+            {
+                return current;
+            }
+
+            previous = current;
+        }
+
+        return previous;
     }
 }
