@@ -87,6 +87,17 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
 
     public override string ToString() => $"blob lake at {Location}";
 
+    /// <summary>
+    /// The object's URL at the Blob endpoint (<c>https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/&lt;prefix&gt;&lt;path&gt;</c>,
+    /// each segment percent-encoded), for services that read the lake themselves with their own identity, such as
+    /// Synapse <c>COPY INTO</c>. It never carries a key or SAS.
+    /// </summary>
+    public Uri ObjectUri(string path)
+    {
+        LakePath.Validate(path);
+        return new Uri(BlobUri(path));
+    }
+
     public async Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);

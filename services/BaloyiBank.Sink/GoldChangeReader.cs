@@ -1,19 +1,21 @@
 using BaloyiBank.Aggregator;
 using BaloyiBank.Delta;
 using BaloyiBank.Lake;
+using BaloyiBank.Lake.Blob;
 
 namespace BaloyiBank.Sink;
 
-/// <summary>One gold table's changes for a load: its changed data files as local paths, and how far its log was read.</summary>
+/// <summary>One gold table's changes for a load: its changed data files (local paths, or Blob URLs for Synapse), and how far its log was read.</summary>
 internal sealed record GoldTableChanges(TableSchema Schema, IReadOnlyList<string> Files, long ReadThroughVersion);
 
 /// <summary>
 /// Reads gold's changes between two rounds. A gold round commits every table with <c>txn(appId, round)</c>; the
 /// commits of rounds after the watermark carry the changed rows as add actions with <c>dataChange = true</c>.
 /// Compaction commits (<c>dataChange = false</c>) are skipped. Remembers how far each table's log was read, so a
-/// long-running sink reads only new commits (from the log's start once per process).
+/// long-running sink reads only new commits (from the log's start once per process). With <paramref name="urlLake"/>
+/// (Synapse) the files are not downloaded: the warehouse gets each one's Blob URL and reads it in place.
 /// </summary>
-internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, string scratchFolder) : IDisposable
+internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, string scratchFolder, BlobLakeStore? urlLake = null) : IDisposable
 {
     private readonly Dictionary<string, DeltaTable> _tables = GoldTables.Business.ToDictionary(
         t => t.Name, t => new DeltaTable(lake, GoldStore.TablePath(options.GoldRoot, t)), StringComparer.Ordinal);
@@ -62,9 +64,18 @@ internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, str
                 }
             }
 
-            var folder = Path.Combine(scratchFolder, schema.Name);
-            var readSet = await table.GetReadSetAsync(schema, readThrough, adds, folder, cancellationToken).ConfigureAwait(false);
-            changes.Add(new GoldTableChanges(schema, [.. readSet.Files.Select(f => f.LocalPath)], readThrough));
+            IReadOnlyList<string> files;
+            if (urlLake is null)
+            {
+                var readSet = await table.GetReadSetAsync(schema, readThrough, adds, Path.Combine(scratchFolder, schema.Name), cancellationToken).ConfigureAwait(false);
+                files = [.. readSet.Files.Select(f => f.LocalPath)];
+            }
+            else
+            {
+                files = FileUrls(urlLake, table, adds);
+            }
+
+            changes.Add(new GoldTableChanges(schema, files, readThrough));
             _pending[schema.Name] = (readThrough, round);
         }
 
@@ -72,6 +83,10 @@ internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, str
     }
 
     private readonly Dictionary<string, (long Version, long Round)> _pending = new(StringComparer.Ordinal);
+
+    /// <summary>The Blob URL of each changed file, ordered by path as a read set is (what Synapse <c>COPY INTO</c> reads).</summary>
+    internal static IReadOnlyList<string> FileUrls(BlobLakeStore lake, DeltaTable table, IEnumerable<AddFile> adds) =>
+        [.. adds.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => lake.ObjectUri(table.LakePathOf(a.DataPath)).AbsoluteUri)];
 
     /// <summary>After a committed load: later reads start after what this one read.</summary>
     public void Advance()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BaloyiBank.Lake;
+using BaloyiBank.Lake.Blob;
 using BaloyiBank.Warehouse;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -35,8 +36,14 @@ public sealed partial class SinkLoader : IDisposable
         var scratch = string.IsNullOrWhiteSpace(options.ScratchFolder)
             ? Path.Combine(Path.GetTempPath(), "baloyi-sink", Guid.NewGuid().ToString("N"))
             : Path.Combine(options.ScratchFolder, Guid.NewGuid().ToString("N"));
-        _gold = new GoldChangeReader(lake, options, scratch);
+        _gold = new GoldChangeReader(lake, options, scratch, warehouse.Engine == WarehouseEngine.Synapse ? SynapseLake(lake) : null);
     }
+
+    /// <summary>Synapse reads gold itself (<c>COPY INTO</c> by https URL with its managed identity): only a blob lake at an https endpoint will do.</summary>
+    internal static BlobLakeStore SynapseLake(ILakeStore lake) =>
+        lake is BlobLakeStore blob && blob.Location.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            ? blob
+            : throw new InvalidOperationException(SinkLakeValidator.SynapseNeedsHttpsBlobLake(lake is BlobLakeStore ? $"a blob lake at {lake.Location}" : $"the folder lake {lake.Location}"));
 
     /// <summary>The gold round the warehouse holds (0 before the first load).</summary>
     public async Task<long> WatermarkAsync(CancellationToken cancellationToken = default)

@@ -1,4 +1,7 @@
+using BaloyiBank.Lake;
+using BaloyiBank.Lake.Blob;
 using BaloyiBank.ServiceDefaults;
+using BaloyiBank.Warehouse;
 using Microsoft.Extensions.Options;
 
 namespace BaloyiBank.Sink;
@@ -57,4 +60,37 @@ public sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
 
     private static bool IsIdentifier(string? name) =>
         !string.IsNullOrEmpty(name) && name.Length <= 63 && char.IsAsciiLetterLower(name[0]) && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
+}
+
+/// <summary>
+/// Checks at start-up that the warehouse can read the files the sink hands it. Synapse stages gold with <c>COPY INTO</c>
+/// from the Parquet files' https URLs in Azure Storage (the pool's managed identity), so <c>Warehouse:Kind=synapse</c>
+/// needs <c>Lake:Kind=blob</c> at an https <c>Lake:Blob:ServiceUri</c>; the other engines read local or downloaded files.
+/// </summary>
+public sealed class SinkLakeValidator(IOptions<WarehouseOptions> warehouse, IOptions<LakeOptions> lake, IOptions<BlobLakeOptions> blob) : IValidateOptions<SinkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SinkOptions options)
+    {
+        if (!string.Equals(warehouse.Value.Kind?.Trim(), "synapse", StringComparison.OrdinalIgnoreCase))
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var lakeKind = lake.Value.Kind?.Trim() ?? string.Empty;
+        if (!string.Equals(lakeKind, LakeOptions.BlobKind, StringComparison.OrdinalIgnoreCase))
+        {
+            return ValidateOptionsResult.Fail(SynapseNeedsHttpsBlobLake($"Lake:Kind is '{lakeKind}'"));
+        }
+
+        var serviceUri = blob.Value.ServiceUri?.Trim() ?? string.Empty;
+        return Uri.TryCreate(serviceUri, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(SynapseNeedsHttpsBlobLake($"Lake:Blob:ServiceUri is '{(serviceUri.Contains('?', StringComparison.Ordinal) ? serviceUri[..serviceUri.IndexOf('?', StringComparison.Ordinal)] : serviceUri)}', not https"));
+    }
+
+    /// <summary>The operator message: what is wrong (<paramref name="found"/>) and the two ways out.</summary>
+    internal static string SynapseNeedsHttpsBlobLake(string found) =>
+        $"{WarehouseOptions.SectionName}:Kind is synapse but {found}: Synapse stages gold with COPY INTO from the Parquet files' https URLs in Azure Storage and cannot read a local folder or a plain-http endpoint. "
+        + "Fix: set Lake__Kind=blob and Lake__Blob__ServiceUri=https://<account>.blob.core.windows.net (the ADLS Gen2 account that holds gold; the pool's managed identity needs Storage Blob Data Reader on it), "
+        + "or set Warehouse__Kind to sqlserver, postgres or duckdb to load from a folder lake.";
 }

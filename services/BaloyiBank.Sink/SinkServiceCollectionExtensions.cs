@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace BaloyiBank.Sink;
 
@@ -21,6 +22,7 @@ public static class SinkServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddValidatedOptions<SinkOptions, SinkOptionsValidator>(configuration, SinkOptions.SectionName);
+        services.AddSingleton<IValidateOptions<SinkOptions>, SinkLakeValidator>();
         if (!services.Any(s => s.ServiceType == typeof(IWarehouse)))
         {
             services.AddBaloyiWarehouse(configuration, accessToken);

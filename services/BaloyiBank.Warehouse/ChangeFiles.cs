@@ -37,6 +37,16 @@ internal static class ChangeFiles
     /// <summary>Checks the files' columns and types against the table; returns their row count.</summary>
     public static long Check(DuckDbConnection connection, WarehouseTable table, IReadOnlyList<string> files)
     {
+        CheckSchema(connection, table, files);
+        using var count = Prepare(connection, $"SELECT count(*) FROM read_parquet({FileList(files.Count)})", files);
+        using var rows = count.Query();
+        rows.Read();
+        return rows.GetInt64(0);
+    }
+
+    /// <summary>Checks that the files exist and hold the table's columns with its exact types.</summary>
+    public static void CheckSchema(DuckDbConnection connection, WarehouseTable table, IReadOnlyList<string> files)
+    {
         foreach (var file in files)
         {
             if (!File.Exists(file))
@@ -74,11 +84,6 @@ internal static class ChangeFiles
             throw new InvalidDataException(
                 $"The change files of warehouse table '{table.Name}' do not match its schema: {string.Join("; ", problems)}. Fix: write the files with the table's TableSchema (first file: {files[0]}).");
         }
-
-        using var count = Prepare(connection, $"SELECT count(*) FROM read_parquet({FileList(files.Count)})", files);
-        using var rows = count.Query();
-        rows.Read();
-        return rows.GetInt64(0);
     }
 
     /// <summary>The newest row per key, in the table's column order (the deleted flag included).</summary>

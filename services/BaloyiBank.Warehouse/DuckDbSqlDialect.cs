@@ -2,7 +2,7 @@ using BaloyiBank.Delta;
 
 namespace BaloyiBank.Warehouse;
 
-/// <summary>DuckDB: the MERGE reads the change files directly (<c>read_parquet</c>, de-duplicated with QUALIFY).</summary>
+/// <summary>DuckDB: the MERGE reads the change files directly (<c>read_parquet</c>; de-duplicated with QUALIFY when a key repeats).</summary>
 /// <param name="catalog">
 /// The database's catalog (a file's name without extension): names are qualified with it, because a schema named
 /// like the catalog (<c>bank</c> in <c>bank.duckdb</c>) is otherwise ambiguous.
@@ -41,12 +41,41 @@ public sealed class DuckDbSqlDialect(string schema, string? catalog = null) : Sq
 
     /// <summary>The change files as one relation, newest row per key: the files are parameters 1..n.</summary>
     public string ReadChanges(WarehouseTable table, int fileCount) =>
-        $"(SELECT {SourceColumnList(table)} FROM read_parquet([{string.Join(", ", Enumerable.Range(1, fileCount).Select(Parameter))}]) QUALIFY row_number() OVER ({NewestFirst(table)}) = 1)";
+        $"(SELECT {SourceColumnList(table)} FROM {ReadParquet(fileCount)} QUALIFY row_number() OVER ({NewestFirst(table)}) = 1)";
 
-    /// <summary>The MERGE straight from the files, reporting each row's action (<c>INSERT</c>, <c>UPDATE</c>, <c>DELETE</c>).</summary>
-    public string MergeFromFiles(WarehouseTable table, int fileCount) => Merge(table, ReadChanges(table, fileCount));
+    /// <summary>The change files as one relation, every row: for files already known to hold each key once.</summary>
+    public string ReadFiles(WarehouseTable table, int fileCount) =>
+        $"(SELECT {SourceColumnList(table)} FROM {ReadParquet(fileCount)})";
 
-    protected override string MergeTerminator => "\nRETURNING merge_action";
+    /// <summary>
+    /// The MERGE straight from the files (parameters 1..n). <paramref name="deduplicate"/> false reads the rows as they
+    /// are: only for files whose keys are known to be unique (<see cref="CountChangeRows"/>). The statement reports
+    /// the rows it changed; no <c>RETURNING</c>, which about doubles the cost of a large MERGE in DuckDB.
+    /// </summary>
+    public string MergeFromFiles(WarehouseTable table, int fileCount, bool deduplicate = true) =>
+        Merge(table, deduplicate ? ReadChanges(table, fileCount) : ReadFiles(table, fileCount));
+
+    /// <summary>
+    /// One row over the change files (parameters 1..n): rows, distinct keys, and rows flagged deleted (0 without a
+    /// deleted column). Fewer keys than rows means the MERGE needs the de-duplicated source.
+    /// </summary>
+    public string CountChangeRows(WarehouseTable table, int fileCount)
+    {
+        var files = ReadParquet(fileCount);
+        var flagged = table.DeletedColumn is { } deleted ? $"(SELECT count(*) FROM {files} WHERE {Quote(deleted)})" : "0";
+        return $"SELECT (SELECT count(*) FROM {files}), (SELECT count(*) FROM (SELECT DISTINCT {ColumnList(table.KeyColumns)} FROM {files})), {flagged}";
+    }
+
+    /// <summary>How many rows of <paramref name="source"/> the MERGE will delete (flagged, newer than their target row).</summary>
+    public string CountDeletes(WarehouseTable table, string source)
+    {
+        var deleted = table.DeletedColumn ?? throw new ArgumentException($"Warehouse table '{table.Name}' has no deleted column.", nameof(table));
+        return $"SELECT count(*) FROM {source} AS s JOIN {Table(table.Name)} AS t ON {KeyMatch(table, "t", "s")} "
+            + $"WHERE s.{Quote(deleted)} AND s.{Quote(table.VersionColumn)} > t.{Quote(table.VersionColumn)}";
+    }
+
+    /// <summary>The table's row count (cheap in DuckDB: row-group metadata).</summary>
+    public string CountRows(WarehouseTable table) => $"SELECT count(*) FROM {Table(table.Name)}";
 
     protected override string QualifiedSchema => catalog is null ? QuoteRaw(Schema) : $"{QuoteRaw(catalog)}.{QuoteRaw(Schema)}";
 
@@ -56,4 +85,7 @@ public sealed class DuckDbSqlDialect(string schema, string? catalog = null) : Sq
     protected override string IsTrue(string booleanExpression) => booleanExpression;
 
     protected override string IsFalse(string booleanExpression) => $"NOT {booleanExpression}";
+
+    private string ReadParquet(int fileCount) =>
+        $"read_parquet([{string.Join(", ", Enumerable.Range(1, fileCount).Select(Parameter))}])";
 }

@@ -6,8 +6,8 @@ namespace BaloyiBank.Warehouse;
 
 /// <summary>
 /// The embedded warehouse: a DuckDB file. A load MERGEs straight from the change files
-/// (<c>USING (SELECT … FROM read_parquet([…]) QUALIFY row_number() … = 1)</c>) and upserts the watermark in
-/// the same transaction. DuckDB allows one writing process per file; within this process loads run one at a
+/// (<c>USING (SELECT … FROM read_parquet([…]))</c>, de-duplicated with <c>QUALIFY row_number() … = 1</c> when a key
+/// repeats) and upserts the watermark in the same transaction. DuckDB allows one writing process per file; within this process loads run one at a
 /// time (the MERGE is the tables' only writer, which is what keeps keys unique without an index).
 /// </summary>
 public sealed class DuckDbWarehouse : IWarehouse
@@ -193,33 +193,48 @@ public sealed class DuckDbWarehouse : IWarehouse
             return new TableLoadResult(table.Name, 0, 0, 0, 0, 0);
         }
 
-        var sourceRows = ChangeFiles.Check(connection, table, change.Files);
-        using var span = WarehouseTelemetry.StartDatabaseSpan(Engine, "MERGE", table.Name, Schema);
-        long inserted = 0, updated = 0, deleted = 0;
-        using (var statement = ChangeFiles.Prepare(connection, dialect.MergeFromFiles(table, change.Files.Count), change.Files))
-        using (var result = statement.Query())
+        ChangeFiles.CheckSchema(connection, table, change.Files);
+        long sourceRows, keys, flagged;
+        using (var count = ChangeFiles.Prepare(connection, dialect.CountChangeRows(table, change.Files.Count), change.Files))
+        using (var result = count.Query())
         {
-            while (result.Read())
-            {
-                switch (result.GetString(0))
-                {
-                    case "INSERT":
-                        inserted++;
-                        break;
-                    case "UPDATE":
-                        updated++;
-                        break;
-                    case "DELETE":
-                        deleted++;
-                        break;
-                    default:
-                        break;
-                }
-            }
+            result.Read();
+            (sourceRows, keys, flagged) = (result.GetInt64(0), result.GetInt64(1), result.GetInt64(2));
         }
 
-        span?.SetTag("db.response.returned_rows", inserted + updated + deleted);
-        return new TableLoadResult(table.Name, sourceRows, null, inserted, updated, deleted);
+        // De-duplicating costs a window over every row: only when a key repeats (across or within the files).
+        var deduplicate = keys < sourceRows;
+        using var span = WarehouseTelemetry.StartDatabaseSpan(Engine, "MERGE", table.Name, Schema);
+        long deleted = 0;
+        if (flagged > 0)
+        {
+            var source = deduplicate ? dialect.ReadChanges(table, change.Files.Count) : dialect.ReadFiles(table, change.Files.Count);
+            using var deletes = ChangeFiles.Prepare(connection, dialect.CountDeletes(table, source), change.Files);
+            using var result = deletes.Query();
+            result.Read();
+            deleted = result.GetInt64(0);
+        }
+
+        // The MERGE reports only the rows it changed in total; the table's row count before and after (inside this
+        // transaction) splits that into inserts and updates: inserted - deleted = after - before.
+        var before = connection.ExecuteScalar<long>(dialect.CountRows(table));
+        long changed;
+        using (var statement = ChangeFiles.Prepare(connection, dialect.MergeFromFiles(table, change.Files.Count, deduplicate), change.Files))
+        {
+            changed = statement.Execute();
+        }
+
+        var after = connection.ExecuteScalar<long>(dialect.CountRows(table));
+        var inserted = after - before + deleted;
+        var updated = changed - inserted - deleted;
+        if (inserted < 0 || updated < 0)
+        {
+            throw new InvalidOperationException(
+                $"The MERGE into '{table.Name}' changed {changed} rows, the table went from {before} to {after} rows and {deleted} deletes were expected: the counts do not add up, so the load is rolled back.");
+        }
+
+        span?.SetTag("db.response.returned_rows", changed);
+        return new TableLoadResult(table.Name, sourceRows, keys, inserted, updated, deleted);
     }
 
     private static void InTransaction(DuckDbConnection connection, Action work)

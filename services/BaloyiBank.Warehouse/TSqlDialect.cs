@@ -109,7 +109,7 @@ public sealed class TSqlDialect : SqlDialect
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps
                 || url.Contains('\'', StringComparison.Ordinal) || url.Any(char.IsControl))
             {
-                throw new ArgumentException($"Synapse change file '{url}' of table '{table.Name}' must be an absolute https URL in ADLS (https://<account>.dfs.core.windows.net/<container>/<path>.parquet) without quotes.", nameof(fileUrls));
+                throw new ArgumentException($"Synapse change file '{url}' of table '{table.Name}' must be an absolute https URL in Azure Storage (https://<account>.blob.core.windows.net/<container>/<path>.parquet, or the dfs endpoint) without quotes.", nameof(fileUrls));
             }
         }
 

@@ -82,7 +82,7 @@ public sealed record WarehouseLoad(string Pipeline, long Watermark, IReadOnlyLis
 
 /// <summary>What one table's MERGE did.</summary>
 /// <param name="SourceRows">Rows in the change files.</param>
-/// <param name="StagedRows">Rows left after de-duplication by key (what the MERGE saw); null where the engine merges straight from the files (DuckDB).</param>
+/// <param name="StagedRows">Rows left after de-duplication by key (what the MERGE saw); null where an engine cannot tell.</param>
 public sealed record TableLoadResult(string Table, long SourceRows, long? StagedRows, long Inserted, long Updated, long Deleted)
 {
     /// <summary>Rows the MERGE changed; 0 when the same load runs again.</summary>

@@ -88,7 +88,9 @@ public sealed class SinkLeaseTests
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ApplicationName = "sink-tests" });
         builder.Configuration["Sink:Interval"] = "00:00:00.200";
-        builder.Configuration["Sink:LeaseDuration"] = "00:00:02";
+        // Long enough that a renewal stalled by a busy machine does not hand the lease over mid-test; a stopping sink
+        // releases it, so the take-over does not wait for the expiry.
+        builder.Configuration["Sink:LeaseDuration"] = "00:00:10";
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<ILakeStore>(rig.Lake);
         builder.Services.AddSingleton(new NonDisposingWarehouse(warehouse));

@@ -1,4 +1,6 @@
 using BaloyiBank.Delta;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace BaloyiBank.Warehouse.Tests;
 
@@ -154,6 +156,65 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         Assert.Single(rows);
         Assert.Equal(3m, rows["acc-000001"][2]);
         Assert.Equal(3L, rows["acc-000001"][8]);
+    }
+
+    /// <summary>
+    /// Any sequence of loads (keys repeated within and across files, older and newer versions, deletes) ends with the
+    /// rows a plain model of the semantics holds, and every load reports the model's inserted, updated and deleted
+    /// counts: newest row per key (a delete first at equal versions), applied only when newer than the target.
+    /// </summary>
+    [Fact]
+    public void Loads_match_a_model_of_dedup_and_only_if_newer_with_exact_counts()
+    {
+        var row = Gen.Choose(0, 24).SelectMany(key => Gen.Choose(1, 6), (key, version) => (key, version))
+            .SelectMany(kv => Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true))), (kv, deleted) => (kv.key, kv.version, deleted));
+        var file = Gen.Choose(1, 12).SelectMany(n => Gen.ListOf(row, n), (_, rows) => rows);
+        var load = Gen.Choose(1, 3).SelectMany(n => Gen.ListOf(file, n), (_, files) => files);
+        var loads = Gen.Choose(1, 3).SelectMany(n => Gen.ListOf(load, n), (_, l) => l).ToArbitrary();
+
+        var run = 0;
+        Prop.ForAll(loads, plan =>
+        {
+            var warehouse = ReadyAsync().GetAwaiter().GetResult();
+            var model = new Dictionary<int, long>();
+            var watermark = 0;
+            foreach (var files in plan)
+            {
+                var paths = files.Select((rows, i) => Accounts($"p{++run}-{i}", rows.Select(r => AccountRow.Sample(r.key, r.version, r.deleted)))).ToArray();
+                var newest = files.SelectMany(f => f).GroupBy(r => r.key)
+                    .Select(g => g.OrderByDescending(r => r.version).ThenByDescending(r => r.deleted).First());
+                long inserted = 0, updated = 0, deleted = 0;
+                foreach (var (key, version, isDelete) in newest)
+                {
+                    if (model.TryGetValue(key, out var held))
+                    {
+                        if (version > held && isDelete)
+                        {
+                            model.Remove(key);
+                            deleted++;
+                        }
+                        else if (version > held)
+                        {
+                            model[key] = version;
+                            updated++;
+                        }
+                    }
+                    else if (!isDelete)
+                    {
+                        model[key] = version;
+                        inserted++;
+                    }
+                }
+
+                var result = warehouse.LoadAsync(Load(++watermark, paths)).GetAwaiter().GetResult();
+                Assert.Equal((inserted, updated, deleted), (result.Inserted, result.Updated, result.Deleted));
+                Assert.Equal(files.Sum(f => f.Count), result.SourceRows);
+            }
+
+            var rows = RowsAsync(warehouse).GetAwaiter().GetResult();
+            Assert.Equal(model.Keys.Select(k => $"acc-{k:D6}").Order(), rows.Keys.Order());
+            Assert.All(model, kv => Assert.Equal(kv.Value, (long)rows[$"acc-{kv.Key:D6}"][8]!));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(15));
     }
 
     [Fact]
