@@ -15,12 +15,21 @@ public sealed record AggregatorBenchmarkResult
     public required int SilverFiles { get; init; }
     /// <summary>Facts folded one by one in memory, per second (no I/O).</summary>
     public required double FoldRowsPerSecond { get; init; }
+    /// <summary>Process CPU time (user + system) spent folding; on a shared machine rows per CPU second is the steadier figure.</summary>
+    public required TimeSpan FoldCpu { get; init; }
+    public required long FoldRows { get; init; }
+    public double FoldRowsPerCpuSecond => FoldRows / FoldCpu.TotalSeconds;
     /// <summary>Managed bytes per account held by a fold of one transaction per account.</summary>
     public required double BytesPerAccount { get; init; }
     /// <summary>Gold rebuilt from the silver Parquet files: read, fold, commit every gold table.</summary>
     public required TimeSpan Rebuild { get; init; }
+    /// <summary>Process CPU time (all threads, DuckDB's included) of the rebuild.</summary>
+    public required TimeSpan RebuildCpu { get; init; }
     /// <summary>DuckDB computing the same account balances with one GROUP BY over the same files.</summary>
     public required TimeSpan DuckDbGroupBy { get; init; }
+    /// <summary>Process CPU time of DuckDB's GROUP BY.</summary>
+    public required TimeSpan DuckDbGroupByCpu { get; init; }
+    public double RebuildToDuckDbCpuRatio => RebuildCpu.TotalSeconds / DuckDbGroupByCpu.TotalSeconds;
     public double RebuildRowsPerSecond => SilverRows / Rebuild.TotalSeconds;
     public double RebuildToDuckDbRatio => Rebuild.TotalSeconds / DuckDbGroupBy.TotalSeconds;
     /// <summary>Accounts whose rebuilt gold balance differs from DuckDB's (must be 0).</summary>
@@ -43,21 +52,25 @@ public static class AggregatorBenchmark
         using var database = DuckDbDatabase.Open(null);
         var files = await WriteSilverAsync(lake, database, rows, accounts, cancellationToken).ConfigureAwait(false);
 
-        var (foldRate, bytesPerAccount) = MeasureFold(Math.Max(1, foldRows), accounts);
+        var (foldRate, foldCpu, bytesPerAccount) = MeasureFold(Math.Max(1, foldRows), accounts);
 
         var options = new AggregatorOptions { GoldRoot = $"gold_{Guid.NewGuid():N}" };
+        var cpu = CpuTime();
         var clock = Stopwatch.StartNew();
         using var aggregator = new GoldAggregator(lake, options, database);
         await aggregator.StartAsync(cancellationToken).ConfigureAwait(false);
         await aggregator.CatchUpAsync(cancellationToken).ConfigureAwait(false);
         var rebuild = clock.Elapsed;
+        var rebuildCpu = CpuTime() - cpu;
 
         using var connection = database.Connect();
         using var silver = new DeltaTable(lake, "silver/transactions", new DeltaTableOptions { Database = database });
         var from = (await silver.GetReadSetAsync(await silver.LoadAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false)).ToSql();
+        cpu = CpuTime();
         clock.Restart();
         connection.Execute($"CREATE OR REPLACE TEMP TABLE bench_duckdb AS SELECT account_id, sum(signed_amount) AS balance FROM {from} GROUP BY account_id");
         var duckDb = clock.Elapsed;
+        var duckDbCpu = CpuTime() - cpu;
 
         // The two answers must agree, or the timing compares different work.
         connection.Execute(
@@ -80,6 +93,10 @@ public static class AggregatorBenchmark
             Accounts = accounts,
             SilverFiles = files,
             FoldRowsPerSecond = foldRate,
+            FoldCpu = foldCpu,
+            FoldRows = Math.Max(1, foldRows),
+            RebuildCpu = rebuildCpu,
+            DuckDbGroupByCpu = duckDbCpu,
             BytesPerAccount = bytesPerAccount,
             Rebuild = rebuild,
             DuckDbGroupBy = duckDb,
@@ -128,7 +145,13 @@ public static class AggregatorBenchmark
         return files;
     }
 
-    private static (double RowsPerSecond, double BytesPerAccount) MeasureFold(int rows, int accounts)
+    private static TimeSpan CpuTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
+    private static (double RowsPerSecond, TimeSpan Cpu, double BytesPerAccount) MeasureFold(int rows, int accounts)
     {
         string[] types = ["deposit", "withdrawal", "card_purchase", "transfer_in", "fee"];
         string[] cities = [.. Enumerable.Range(0, 40).Select(c => $"City{c}")];
@@ -145,6 +168,7 @@ public static class AggregatorBenchmark
         }
 
         var fold = new GoldFold();
+        var cpu = CpuTime();
         var clock = Stopwatch.StartNew();
         foreach (ref readonly var fact in facts.AsSpan())
         {
@@ -152,6 +176,7 @@ public static class AggregatorBenchmark
         }
 
         var rate = rows / clock.Elapsed.TotalSeconds;
+        cpu = CpuTime() - cpu;
 
         // Memory: one transaction per account, measured as the managed heap's growth (the ids are already allocated).
         GC.Collect();
@@ -167,6 +192,6 @@ public static class AggregatorBenchmark
         var after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(sized);
         GC.KeepAlive(fold);
-        return (rate, (after - before) / (double)accounts);
+        return (rate, cpu, (after - before) / (double)accounts);
     }
 }

@@ -149,24 +149,24 @@ public sealed class SilverSource : IDisposable
     }
 
     /// <summary>
-    /// Three aggregations over the batch (per account, per daily bucket, and the distinct (bucket, account) pairs
-    /// as row numbers of the first two), merged into the fold: the batch's rows never cross into .NET one by one.
+    /// Two aggregations over the batch's files (per account, per daily bucket, each row numbered), merged into the
+    /// fold, then every row as the pair of those row numbers, which the fold adds to its (bucket, account) memory:
+    /// the batch's rows never cross into .NET as values. No copy of the batch is materialized (a temp table of
+    /// every row cost more than the aggregations) and the pairs are not de-duplicated in SQL (the fold's set does
+    /// that for less than DuckDB's DISTINCT).
     /// </summary>
     private static long FoldTransactions(DuckDbConnection connection, string from, GoldFold fold)
     {
-        connection.Execute(
-            "CREATE OR REPLACE TEMP TABLE agg_tx AS SELECT account_id, currency, direction = 'credit' AS is_credit, amount, occurred_at, event_date, " +
-            $"coalesce(merchant_category, transaction_type) AS category, country, city, source_partition, source_offset FROM {from}");
         try
         {
             connection.Execute(
                 "CREATE OR REPLACE TEMP TABLE agg_accounts AS SELECT row_number() OVER () - 1 AS rn, account_id, min(currency) AS currency, count(*) AS n, " +
-                "coalesce(sum(amount) FILTER (is_credit), 0) AS credits, coalesce(sum(amount) FILTER (NOT is_credit), 0) AS debits, " +
-                "min(occurred_at) AS first_at, max(occurred_at) AS last_at, min(source_partition) AS p, max(source_offset) AS o FROM agg_tx GROUP BY account_id");
+                "coalesce(sum(amount) FILTER (direction = 'credit'), 0) AS credits, coalesce(sum(amount) FILTER (NOT (direction = 'credit')), 0) AS debits, " +
+                $"min(occurred_at) AS first_at, max(occurred_at) AS last_at, min(source_partition) AS p, max(source_offset) AS o FROM {from} GROUP BY account_id");
             connection.Execute(
-                "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT row_number() OVER () - 1 AS rn, event_date, category, country, city, currency, count(*) AS n, " +
-                "sum(amount) AS total, sum(CASE WHEN is_credit THEN amount ELSE -amount END) AS net, min(amount) AS lo, max(amount) AS hi " +
-                "FROM agg_tx GROUP BY event_date, category, country, city, currency");
+                "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT row_number() OVER () - 1 AS rn, event_date, coalesce(merchant_category, transaction_type) AS category, " +
+                "country, city, currency, count(*) AS n, sum(amount) AS total, sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS net, " +
+                $"min(amount) AS lo, max(amount) AS hi FROM {from} GROUP BY event_date, category, country, city, currency");
 
             long rows = 0;
             var accountSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_accounts")];
@@ -192,9 +192,12 @@ public sealed class SilverSource : IDisposable
                 }
             }
 
+            // The same equality the aggregations grouped by (USING semantics: a NULL key joins nothing, as before).
+            fold.ReserveDailyAccounts(rows);
             using (var r = connection.Query(
-                "SELECT b.rn, a.rn FROM (SELECT DISTINCT event_date, category, country, city, currency, account_id FROM agg_tx) t " +
-                "JOIN agg_buckets b USING (event_date, category, country, city, currency) JOIN agg_accounts a USING (account_id)"))
+                $"SELECT b.rn, a.rn FROM {from} t " +
+                "JOIN agg_buckets b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
+                "AND b.city = t.city AND b.currency = t.currency JOIN agg_accounts a ON a.account_id = t.account_id"))
             {
                 while (r.Read())
                 {
@@ -206,7 +209,6 @@ public sealed class SilverSource : IDisposable
         }
         finally
         {
-            connection.Execute("DROP TABLE IF EXISTS agg_tx");
             connection.Execute("DROP TABLE IF EXISTS agg_accounts");
             connection.Execute("DROP TABLE IF EXISTS agg_buckets");
         }

@@ -78,11 +78,14 @@ internal static class BenchCommand
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]Writing {rows:N0} silver transactions, folding, rebuilding gold, DuckDB GROUP BY …[/]");
             try
             {
+                var loadBefore = LoadAverage();
                 var r = await BaloyiBank.Aggregator.AggregatorBenchmark.RunAsync(folder, rows, parse.GetValue(accounts), (int)Math.Min(rows, 5_000_000), ct);
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                    $"[bold]Fold[/]: {r.FoldRowsPerSecond:N0} silver rows/s in memory (target ≥ 2,000,000); {r.BytesPerAccount:N0} managed bytes per account");
+                    $"[bold]Fold[/]: {r.FoldRowsPerSecond:N0} silver rows/s in memory (target ≥ 2,000,000); {r.FoldRowsPerCpuSecond:N0} rows per CPU second; {r.BytesPerAccount:N0} managed bytes per account");
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                     $"[bold]Rebuild[/] of gold from {r.SilverRows:N0} rows in {r.SilverFiles:N0} files over {r.Accounts:N0} accounts: {r.Rebuild.TotalSeconds:N1} s ({r.RebuildRowsPerSecond:N0} rows/s); DuckDB GROUP BY {r.DuckDbGroupBy.TotalSeconds:N2} s; ratio {r.RebuildToDuckDbRatio:N1}× (target ≤ 2×); balance mismatches {r.BalanceMismatches:N0}");
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                    $"[bold]CPU[/]: fold {r.FoldCpu.TotalSeconds:N2} s; rebuild {r.RebuildCpu.TotalSeconds:N1} s; DuckDB GROUP BY {r.DuckDbGroupByCpu.TotalSeconds:N2} s; CPU ratio {r.RebuildToDuckDbCpuRatio:N1}×; load average {loadBefore} → {LoadAverage()}");
                 return r.BalanceMismatches == 0 ? 0 : 1;
             }
             finally
@@ -183,4 +186,8 @@ internal static class BenchCommand
     private static string F(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string P(double ratio) => ratio.ToString("P0", CultureInfo.InvariantCulture);
+
+    /// <summary>The 1-minute load average (Linux), so figures from a shared machine say how shared it was.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 }
