@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Xunit.Abstractions;
 
 namespace BaloyiBank.EndToEnd.Tests;
 
@@ -24,10 +25,15 @@ public sealed class DeploymentTests : IAsyncLifetime
     private readonly string _root = Directory.CreateTempSubdirectory("baloyi-up-").FullName;
     private readonly List<string> _deployments = [];
 
-    public DeploymentTests() =>
+    private readonly ITestOutputHelper _output;
+
+    public DeploymentTests(ITestOutputHelper output)
+    {
+        _output = output;
         // PostgreSQL runs as its own user, which must be able to reach its folder below the data folder.
         File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -46,6 +52,7 @@ public sealed class DeploymentTests : IAsyncLifetime
     {
         var data = Deployment("million");
         var up = await BaloyiCli.RunAsync(["up", .. Ports(data, 6012), "--events", "1000000", "--timeout", "25m"], timeout: TimeSpan.FromMinutes(30));
+        _output.WriteLine(up.StdOut);
         Assert.True(up.ExitCode == 0, $"baloyi up failed with {up.ExitCode}:\n{up.All}");
         Assert.Contains("End to end: 1,000,000 events generated to the warehouse", up.StdOut, StringComparison.Ordinal);
 
@@ -91,6 +98,7 @@ public sealed class DeploymentTests : IAsyncLifetime
 
         var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(20));
         Assert.True(exit == 0, $"baloyi up failed with {exit}:\n{up.Output}");
+        _output.WriteLine(up.Output);
         Assert.Contains("service restarts: 4", up.Output, StringComparison.Ordinal);
         await VerifyAsync(data, 400_000);
     }

@@ -129,7 +129,7 @@ internal static class BenchCommand
                 Directory.Delete(folder, recursive: true);
             }
         });
-        return new Command("bench", "Benchmarks reported in figures and ratios.") { log, cleansing, aggregator, warehouse };
+        return new Command("bench", "Benchmarks reported in figures and ratios.") { log, cleansing, aggregator, warehouse, Bench.DeploymentBenchmark.Create() };
     }
 
     private static void Print(IAnsiConsole console, CleansingBenchmarkReport report)

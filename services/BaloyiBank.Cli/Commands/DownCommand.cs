@@ -21,40 +21,46 @@ internal static class DownCommand
             }
 
             var deployment = Deployment.Load(root);
-            // The generator first, the sink last: upstream stops before downstream, each finishing its current batch.
-            foreach (var service in Services.All.Reverse())
-            {
-                if (ServiceProcesses.RunningPid(deployment, service) is not { } pid)
-                {
-                    Console.WriteLine($"{service}: not running");
-                    continue;
-                }
-
-                var graceful = await ServiceProcesses.StopAsync(pid, service, TimeSpan.FromSeconds(60), ct);
-                Console.WriteLine(graceful ? $"{service}: stopped (pid {pid})" : $"{service}: did not stop within 60 s of SIGTERM; killed (pid {pid})");
-                File.Delete(deployment.PidFile(service));
-            }
-
-            if (parse.GetValue(keepServers))
-            {
-                return 0;
-            }
-
-            var servers = new LocalServers(deployment);
-            var failed = false;
-            foreach (var name in LocalServers.Names)
-            {
-                var result = await servers.StopAsync(name, ct);
-                foreach (var line in result.Lines)
-                {
-                    Console.WriteLine($"{name}: {line}");
-                }
-
-                failed |= result.ExitCode != 0;
-            }
-
-            return failed ? 1 : 0;
+            return await StopAsync(deployment, parse.GetValue(keepServers), ct);
         });
         return command;
+    }
+
+    /// <summary>Stops the services (upstream first) and, unless <paramref name="keepServers"/>, the local servers; 0 when all stopped.</summary>
+    public static async Task<int> StopAsync(Deployment deployment, bool keepServers, CancellationToken ct)
+    {
+        // The generator first, the sink last: upstream stops before downstream, each finishing its current batch.
+        foreach (var service in Services.All.Reverse())
+        {
+            if (ServiceProcesses.RunningPid(deployment, service) is not { } pid)
+            {
+                Console.WriteLine($"{service}: not running");
+                continue;
+            }
+
+            var graceful = await ServiceProcesses.StopAsync(pid, service, TimeSpan.FromSeconds(60), ct);
+            Console.WriteLine(graceful ? $"{service}: stopped (pid {pid})" : $"{service}: did not stop within 60 s of SIGTERM; killed (pid {pid})");
+            File.Delete(deployment.PidFile(service));
+        }
+
+        if (keepServers)
+        {
+            return 0;
+        }
+
+        var servers = new LocalServers(deployment);
+        var failed = false;
+        foreach (var name in LocalServers.Names)
+        {
+            var result = await servers.StopAsync(name, ct);
+            foreach (var line in result.Lines)
+            {
+                Console.WriteLine($"{name}: {line}");
+            }
+
+            failed |= result.ExitCode != 0;
+        }
+
+        return failed ? 1 : 0;
     }
 }

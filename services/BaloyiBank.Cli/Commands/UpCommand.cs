@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using BaloyiBank.Aggregator;
 using BaloyiBank.Cli.Deploy;
 using BaloyiBank.DuckDb;
@@ -78,12 +79,13 @@ internal static class UpCommand
 
             deployment.Save();
             var limit = DurationParser.TryParse(parse.GetValue(timeout)!, out var parsed) ? parsed : TimeSpan.FromMinutes(30);
-            return await UpAsync(deployment, generatorChanged, limit, ct);
+            return await UpAsync(deployment, generatorChanged, limit, null, ct);
         });
         return command;
     }
 
-    private static async Task<int> UpAsync(Deployment deployment, bool generatorChanged, TimeSpan limit, CancellationToken ct)
+    /// <summary>Servers and services up; with <see cref="Deployment.Events"/>, waits for the warehouse (its time in <paramref name="endToEnd"/>).</summary>
+    public static async Task<int> UpAsync(Deployment deployment, bool generatorChanged, TimeSpan limit, StrongBox<TimeSpan>? endToEnd, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var servers = new LocalServers(deployment);
@@ -127,11 +129,11 @@ internal static class UpCommand
             return 0;
         }
 
-        return await WaitForWarehouseAsync(deployment, supervisor, probe, total, limit, ct);
+        return await WaitForWarehouseAsync(deployment, supervisor, probe, total, limit, endToEnd, ct);
     }
 
     /// <summary>Waits, stage by stage, until the warehouse holds the whole stream; restarts services that die meanwhile.</summary>
-    private static async Task<int> WaitForWarehouseAsync(Deployment deployment, Supervisor supervisor, HealthProbe probe, long total, TimeSpan limit, CancellationToken ct)
+    private static async Task<int> WaitForWarehouseAsync(Deployment deployment, Supervisor supervisor, HealthProbe probe, long total, TimeSpan limit, StrongBox<TimeSpan>? endToEnd, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -197,6 +199,7 @@ internal static class UpCommand
                     break;
                 case Stage.Warehouse when sink.Long("watermark") >= goldRound:
                     var seconds = clock.Elapsed.TotalSeconds;
+                    endToEnd?.Value = clock.Elapsed;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{seconds,6:F1} s] the warehouse holds gold round {goldRound:N0}"));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"End to end: {total:N0} events generated to the warehouse in {seconds:F1} s = {total / seconds:N0} events/s; service restarts: {supervisor.Restarts}."));
