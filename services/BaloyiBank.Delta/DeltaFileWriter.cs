@@ -130,15 +130,35 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
                 }
             }
 
-            var match = string.Join(" AND ", schema.PartitionColumns.Select(c => $"s.{DeltaSchema.Quote(c)} IS NOT DISTINCT FROM p.{DeltaSchema.Quote(c)}"));
-            foreach (var (id, values) in found)
+            if (found.Count == 1)
             {
-                var local = Path.Combine(folder, $"part-{id}.parquet");
-                var sql = $"SELECT {select} FROM {source} AS s, {partitions} AS p WHERE p.partition_id = {id.ToString(CultureInfo.InvariantCulture)} AND {match}";
-                if (Copy(connection, sql, local) is { } stats)
+                // The usual case (bronze, quarantine, most flushes of a table by date): every row is in the one
+                // partition, so neither the statistics nor the file need the join.
+                var (id, values) = found[0];
+                var local = Path.Combine(folder, $"part-{id.ToString(CultureInfo.InvariantCulture)}.parquet");
+                if (Copy(connection, $"SELECT {select} FROM {source} AS s", local) is { } stats)
                 {
                     files.Add(new($"{DeltaPaths.PartitionFolder(schema.PartitionColumns, values)}{stem}.zstd.parquet", local, values, stats));
                 }
+
+                return files;
+            }
+
+            // Every partition's statistics in one pass, then a file per partition.
+            var match = string.Join(" AND ", schema.PartitionColumns.Select(c => $"s.{DeltaSchema.Quote(c)} IS NOT DISTINCT FROM p.{DeltaSchema.Quote(c)}"));
+            var joined = $"SELECT p.partition_id AS __delta_partition_id, {select} FROM {source} AS s, {partitions} AS p WHERE {match}";
+            var statistics = Statistics(connection, joined, "__delta_partition_id");
+            foreach (var (id, values) in found)
+            {
+                if (!statistics.TryGetValue(id, out var stats))
+                {
+                    continue;
+                }
+
+                var local = Path.Combine(folder, $"part-{id.ToString(CultureInfo.InvariantCulture)}.parquet");
+                var sql = $"SELECT {select} FROM {source} AS s, {partitions} AS p WHERE p.partition_id = {id.ToString(CultureInfo.InvariantCulture)} AND {match}";
+                connection.Execute($"COPY ({sql}) TO {DeltaCheckpoints.Literal(local)} (FORMAT parquet, COMPRESSION zstd)");
+                files.Add(new($"{DeltaPaths.PartitionFolder(schema.PartitionColumns, values)}{stem}.zstd.parquet", local, values, stats));
             }
 
             return files;
@@ -163,10 +183,17 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
     }
 
     /// <summary>numRecords, and per data column min, max and null count, from one aggregate over <paramref name="select"/>'s rows.</summary>
-    private string? Statistics(DuckDbConnection connection, string select)
+    private string? Statistics(DuckDbConnection connection, string select) =>
+        Statistics(connection, select, groupColumn: null).GetValueOrDefault(0);
+
+    /// <summary>
+    /// The statistics JSON of every group of <paramref name="select"/>'s rows by the integer column <paramref name="groupColumn"/>
+    /// (all rows as group 0 when null), from one aggregate pass; groups without rows are absent.
+    /// </summary>
+    private Dictionary<long, string> Statistics(DuckDbConnection connection, string select, string? groupColumn)
     {
         var dataColumns = schema.Columns.Where(c => !schema.PartitionColumns.Contains(c.Name)).ToList();
-        var aggregates = new StringBuilder("count(*)");
+        var aggregates = new StringBuilder(groupColumn is null ? "0, count(*)" : $"{DeltaSchema.Quote(groupColumn)}, count(*)");
         foreach (var column in dataColumns)
         {
             var name = DeltaSchema.Quote(column.Name);
@@ -177,9 +204,24 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
             }
         }
 
-        using var result = connection.Query($"SELECT {aggregates} FROM ({select}) AS f");
-        result.Read();
-        var records = result.GetInt64(0);
+        var groups = new Dictionary<long, string>();
+        var groupBy = groupColumn is null ? "" : $" GROUP BY {DeltaSchema.Quote(groupColumn)}";
+        using var result = connection.Query($"SELECT {aggregates} FROM ({select}) AS f{groupBy}");
+        while (result.Read())
+        {
+            if (StatisticsJson(result, dataColumns) is { } json)
+            {
+                groups[result.GetInt64(0)] = json;
+            }
+        }
+
+        return groups;
+    }
+
+    /// <summary>The statistics JSON of one aggregate row (group, count, then per data column null count and bounds); null for no rows.</summary>
+    private static string? StatisticsJson(DuckDbResult result, List<ColumnSchema> dataColumns)
+    {
+        var records = result.GetInt64(1);
         if (records == 0)
         {
             return null;
@@ -188,7 +230,7 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
         var nullCounts = new Dictionary<string, long>();
         var minimums = new List<(ColumnSchema Column, object Value)>();
         var maximums = new List<(ColumnSchema Column, object Value)>();
-        var ordinal = 1;
+        var ordinal = 2;
         foreach (var column in dataColumns)
         {
             nullCounts[column.Name] = result.GetInt64(ordinal++);

@@ -30,6 +30,12 @@ public sealed record CleansingBenchmarkSettings
 
     public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Keep the pre-filled log and its JSON-lines export in <see cref="Directory"/> after the run, and reuse them
+    /// when a later run asks for the same events, partitions and seed (repeated measurements skip the prefill).
+    /// </summary>
+    public bool KeepLog { get; init; }
+
     /// <summary>Extra configuration for the cleansing service (e.g. Cleansing:FlushRows), as key/value overrides.</summary>
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
 }
@@ -62,11 +68,14 @@ public sealed record DuckDbBaselineResult(long Lines, long Rows, long JsonBytes,
 }
 
 /// <summary>Garbage collections during a run: counts per generation and the total time the runtime was paused.</summary>
-public sealed record GcFigures(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long AllocatedBytes)
+/// <param name="JitTime">Time the JIT compiler spent on all threads (tiering compiles hot methods again in the background).</param>
+public sealed record GcFigures(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long AllocatedBytes, TimeSpan JitTime, long JitMethods)
 {
-    public static GcFigures Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
+    public static GcFigures Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(),
+        System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
 
-    public GcFigures Since(GcFigures start) => new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, Paused - start.Paused, AllocatedBytes - start.AllocatedBytes);
+    public GcFigures Since(GcFigures start) => new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, Paused - start.Paused, AllocatedBytes - start.AllocatedBytes,
+        JitTime - start.JitTime, JitMethods - start.JitMethods);
 }
 
 public sealed record LatencyResult(double Rate, double Seconds, long Events, TimeSpan P50, TimeSpan P99, TimeSpan Max, TimeSpan FlushAge);
@@ -90,32 +99,68 @@ public sealed record CleansingBenchmarkReport(
 /// </summary>
 public static class CleansingBenchmark
 {
+    /// <summary>What a kept benchmark folder loses between runs: everything but the pre-filled log and its export.</summary>
+    private static readonly string[] ScratchFolders = ["lake", "latency"];
+
     public static async Task<CleansingBenchmarkReport> RunAsync(CleansingBenchmarkSettings settings, Action<string> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(progress);
         var root = Path.Combine(settings.Directory, "cleansing-bench");
-        Reset(root);
+        var logDirectory = Path.Combine(root, "log");
+        var jsonl = Path.Combine(root, "events.jsonl");
+        var marker = Path.Combine(root, "prefill.txt");
+        var prefillKey = string.Create(CultureInfo.InvariantCulture, $"events={settings.Events} partitions={settings.Partitions} seed={settings.Seed}");
+        var reuse = settings.KeepLog && File.Exists(marker) && File.ReadAllText(marker).Split('\n')[0] == prefillKey && File.Exists(jsonl);
+        if (reuse)
+        {
+            foreach (var stale in ScratchFolders.Select(f => Path.Combine(root, f)).Where(System.IO.Directory.Exists))
+            {
+                System.IO.Directory.Delete(stale, recursive: true);
+            }
+        }
+        else
+        {
+            Reset(root);
+        }
+
         try
         {
-            var logDirectory = Path.Combine(root, "log");
-            progress($"Generating {settings.Events:N0} events into an embedded log of {settings.Partitions} partitions …");
-            var watch = Stopwatch.StartNew();
-            await RunHostAsync(Overrides(settings, root, logDirectory, new()
+            double prefill;
+            long lines, payloadBytes;
+            if (reuse)
             {
-                ["Generator:MaxEvents"] = Invariant(settings.Events),
-                ["Generator:Rate"] = "0",
-                ["Generator:StopApplicationWhenDone"] = "true",
-            }), PipelineParts.Generator, null, cancellationToken).ConfigureAwait(false);
-            var prefill = watch.Elapsed.TotalSeconds;
+                var kept = File.ReadAllText(marker).Split('\n');
+                (prefill, lines, payloadBytes) = (double.Parse(kept[1], CultureInfo.InvariantCulture), long.Parse(kept[2], CultureInfo.InvariantCulture), long.Parse(kept[3], CultureInfo.InvariantCulture));
+                progress($"Reusing the pre-filled log and JSON lines in {root} ({prefillKey}).");
+            }
+            else
+            {
+                progress($"Generating {settings.Events:N0} events into an embedded log of {settings.Partitions} partitions …");
+                var watch = Stopwatch.StartNew();
+                await RunHostAsync(Overrides(settings, root, logDirectory, new()
+                {
+                    ["Generator:MaxEvents"] = Invariant(settings.Events),
+                    ["Generator:Rate"] = "0",
+                    ["Generator:StopApplicationWhenDone"] = "true",
+                }), PipelineParts.Generator, null, cancellationToken).ConfigureAwait(false);
+                prefill = watch.Elapsed.TotalSeconds;
 
-            progress("Exporting the payloads as JSON lines for the DuckDB baseline …");
-            var jsonl = Path.Combine(root, "events.jsonl");
-            var (lines, payloadBytes) = await ExportJsonLinesAsync(logDirectory, jsonl, cancellationToken).ConfigureAwait(false);
+                progress("Exporting the payloads as JSON lines for the DuckDB baseline …");
+                (lines, payloadBytes) = await ExportJsonLinesAsync(logDirectory, jsonl, cancellationToken).ConfigureAwait(false);
+                if (settings.KeepLog)
+                {
+                    File.WriteAllText(marker, string.Create(CultureInfo.InvariantCulture, $"{prefillKey}\n{prefill}\n{lines}\n{payloadBytes}\n"));
+                }
+            }
 
             progress("DuckDB baseline: read_json → Parquet (zstd) …");
             var baseline = RunDuckDbBaseline(jsonl, Path.Combine(root, "baseline.parquet"), lines);
-            File.Delete(jsonl);
+            File.Delete(Path.Combine(root, "baseline.parquet"));
+            if (!settings.KeepLog)
+            {
+                File.Delete(jsonl);
+            }
 
             progress($"Cleansing {lines:N0} events from the log into silver …");
             var run = await RunCleansingAsync(settings, root, logDirectory, cancellationToken).ConfigureAwait(false);
@@ -132,7 +177,17 @@ public static class CleansingBenchmark
         }
         finally
         {
-            Reset(root, recreate: false);
+            if (settings.KeepLog)
+            {
+                foreach (var scratch in ScratchFolders.Select(f => Path.Combine(root, f)).Where(System.IO.Directory.Exists))
+                {
+                    System.IO.Directory.Delete(scratch, recursive: true);
+                }
+            }
+            else
+            {
+                Reset(root, recreate: false);
+            }
         }
     }
 

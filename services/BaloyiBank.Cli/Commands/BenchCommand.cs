@@ -31,10 +31,11 @@ internal static class BenchCommand
         cleansingEvents.Validators.Add(r => { if (r.GetValue(cleansingEvents) < 10_000) r.AddError($"--events must be at least 10000 (got {r.GetValue(cleansingEvents)}). Fix: pass e.g. --events 5000000."); });
         var latencyRate = new Option<double>("--latency-rate") { Description = "Generator rate (events/s) of the latency run; 0 skips it.", DefaultValueFactory = _ => 50_000 };
         var latencySeconds = new Option<int>("--latency-seconds") { Description = "Length of the latency run.", DefaultValueFactory = _ => 20 };
+        var keepLog = new Option<bool>("--keep-log") { Description = "Keep the pre-filled log in --data and reuse it next time (same --events, partitions and seed)." };
         var set = new Option<string[]>("--set") { Description = "Configuration overrides for the run, e.g. --set Cleansing:FlushRows=100000.", AllowMultipleArgumentsPerToken = true };
         var cleansing = new Command("cleansing", "Cleansing alone from a pre-filled log to committed silver (events/s) vs DuckDB read_json → Parquet on the same events; event-to-commit latency at a steady rate.")
         {
-            data, cleansingEvents, latencyRate, latencySeconds, set,
+            data, cleansingEvents, latencyRate, latencySeconds, keepLog, set,
         };
         cleansing.SetAction(async (parse, ct) =>
         {
@@ -57,6 +58,7 @@ internal static class BenchCommand
                 Events = parse.GetValue(cleansingEvents),
                 LatencyRate = parse.GetValue(latencyRate),
                 LatencyDuration = TimeSpan.FromSeconds(parse.GetValue(latencySeconds)),
+                KeepLog = parse.GetValue(keepLog),
                 Overrides = overrides,
             };
             var console = Presentation.RunConsole.CreateConsole();
@@ -145,7 +147,7 @@ internal static class BenchCommand
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"  CPU {run.CpuSeconds:N1} s → {run.EventsPerCpuSecond:N0} events per CPU-second; time per phase, summed over partitions: cleanse {phases.Cleanse.TotalSeconds:N1} s, stage {phases.Stage.TotalSeconds:N1} s, files {phases.Files.TotalSeconds:N1} s, commit {phases.Commit.TotalSeconds:N1} s");
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"  GC: {run.Gc.Gen0:N0} gen0, {run.Gc.Gen1:N0} gen1, {run.Gc.Gen2:N0} gen2 collections, paused {run.Gc.Paused.TotalSeconds:N1} s, allocated {run.Gc.AllocatedBytes / 1e9:N1} GB ({run.Gc.AllocatedBytes / (double)Math.Max(1, run.Consumed):N0} B/event)");
+            $"  GC: {run.Gc.Gen0:N0} gen0, {run.Gc.Gen1:N0} gen1, {run.Gc.Gen2:N0} gen2 collections, paused {run.Gc.Paused.TotalSeconds:N1} s, allocated {run.Gc.AllocatedBytes / 1e9:N1} GB ({run.Gc.AllocatedBytes / (double)Math.Max(1, run.Consumed):N0} B/event); JIT {run.Gc.JitTime.TotalSeconds:N1} s for {run.Gc.JitMethods:N0} methods");
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[bold]DuckDB baseline[/]: {baseline.Lines:N0} JSON lines ({baseline.JsonBytes / 1e6:N0} MB) → {baseline.Rows:N0} Parquet rows ({baseline.ParquetBytes / 1e6:N0} MB) in {baseline.Seconds:N1} s → [bold]{baseline.EventsPerSecond:N0} events/s[/]; CPU {baseline.CpuSeconds:N1} s → {baseline.EventsPerCpuSecond:N0} events per CPU-second");
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {baseline.Sql}");
