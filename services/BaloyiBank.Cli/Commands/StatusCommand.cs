@@ -10,10 +10,25 @@ internal static class StatusCommand
     public static Command Create()
     {
         var data = CommonOptions.Data();
-        var command = new Command("status", "Show the event log's partitions: first and next offsets, records, last enqueue time.") { data };
+        var command = new Command("status", "Show the event log's partitions (first and next offsets, records, last enqueue time) and, for a baloyi up deployment, each service's health.") { data };
         command.SetAction(async (parse, ct) =>
         {
-            var directory = Path.Combine(parse.GetValue(data)!.FullName, "log");
+            var root = parse.GetValue(data)!.FullName;
+            if (Deploy.Deployment.Exists(root))
+            {
+                // A baloyi up deployment: its services' health, then the RabbitMQ log's partitions.
+                var deployment = Deploy.Deployment.Load(root);
+                using (var probe = new Deploy.HealthProbe())
+                {
+                    await UpCommand.ShowStatusAsync(deployment, probe, ct);
+                }
+
+                var streams = await Deploy.DeploymentLog.DescribeAsync(deployment, ct);
+                Presentation.RunConsole.CreateConsole().Write(Presentation.PartitionTable.Create(Deploy.Deployment.HubName, deployment.RabbitMqUri.Replace("guest:guest", "guest:***", StringComparison.Ordinal), streams));
+                return 0;
+            }
+
+            var directory = Path.Combine(root, "log");
             EmbeddedEventLog log;
             try
             {
