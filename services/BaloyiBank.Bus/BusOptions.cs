@@ -71,7 +71,7 @@ public sealed class BusRabbitMqOptions
     public int PrefetchCount { get; set; } = 16;
 
     /// <summary>The URI with its password replaced by ***, for logs and messages.</summary>
-    public string MaskedUri => BrokerAddress.MaskPassword(Uri);
+    public string MaskedUri => UriMasking.Mask(Uri);
 
     /// <summary>The broker these options name (the parts over the URI over the defaults). Call after validation.</summary>
     public BrokerAddress Resolve()
@@ -126,26 +126,6 @@ public sealed class BrokerAddress
         var host = System.Uri.CheckHostName(Host) == UriHostNameType.IPv6 ? $"[{Host}]" : Host;
         return $"{(UseSsl ? "amqps" : "amqp")}://{System.Uri.EscapeDataString(Username)}:***@{host}:{Port}/{vhost}";
     }
-
-    /// <summary>Replaces the password of an AMQP URI (<c>scheme://user:password@…</c>) with ***.</summary>
-    public static string MaskPassword(string? uri)
-    {
-        if (string.IsNullOrEmpty(uri))
-        {
-            return string.Empty;
-        }
-
-        var scheme = uri.IndexOf("://", StringComparison.Ordinal);
-        var at = uri.LastIndexOf('@');
-        if (scheme < 0 || at < scheme)
-        {
-            return uri;
-        }
-
-        var userInfo = uri[(scheme + 3)..at];
-        var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? uri : string.Concat(uri.AsSpan(0, scheme + 3), userInfo.AsSpan(0, colon), ":***", uri.AsSpan(at));
-    }
 }
 
 public sealed class BusOptionsValidator : IValidateOptions<BusOptions>
@@ -193,7 +173,7 @@ public sealed class BusOptionsValidator : IValidateOptions<BusOptions>
                 $"must be an absolute amqp:// or amqps:// URI with a host and at most one path segment, the virtual host (got '{rabbit.MaskedUri}')",
                 $"set Bus__RabbitMq__Uri to e.g. {Example} (the password from the environment or a secret store, not a file), or leave it empty and set Bus__RabbitMq__Host.")
             .Require(string.IsNullOrEmpty(rabbit.Host) || System.Uri.CheckHostName(rabbit.Host) != UriHostNameType.Unknown, "RabbitMq:Host",
-                $"must be a host name or IP address (got '{BrokerAddress.MaskPassword(rabbit.Host)}')",
+                $"must be a host name or IP address (got '{UriMasking.Mask(rabbit.Host)}')",
                 "set Bus__RabbitMq__Host to e.g. rabbitmq.example, or put a whole URI in Bus__RabbitMq__Uri.")
             .Require(rabbit.Port is null or (>= 1 and <= 65535), "RabbitMq:Port",
                 $"must be between 1 and 65535 (got {rabbit.Port})", "set Bus__RabbitMq__Port to e.g. 5672 (5671 for TLS) or leave it unset.")

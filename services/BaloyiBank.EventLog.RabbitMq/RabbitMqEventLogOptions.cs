@@ -74,29 +74,6 @@ public sealed class RabbitMqEventLogOptions
     public string MaskedUri => UriMasking.Mask(Uri);
 }
 
-/// <summary>Hides the password of an AMQP URI.</summary>
-public static class UriMasking
-{
-    public static string Mask(string? uri)
-    {
-        if (string.IsNullOrEmpty(uri))
-        {
-            return string.Empty;
-        }
-
-        var scheme = uri.IndexOf("://", StringComparison.Ordinal);
-        var at = uri.LastIndexOf('@');
-        if (scheme < 0 || at < scheme)
-        {
-            return uri;
-        }
-
-        var userInfo = uri[(scheme + 3)..at];
-        var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? uri : string.Concat(uri.AsSpan(0, scheme + 3), userInfo.AsSpan(0, colon), ":***", uri.AsSpan(at));
-    }
-}
-
 /// <summary>
 /// Checks "EventLog:RabbitMq" at start-up when <c>EventLog:Kind</c> is rabbitmq; every failure
 /// names the option, the problem and the fix.

@@ -1,3 +1,4 @@
+using BaloyiBank.ServiceDefaults;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

@@ -1,3 +1,4 @@
+using BaloyiBank.ServiceDefaults;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
