@@ -19,6 +19,12 @@ public sealed class DuckDbDatabase : IDisposable
 
     private readonly DatabaseHandle handle;
 
+    /// <summary>Guards the one-time registration of the database's table functions (<see cref="DuckDbRowBuffer"/>).</summary>
+    internal Lock FunctionGate { get; } = new();
+
+    /// <summary>True once <see cref="DuckDbRowBuffer.ScanFunction"/> is in this database's catalog.</summary>
+    internal volatile bool RowBufferScanRegistered;
+
     private DuckDbDatabase(DatabaseHandle handle, string path)
     {
         this.handle = handle;
