@@ -205,6 +205,22 @@ internal sealed partial class CleansingPipeline(
 
     private async Task FlushAsync(DuckDbConnection connection, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
     {
+        try
+        {
+            await WriteAndCommitAsync(connection, batches, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The feeds' rows are in the files (or the flush failed and they are read from the log again).
+            foreach (var rows in batches.SelectMany(b => b.FeedRows.Values))
+            {
+                rows.Dispose();
+            }
+        }
+    }
+
+    private async Task WriteAndCommitAsync(DuckDbConnection connection, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
+    {
         var flushStarted = Stopwatch.GetTimestamp();
         using var span = StartFlushSpan(batches);
         var committedAt = time.GetUtcNow();
@@ -224,9 +240,9 @@ internal sealed partial class CleansingPipeline(
             var source = SilverStaging.StagingName(schema);
             if (SilverStaging.FedTables.Contains(schema))
             {
-                // The feeds' tables of this flush, read through one view.
-                var parts = batches.Where(b => b.FeedTables.ContainsKey(schema))
-                    .Select(b => $"SELECT * FROM {SilverStaging.Quote(b.FeedTables[schema])}");
+                // The feeds' row buffers of this flush, read through one view.
+                var parts = batches.Where(b => b.FeedRows.ContainsKey(schema))
+                    .Select(b => $"SELECT * FROM {b.FeedRows[schema].Scan}");
                 connection.Execute($"CREATE OR REPLACE TEMP VIEW {SilverStaging.Quote(source)} AS {string.Join(" UNION ALL ", parts)}");
             }
             else
@@ -263,11 +279,6 @@ internal sealed partial class CleansingPipeline(
                 committed.Add((schema, result.Version));
                 Failpoints.Hit("cleansing.after-commit");
             }
-        }
-
-        foreach (var name in batches.SelectMany(b => b.FeedTables.Values))
-        {
-            connection.Execute($"DROP TABLE IF EXISTS {SilverStaging.Quote(name)}");
         }
 
         var ends = await log.DescribeAsync(cancellationToken).ConfigureAwait(false);

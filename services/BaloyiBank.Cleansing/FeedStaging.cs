@@ -1,4 +1,3 @@
-using System.Globalization;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
@@ -6,61 +5,44 @@ using BaloyiBank.EventLog;
 namespace BaloyiBank.Cleansing;
 
 /// <summary>
-/// A partition feed's DuckDB side: on its own connection, one table per fed table and batch generation
-/// (<c>feed_transactions_p3_g17</c>, …) that rows are appended to the moment they are cleansed, so no row
-/// object outlives its event (a batch held as objects until the flush costs more in garbage collection than
-/// the rest of the pipeline together). <see cref="Seal"/> closes the appenders and hands the tables to the
-/// flush, which reads them through a view and drops them. Not thread-safe: the feed calls it under its lock.
+/// A partition feed's DuckDB side: one row buffer per fed table and batch (<see cref="DuckDbRowBuffer"/>: DuckDB
+/// data chunks in memory) that rows are written to the moment they are cleansed, so no row object outlives its
+/// event (a batch held as objects until the flush costs more in garbage collection than the rest of the
+/// pipeline together), and no table stands between the cleanser and the Parquet writer: the flush's queries
+/// read the buffers' chunks themselves. <see cref="Seal"/> hands the sealed buffers to the flush, which reads
+/// them through a view and disposes them. Not thread-safe: the feed calls it under its lock.
 /// </summary>
 internal sealed class FeedStaging(DuckDbDatabase database, int partition) : IDisposable
 {
     private readonly DuckDbConnection _connection = database.Connect();
     private readonly BronzeEncoder _bronze = new();
-    private Dictionary<TableSchema, (string Name, DuckDbAppender Appender)>? _open;
+    private Dictionary<TableSchema, DuckDbRowBuffer>? _open;
     private int _generation;
 
     public void Append(SilverRow row) => SilverStaging.AppendRow(Open(SilverStaging.TableOf(row)), row);
 
     public void AppendBronze(LogRecord record) => _bronze.Append(Open(BronzeTables.BankEvents), record);
 
-    /// <summary>Closes the current generation's appenders (their rows are then visible to every connection) and returns its table names.</summary>
-    public IReadOnlyDictionary<TableSchema, string> Seal()
+    /// <summary>Seals the current batch's buffers and hands them over (the caller disposes them).</summary>
+    public IReadOnlyDictionary<TableSchema, DuckDbRowBuffer> Seal()
     {
-        if (_open is null)
+        var open = _open ?? [];
+        _open = null;
+        foreach (var rows in open.Values)
         {
-            return new Dictionary<TableSchema, string>();
+            rows.Seal();
         }
 
-        var names = new Dictionary<TableSchema, string>();
-        try
-        {
-            foreach (var (schema, (name, appender)) in _open)
-            {
-                appender.Close();
-                names[schema] = name;
-            }
-        }
-        finally
-        {
-            foreach (var (_, appender) in _open.Values)
-            {
-                appender.Dispose();
-            }
-
-            _open = null;
-        }
-
-        return names;
+        return open;
     }
 
     public void Dispose()
     {
         if (_open is not null)
         {
-            foreach (var (name, appender) in _open.Values)
+            foreach (var rows in _open.Values)
             {
-                appender.Dispose();
-                _connection.Execute($"DROP TABLE IF EXISTS {SilverStaging.Quote(name)}");
+                rows.Dispose();
             }
         }
 
@@ -68,7 +50,7 @@ internal sealed class FeedStaging(DuckDbDatabase database, int partition) : IDis
         _connection.Dispose();
     }
 
-    private DuckDbAppender Open(TableSchema schema)
+    private DuckDbRowBuffer Open(TableSchema schema)
     {
         if (_open is null)
         {
@@ -76,14 +58,13 @@ internal sealed class FeedStaging(DuckDbDatabase database, int partition) : IDis
             _generation++;
         }
 
-        if (!_open.TryGetValue(schema, out var entry))
+        if (!_open.TryGetValue(schema, out var rows))
         {
-            var name = string.Create(CultureInfo.InvariantCulture, $"feed_{schema.Name}_p{partition}_g{_generation}");
-            DeltaFileWriter.CreateStagingTable(_connection, schema, name, temporary: false);
-            entry = (name, _connection.CreateAppender(name));
-            _open[schema] = entry;
+            rows = DuckDbRowBuffer.Create(_connection, $"{schema.Name} p{partition} g{_generation}",
+                [.. schema.Columns.Select(c => (c.Name, DeltaSchema.DuckDbTypeName(c.Type)))]);
+            _open[schema] = rows;
         }
 
-        return entry.Appender;
+        return rows;
     }
 }

@@ -6,14 +6,14 @@ using BaloyiBank.EventLog;
 namespace BaloyiBank.Cleansing;
 
 /// <summary>
-/// A partition's micro-batch taken for writing: its counts and quarantine rows, the DuckDB tables holding its
-/// valid rows and raw records (<see cref="FeedStaging"/>), each record's enqueue time (latency) and a few trace
-/// contexts of its events (span links).
+/// A partition's micro-batch taken for writing: its counts and quarantine rows, the sealed DuckDB row buffers
+/// holding its valid rows and raw records (<see cref="FeedStaging"/>; the flush disposes them), each record's
+/// enqueue time (latency) and a few trace contexts of its events (span links).
 /// </summary>
 internal sealed record SealedBatch(
     string AppId,
     MicroBatch Batch,
-    IReadOnlyDictionary<TableSchema, string> FeedTables,
+    IReadOnlyDictionary<TableSchema, DuckDbRowBuffer> FeedRows,
     IReadOnlyList<long> EnqueuedTicks,
     IReadOnlyList<ActivityContext> TraceContexts);
 

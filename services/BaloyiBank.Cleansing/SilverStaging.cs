@@ -7,13 +7,13 @@ using BaloyiBank.EventLog;
 namespace BaloyiBank.Cleansing;
 
 /// <summary>
-/// Puts a micro-batch's rows into DuckDB staging tables (one TEMP table per silver table, on the
-/// partition's own connection) for <see cref="DeltaFileWriter"/> to turn into Parquet. Columns are
-/// appended in schema order; each Append* below mirrors its table in <see cref="SilverTables"/>.
+/// Puts a micro-batch's rows where <see cref="DeltaFileWriter"/> turns them into Parquet: the partition
+/// feeds' row buffers (<see cref="FeedStaging"/>) or, for tables staged at flush time, a TEMP table. Columns
+/// are appended in schema order; each Append* below mirrors its table in <see cref="SilverTables"/>.
 /// </summary>
 internal static class SilverStaging
 {
-    /// <summary>Tables whose rows each partition feed appends to DuckDB as it cleanses (<see cref="FeedStaging"/>).</summary>
+    /// <summary>Tables whose rows each partition feed writes into DuckDB row buffers as it cleanses (<see cref="FeedStaging"/>).</summary>
     public static IReadOnlyList<TableSchema> FedTables { get; } =
         [SilverTables.Transactions, SilverTables.Customers, SilverTables.Accounts, SilverTables.Loans, SilverTables.LoanPayments, BronzeTables.BankEvents];
 
@@ -77,7 +77,7 @@ internal static class SilverStaging
     };
 
     /// <summary>Appends one valid row (all its columns, then ends the row) to an appender of its table.</summary>
-    public static void AppendRow(DuckDbAppender appender, SilverRow row)
+    public static void AppendRow(DuckDbChunkWriter appender, SilverRow row)
     {
         switch (row)
         {
@@ -103,7 +103,7 @@ internal static class SilverStaging
         appender.EndRow();
     }
 
-    private static int Append<T>(DuckDbAppender appender, IReadOnlyList<T> rows, Action<DuckDbAppender, T> append)
+    private static int Append<T>(DuckDbChunkWriter appender, IReadOnlyList<T> rows, Action<DuckDbChunkWriter, T> append)
     {
         foreach (var row in rows)
         {
@@ -114,10 +114,10 @@ internal static class SilverStaging
         return rows.Count;
     }
 
-    private static void AppendLineage(DuckDbAppender a, SilverRow row) => a
+    private static void AppendLineage(DuckDbChunkWriter a, SilverRow row) => a
         .Append(row.SourcePartition).Append(row.SourceOffset).Append(row.EnqueuedAt).Append(row.IngestedAt).Append(row.SchemaVersion);
 
-    private static void AppendTransaction(DuckDbAppender a, TransactionRow r)
+    private static void AppendTransaction(DuckDbChunkWriter a, TransactionRow r)
     {
         a.Append(r.TransactionId).Append(r.EventId).Append(r.AccountId).Append(r.CustomerId).Append(r.TransactionType)
             .Append(r.Direction).Append(r.Amount).Append(r.SignedAmount).Append(r.Currency).Append(r.Channel)
@@ -126,21 +126,21 @@ internal static class SilverStaging
         AppendLineage(a, r);
     }
 
-    private static void AppendCustomer(DuckDbAppender a, CustomerRow r)
+    private static void AppendCustomer(DuckDbChunkWriter a, CustomerRow r)
     {
         a.Append(r.CustomerId).Append(r.EventId).Append(r.FirstName).Append(r.LastName).Append(r.Email).Append(r.DateOfBirth)
             .Append(r.Segment).Append(r.City).Append(r.Country).Append(r.OccurredAt);
         AppendLineage(a, r);
     }
 
-    private static void AppendAccount(DuckDbAppender a, AccountRow r)
+    private static void AppendAccount(DuckDbChunkWriter a, AccountRow r)
     {
         a.Append(r.AccountId).Append(r.EventId).Append(r.CustomerId).Append(r.AccountType).Append(r.Currency)
             .Append(r.OpeningBalance).Append(r.OverdraftLimit).Append(r.Branch).Append(r.OccurredAt);
         AppendLineage(a, r);
     }
 
-    private static void AppendLoan(DuckDbAppender a, LoanRow r)
+    private static void AppendLoan(DuckDbChunkWriter a, LoanRow r)
     {
         a.Append(r.LoanId).Append(r.EventId).Append(r.CustomerId).Append(r.AccountId).Append(r.Product).Append(r.Principal)
             .Append(r.Currency).Append(r.AnnualInterestRate).Append(r.TermMonths).Append(r.MonthlyInstalment)
@@ -148,7 +148,7 @@ internal static class SilverStaging
         AppendLineage(a, r);
     }
 
-    private static void AppendLoanPayment(DuckDbAppender a, LoanPaymentRow r)
+    private static void AppendLoanPayment(DuckDbChunkWriter a, LoanPaymentRow r)
     {
         a.Append(r.PaymentId).Append(r.EventId).Append(r.LoanId).Append(r.CustomerId).Append(r.AccountId).Append(r.Amount)
             .Append(r.PrincipalPortion).Append(r.InterestPortion).Append(r.Currency).Append(r.DueDate)
@@ -156,11 +156,11 @@ internal static class SilverStaging
         AppendLineage(a, r);
     }
 
-    private static void AppendQuarantine(DuckDbAppender a, QuarantineRow r) => a
+    private static void AppendQuarantine(DuckDbChunkWriter a, QuarantineRow r) => a
         .Append(r.SourcePartition).Append(r.SourceOffset).Append(r.EnqueuedAt).Append(r.IngestedAt).Append(r.Reason)
         .Append(r.Detail).Append(r.EventType).Append(r.Payload.Span).Append(r.PayloadBytes).Append(r.IngestDate);
 
-    private static int AppendAudit(DuckDbAppender a, MicroBatch batch, string consumerGroup, DateTimeOffset committedAt)
+    private static int AppendAudit(DuckDbChunkWriter a, MicroBatch batch, string consumerGroup, DateTimeOffset committedAt)
     {
         // Sorted, so a replayed batch writes byte-identical JSON.
         var reasons = JsonSerializer.Serialize(
@@ -187,7 +187,7 @@ internal sealed class BronzeEncoder : IDisposable
 
     public BronzeEncoder() => _json = new Utf8JsonWriter(_buffer);
 
-    public void Append(DuckDbAppender appender, LogRecord record)
+    public void Append(DuckDbChunkWriter appender, LogRecord record)
     {
         _buffer.ResetWrittenCount();
         _json.Reset(_buffer);

@@ -234,6 +234,12 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
         foreach (var column in dataColumns)
         {
             nullCounts[column.Name] = result.GetInt64(ordinal++);
+            if (!column.Nullable && nullCounts[column.Name] > 0)
+            {
+                // The schema promises readers no nulls here; a source without constraints must not break that.
+                throw new InvalidOperationException($"Column '{column.Name}' is NOT NULL in the table's schema, but {nullCounts[column.Name]} of the {records} rows to write are null; nothing was written.");
+            }
+
             if (!HasBounds(column.Type))
             {
                 continue;

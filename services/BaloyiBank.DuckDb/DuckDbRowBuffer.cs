@@ -53,6 +53,9 @@ public sealed unsafe class DuckDbRowBuffer : DuckDbChunkWriter, IDisposable
     /// <summary>True once <see cref="Seal"/> was called.</summary>
     public bool IsSealed => id != 0;
 
+    /// <summary>The SQL that scans the rows once sealed (what <see cref="Seal"/> returned); null before.</summary>
+    public string? Scan { get; private set; }
+
     private protected override nint CurrentChunk => current;
 
     /// <summary>
@@ -113,7 +116,8 @@ public sealed unsafe class DuckDbRowBuffer : DuckDbChunkWriter, IDisposable
 
         id = Interlocked.Increment(ref lastId);
         Sealed[id] = this;
-        return string.Create(CultureInfo.InvariantCulture, $"{ScanFunction}({id})");
+        Scan = string.Create(CultureInfo.InvariantCulture, $"{ScanFunction}({id})");
+        return Scan;
     }
 
     /// <summary>Frees the chunks; a scan that starts afterwards fails.</summary>
@@ -213,7 +217,7 @@ public sealed unsafe class DuckDbRowBuffer : DuckDbChunkWriter, IDisposable
                     NativeMethods.TableFunctionAddParameter(function, bigint);
                     NativeMethods.TableFunctionSetBind(function, &Bind);
                     NativeMethods.TableFunctionSetInit(function, &Init);
-                    NativeMethods.TableFunctionSetFunction(function, &Scan);
+                    NativeMethods.TableFunctionSetFunction(function, &ScanChunk);
                     if (NativeMethods.RegisterTableFunction(connection.Handle, function) != DuckDbState.Success)
                     {
                         throw new DuckDbException("row buffer", $"duckdb_register_table_function refused '{ScanFunction}'", null);
@@ -280,7 +284,7 @@ public sealed unsafe class DuckDbRowBuffer : DuckDbChunkWriter, IDisposable
     }
 
     [UnmanagedCallersOnly]
-    private static void Scan(nint info, nint output)
+    private static void ScanChunk(nint info, nint output)
     {
         try
         {

@@ -99,4 +99,24 @@ public sealed class ReadBackTests : IDisposable
         result.Read();
         Assert.Equal("bad amount: 12%/x=a;bad amount: 12%/x=b;<null>=c;ünï cødé=d", result.GetString(0));
     }
+
+    [Fact]
+    public async Task A_null_in_a_not_null_column_of_an_unconstrained_source_is_refused_and_no_file_is_written()
+    {
+        var schema = new TableSchema("events", [new("id", ColumnType.String), new("note", ColumnType.String, Nullable: true)], []);
+        using var table = lake.Table("bronze/events");
+        using var connection = lake.Database.Connect();
+        await table.CreateAsync(schema);
+        // A view has no NOT NULL constraint (as the cleansing feeds' row buffers have none): the writer must check.
+        connection.Execute("CREATE TEMP VIEW source AS SELECT * FROM (VALUES ('a', 'x'), (NULL, 'y'), ('c', NULL)) AS v(id, note)");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new DeltaFileWriter(table, schema).WriteAsync(connection, "source", "part-p0000-o000000000000-000000000002"));
+
+        Assert.Contains("'id' is NOT NULL", error.Message, StringComparison.Ordinal);
+        Assert.Contains("1 of the 3 rows", error.Message, StringComparison.Ordinal);
+        await foreach (var written in lake.Store.ListAsync("bronze/events/"))
+        {
+            Assert.StartsWith("bronze/events/_delta_log/", written.Path, StringComparison.Ordinal);
+        }
+    }
 }
