@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -88,6 +89,8 @@ internal sealed partial class CleansingPipeline(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var connection = database.Connect();
+        // A flush writes its tables' files this many at a time, each on its own connection.
+        DuckDbConnection[] writers = [connection, .. Enumerable.Range(1, options.FlushWriters - 1).Select(_ => database.Connect())];
         var feeds = new List<PartitionFeed>();
         try
         {
@@ -118,7 +121,7 @@ internal sealed partial class CleansingPipeline(
             if (recovering.Count > 0)
             {
                 await Task.WhenAll(recovering.Select(f => f.ReadThroughBoundaryAsync(cancellationToken))).ConfigureAwait(false);
-                await FlushAsync(connection, [.. recovering.Select(f => f.Seal()!)], cancellationToken).ConfigureAwait(false);
+                await FlushAsync(writers, [.. recovering.Select(f => f.Seal()!)], cancellationToken).ConfigureAwait(false);
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -127,7 +130,7 @@ internal sealed partial class CleansingPipeline(
             var readers = feeds.Select(f => Task.Run(() => f.RunAsync(maxPending, stop.Token), CancellationToken.None)).ToList();
             try
             {
-                await FlushLoopAsync(connection, feeds, readers, stop.Token).ConfigureAwait(false);
+                await FlushLoopAsync(writers, feeds, readers, stop.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -149,11 +152,16 @@ internal sealed partial class CleansingPipeline(
             {
                 handle.Table.Dispose();
             }
+
+            foreach (var writer in writers.Skip(1))
+            {
+                writer.Dispose();
+            }
         }
     }
 
     /// <summary>Flushes whenever the pending rows, bytes or the oldest batch's age reach the policy; surfaces a failed feed.</summary>
-    private async Task FlushLoopAsync(DuckDbConnection connection, List<PartitionFeed> feeds, List<Task> readers, CancellationToken cancellationToken)
+    private async Task FlushLoopAsync(DuckDbConnection[] writers, List<PartitionFeed> feeds, List<Task> readers, CancellationToken cancellationToken)
     {
         var nextSweep = time.GetUtcNow() + options.OrphanSweepInterval;
         while (!cancellationToken.IsCancellationRequested)
@@ -182,7 +190,7 @@ internal sealed partial class CleansingPipeline(
             if (rows > 0 && _policy.ShouldFlush(rows, bytes, time.GetUtcNow() - oldest!.Value))
             {
                 List<SealedBatch> batches = [.. feeds.Select(f => f.Seal()).OfType<SealedBatch>()];
-                await FlushAsync(connection, batches, cancellationToken).ConfigureAwait(false);
+                await FlushAsync(writers, batches, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -203,11 +211,11 @@ internal sealed partial class CleansingPipeline(
         return partitions.First(p => p.Partition == partition).NextOffset;
     }
 
-    private async Task FlushAsync(DuckDbConnection connection, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
+    private async Task FlushAsync(IReadOnlyList<DuckDbConnection> writers, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
     {
         try
         {
-            await WriteAndCommitAsync(connection, batches, cancellationToken).ConfigureAwait(false);
+            await WriteAndCommitAsync(writers, batches, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -219,7 +227,7 @@ internal sealed partial class CleansingPipeline(
         }
     }
 
-    private async Task WriteAndCommitAsync(DuckDbConnection connection, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
+    private async Task WriteAndCommitAsync(IReadOnlyList<DuckDbConnection> writers, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
     {
         var flushStarted = Stopwatch.GetTimestamp();
         using var span = StartFlushSpan(batches);
@@ -228,41 +236,48 @@ internal sealed partial class CleansingPipeline(
         List<DeltaTransaction> transactions = [.. batches.Select(b => new DeltaTransaction(b.AppId, b.Batch.LastOffset))];
         TimeSpan staging = default, writing = default, committing = default;
         List<(TableSchema Schema, long Version)> committed = [];
-        foreach (var schema in CleansingWorker.Tables)
+        List<TableSchema> due = [.. CleansingWorker.Tables.Where(schema =>
+            !transactions.All(t => _tables[schema].Snapshot.IsCommitted(t.AppId, t.Version)) && SilverStaging.RowCount(schema, batches) > 0)];
+
+        // Files first, several tables at once (each on its own connection: the big ones, silver transactions and
+        // bronze, take about as long as each other), then the commits one by one in table order, so the commit
+        // rule above holds. A crash in between leaves written files that no commit names: orphans the retried
+        // flush overwrites (same names) and the sweep removes.
+        var adds = new IReadOnlyList<AddFile>[due.Count];
+        var idle = new ConcurrentQueue<DuckDbConnection>(writers);
+        var clock = new Lock();
+        await Parallel.ForAsync(0, due.Count, new ParallelOptions { MaxDegreeOfParallelism = writers.Count, CancellationToken = cancellationToken }, async (i, ct) =>
         {
+            if (!idle.TryDequeue(out var connection))
+            {
+                throw new InvalidOperationException("More table writes ran at once than there are writer connections.");
+            }
+
+            try
+            {
+                var (stagedIn, writtenIn, files) = await WriteFilesAsync(connection, due[i], batches, stem, committedAt, ct).ConfigureAwait(false);
+                adds[i] = files;
+                lock (clock)
+                {
+                    staging += stagedIn;
+                    writing += writtenIn;
+                }
+            }
+            finally
+            {
+                idle.Enqueue(connection);
+            }
+        }).ConfigureAwait(false);
+
+        for (var i = 0; i < due.Count; i++)
+        {
+            var schema = due[i];
             var handle = _tables[schema];
-            if (transactions.All(t => handle.Snapshot.IsCommitted(t.AppId, t.Version)) || SilverStaging.RowCount(schema, batches) == 0)
-            {
-                continue;
-            }
-
-            var phase = Stopwatch.GetTimestamp();
-            var source = SilverStaging.StagingName(schema);
-            if (SilverStaging.FedTables.Contains(schema))
-            {
-                // The feeds' row buffers of this flush, read through one view.
-                var parts = batches.Where(b => b.FeedRows.ContainsKey(schema))
-                    .Select(b => $"SELECT * FROM {b.FeedRows[schema].Scan}");
-                connection.Execute($"CREATE OR REPLACE TEMP VIEW {SilverStaging.Quote(source)} AS {string.Join(" UNION ALL ", parts)}");
-            }
-            else
-            {
-                SilverStaging.Stage(connection, schema, batches, options.ConsumerGroup, committedAt);
-            }
-
-            staging += Stopwatch.GetElapsedTime(phase);
-            phase = Stopwatch.GetTimestamp();
-            var adds = await new DeltaFileWriter(handle.Table, schema)
-                .WriteAsync(connection, source, stem, cancellationToken).ConfigureAwait(false);
-            connection.Execute(SilverStaging.FedTables.Contains(schema)
-                ? $"DROP VIEW IF EXISTS {SilverStaging.Quote(source)}"
-                : $"DROP TABLE IF EXISTS {SilverStaging.Quote(source)}");
-            writing += Stopwatch.GetElapsedTime(phase);
             Failpoints.Hit("cleansing.after-files");
-            phase = Stopwatch.GetTimestamp();
+            var phase = Stopwatch.GetTimestamp();
             var result = await handle.Table.CommitAsync(handle.Snapshot, new DeltaCommit
             {
-                Adds = adds,
+                Adds = adds[i],
                 Transactions = transactions,
                 Operation = "STREAMING UPDATE",
                 OperationParameters = new Dictionary<string, string>
@@ -291,6 +306,39 @@ internal sealed partial class CleansingPipeline(
 
         RecordFlush(batches, staging, writing, committing, Stopwatch.GetElapsedTime(flushStarted), span);
         await PublishAsync(batches, committed, committedAt, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One table's data files of the flush, written on <paramref name="connection"/>: the feeds' row buffers through a view, or rows staged now.</summary>
+    private async Task<(TimeSpan Staging, TimeSpan Writing, IReadOnlyList<AddFile> Adds)> WriteFilesAsync(
+        DuckDbConnection connection, TableSchema schema, IReadOnlyList<SealedBatch> batches, string stem, DateTimeOffset committedAt, CancellationToken cancellationToken)
+    {
+        var phase = Stopwatch.GetTimestamp();
+        var source = SilverStaging.StagingName(schema);
+        var fed = SilverStaging.FedTables.Contains(schema);
+        if (fed)
+        {
+            // The feeds' row buffers of this flush, read through one view.
+            var parts = batches.Where(b => b.FeedRows.ContainsKey(schema))
+                .Select(b => $"SELECT * FROM {b.FeedRows[schema].Scan}");
+            connection.Execute($"CREATE OR REPLACE TEMP VIEW {SilverStaging.Quote(source)} AS {string.Join(" UNION ALL ", parts)}");
+        }
+        else
+        {
+            SilverStaging.Stage(connection, schema, batches, options.ConsumerGroup, committedAt);
+        }
+
+        var staging = Stopwatch.GetElapsedTime(phase);
+        phase = Stopwatch.GetTimestamp();
+        try
+        {
+            var adds = await new DeltaFileWriter(_tables[schema].Table, schema)
+                .WriteAsync(connection, source, stem, cancellationToken).ConfigureAwait(false);
+            return (staging, Stopwatch.GetElapsedTime(phase), adds);
+        }
+        finally
+        {
+            connection.Execute(fed ? $"DROP VIEW IF EXISTS {SilverStaging.Quote(source)}" : $"DROP TABLE IF EXISTS {SilverStaging.Quote(source)}");
+        }
     }
 
     /// <summary>Deletes data files no commit names once they are older than the grace period (a crash between files and commit).</summary>
