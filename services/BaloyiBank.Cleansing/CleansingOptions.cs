@@ -32,7 +32,10 @@ public sealed class CleansingOptions
     /// <summary>…or this many payload bytes in all…</summary>
     public long FlushBytes { get; set; } = 128L * 1024 * 1024;
 
-    /// <summary>…or the oldest of them is this old, whichever comes first.</summary>
+    /// <summary>
+    /// …or the oldest of them is this old, whichever comes first. The limit is on visibility: a flush starts
+    /// early by the time recent flushes took (at most half this age), so the oldest record is committed by then.
+    /// </summary>
     public TimeSpan FlushAge { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>

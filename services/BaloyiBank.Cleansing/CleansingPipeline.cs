@@ -56,6 +56,9 @@ internal sealed partial class CleansingPipeline(
     private readonly Dictionary<TableSchema, TableHandle> _tables = [];
     private readonly PendingRows _pending = new();
 
+    /// <summary>What recent flushes took (halving memory): the age limit is brought forward by it, so records commit by the limit.</summary>
+    private TimeSpan _flushTime;
+
     /// <summary>The txn appId holding a partition's progress: <c>{group}-p{partition}</c>.</summary>
     public static string AppId(CleansingOptions options, int partition)
     {
@@ -187,7 +190,7 @@ internal sealed partial class CleansingPipeline(
                 oldest = openedAt is { } o && (oldest is null || o < oldest) ? o : oldest;
             }
 
-            if (rows > 0 && _policy.ShouldFlush(rows, bytes, time.GetUtcNow() - oldest!.Value))
+            if (rows > 0 && _policy.ShouldFlush(rows, bytes, time.GetUtcNow() - oldest!.Value, _flushTime))
             {
                 List<SealedBatch> batches = [.. feeds.Select(f => f.Seal()).OfType<SealedBatch>()];
                 await FlushAsync(writers, batches, cancellationToken).ConfigureAwait(false);
@@ -304,7 +307,9 @@ internal sealed partial class CleansingPipeline(
             LogFlushed(logger, batch.Partition, batch.FirstOffset, batch.LastOffset, batch.Consumed, batch.Valid, batch.Quarantined, batch.Duplicates);
         }
 
-        RecordFlush(batches, staging, writing, committing, Stopwatch.GetElapsedTime(flushStarted), span);
+        var took = Stopwatch.GetElapsedTime(flushStarted);
+        _flushTime = _flushTime == TimeSpan.Zero ? took : (_flushTime + took) / 2;
+        RecordFlush(batches, staging, writing, committing, took, span);
         await PublishAsync(batches, committed, committedAt, cancellationToken).ConfigureAwait(false);
     }
 

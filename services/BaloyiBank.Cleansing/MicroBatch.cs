@@ -10,7 +10,20 @@ public sealed record FlushPolicy(int MaxRows, long MaxBytes, TimeSpan MaxAge)
     }
 
     /// <summary>Pure and monotone: once true, more records, bytes or age keep it true.</summary>
-    public bool ShouldFlush(long rows, long bytes, TimeSpan age) => rows >= MaxRows || bytes >= MaxBytes || age >= MaxAge;
+    public bool ShouldFlush(long rows, long bytes, TimeSpan age) => ShouldFlush(rows, bytes, age, TimeSpan.Zero);
+
+    /// <summary>
+    /// As above, with the age limit brought forward by <paramref name="lead"/>, the time the flush is expected to
+    /// take, so that the oldest record is committed (visible), not merely taken, by <see cref="MaxAge"/>. The lead
+    /// counts at most half the age limit, so batches never shrink below half of what the limit allows. Pure and
+    /// monotone in rows, bytes, age and lead.
+    /// </summary>
+    public bool ShouldFlush(long rows, long bytes, TimeSpan age, TimeSpan lead) =>
+        rows >= MaxRows || bytes >= MaxBytes || age + EffectiveLead(lead) >= MaxAge;
+
+    /// <summary>The part of <paramref name="lead"/> that counts: between zero and half of <see cref="MaxAge"/>.</summary>
+    public TimeSpan EffectiveLead(TimeSpan lead) =>
+        lead <= TimeSpan.Zero ? TimeSpan.Zero : lead >= MaxAge / 2 ? MaxAge / 2 : lead;
 }
 
 /// <summary>

@@ -34,6 +34,37 @@ public sealed class BatchingTests
             }).QuickCheckThrowOnFailure();
     }
 
+    [Fact]
+    public void The_age_limit_comes_forward_by_the_expected_flush_time_but_never_by_more_than_half()
+    {
+        var policy = new FlushPolicy(1_000, 1_000_000, TimeSpan.FromSeconds(2));
+
+        Assert.False(policy.ShouldFlush(10, 10, TimeSpan.FromMilliseconds(1_400), TimeSpan.FromMilliseconds(500)));
+        Assert.True(policy.ShouldFlush(10, 10, TimeSpan.FromMilliseconds(1_500), TimeSpan.FromMilliseconds(500)));
+        // A slow flush (5 s) counts as 1 s only: a batch is at least half the age limit old.
+        Assert.False(policy.ShouldFlush(10, 10, TimeSpan.FromMilliseconds(999), TimeSpan.FromSeconds(5)));
+        Assert.True(policy.ShouldFlush(10, 10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)));
+        Assert.Equal(TimeSpan.Zero, policy.EffectiveLead(TimeSpan.FromSeconds(-1)));
+    }
+
+    [Fact]
+    public void The_flush_policy_is_monotone_in_the_lead_too()
+    {
+        Prop.ForAll(
+            Arb.From(Triple(200, 5_000, 3_000)),
+            Arb.From(Gen.Zip(Gen.Choose(-500, 4_000), Gen.Choose(0, 4_000))),
+            (start, leads) =>
+            {
+                var (rows, bytes, ageMs) = start;
+                var (leadMs, moreLeadMs) = leads;
+                var policy = new FlushPolicy(100, 2_500, TimeSpan.FromMilliseconds(1_500));
+                var before = policy.ShouldFlush(rows, bytes, TimeSpan.FromMilliseconds(ageMs), TimeSpan.FromMilliseconds(leadMs));
+                var after = policy.ShouldFlush(rows, bytes, TimeSpan.FromMilliseconds(ageMs), TimeSpan.FromMilliseconds(leadMs + moreLeadMs));
+                var lead = policy.EffectiveLead(TimeSpan.FromMilliseconds(leadMs));
+                return (!before || after) && lead >= TimeSpan.Zero && lead <= policy.MaxAge / 2;
+            }).QuickCheckThrowOnFailure();
+    }
+
     private static Gen<(int, int, int)> Triple(int a, int b, int c) =>
         Gen.Zip(Gen.Choose(0, a), Gen.Zip(Gen.Choose(0, b), Gen.Choose(0, c)), (x, yz) => (x, yz.Item1, yz.Item2));
 
