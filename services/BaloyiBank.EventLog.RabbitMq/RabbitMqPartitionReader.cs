@@ -229,14 +229,23 @@ internal sealed partial class RabbitMqPartitionReader : IPartitionReader
             return await _log.Positions.LocateAsync(connection, _stream, h => h.EnqueuedTicks >= ticks, ct).ConfigureAwait(false);
         }
 
+        if (_start is StartPosition.LatestPosition && _nextOffset < 0)
+        {
+            // "Latest" becomes an offset at the first attach: the log's end now. Attaching at the broker's "next"
+            // instead would be correct only once; after a lost connection it would skip whatever was appended
+            // while the reader was away.
+            var newest = await _log.Positions.NewestAsync(connection, _stream, ct).ConfigureAwait(false);
+            _nextOffset = newest?.Header.EndOffset ?? 0;
+        }
+
         if (_nextOffset > 0)
         {
             var offset = _nextOffset;
             return await _log.Positions.LocateAsync(connection, _stream, h => h.EndOffset > offset, ct).ConfigureAwait(false);
         }
 
-        // Earliest, or AtOffset(0), or a Latest reader that has not yet seen a record.
-        return _nextOffset == 0 || _start is not StartPosition.LatestPosition ? "first" : "next";
+        // Earliest, AtOffset(0), or Latest on a log that was empty when the reader first attached.
+        return "first";
     }
 
     private async Task DropConsumerAsync()

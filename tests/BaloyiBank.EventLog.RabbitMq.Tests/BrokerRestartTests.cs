@@ -116,4 +116,49 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("append to stream", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
         Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("read of stream", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
     }
+
+    /// <remarks>
+    /// A Latest reader attaches at the log's end. If its connection is lost before any record arrives, it must
+    /// come back at that same end, not at the end as it is when it re-attaches: the records appended while it
+    /// was away were appended after it opened. (Attaching at the broker's "next" again would skip them.)
+    /// </remarks>
+    [Fact]
+    public async Task A_latest_reader_that_loses_its_connection_before_its_first_record_misses_nothing_appended_meanwhile()
+    {
+        var options = new RabbitMqEventLogOptions { Uri = _broker.Uri, RetryAttempts = 300, RetryMaxDelay = TimeSpan.FromSeconds(1) };
+        var name = $"latest-{Guid.NewGuid():N}"[..20];
+        await using var log = await RabbitMqEventLog.OpenAsync(name, 1, options);
+        await using (var before = log.CreateProducer())
+        {
+            await before.AppendAsync([.. Enumerable.Range(0, 50).Select(n => Numbered.Make(n))]);
+        }
+
+        await using var reader = log.OpenReader(0, StartPosition.Latest);
+        Assert.Empty(await reader.ReadAsync(100, TimeSpan.FromMilliseconds(500)));
+
+        await _broker.StopAsync();
+        await _broker.StartAsync();
+        // Appended before the reader's next read, i.e. before it re-attaches.
+        await using (var after = log.CreateProducer())
+        {
+            await after.AppendAsync([.. Enumerable.Range(50, 100).Select(n => Numbered.Make(n))]);
+        }
+
+        var seen = new List<LogRecord>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (seen.Count < 100 && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                seen.AddRange(await reader.ReadAsync(100, TimeSpan.FromMilliseconds(500)));
+            }
+            catch (Exception ex) when (ex is TimeoutException or RabbitMQ.Client.Exceptions.RabbitMQClientException or IOException)
+            {
+                // The broker is still coming back; the reader retries on the next read.
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(50, 100).Select(n => (long)n), seen.Select(r => r.Offset));
+        Assert.Equal(Enumerable.Range(50, 100).Select(n => (long)n), seen.Select(Numbered.Of));
+    }
 }
