@@ -43,10 +43,13 @@ public sealed record SilverBatchCommitted
 /// <summary>The aggregator committed changes to one or more gold tables.</summary>
 public sealed record GoldCommitted
 {
-    /// <summary>The gold tables changed, as lake paths (e.g. "gold/balances").</summary>
+    /// <summary>The gold tables changed, as lake paths (e.g. "gold/account_balances").</summary>
     public required IReadOnlyList<string> Tables { get; init; }
 
-    /// <summary>The commit-log (Delta) version the gold commit reached.</summary>
+    /// <summary>
+    /// The gold round this commit completed. Rounds number the aggregator's commits over all gold tables (each
+    /// table's Delta log has versions of its own) and are what the sink's warehouse watermark counts.
+    /// </summary>
     public required long Version { get; init; }
 
     /// <summary>Rows added or changed, per table in <see cref="Tables"/>.</summary>
@@ -65,7 +68,7 @@ public sealed record WarehouseLoaded
 
     public required long RowsUpdated { get; init; }
 
-    /// <summary>The gold version loaded up to, as recorded in the warehouse with the MERGE.</summary>
+    /// <summary>The gold round loaded up to (<see cref="GoldCommitted.Version"/>), as recorded in the warehouse with the MERGE.</summary>
     public required long Watermark { get; init; }
 
     /// <summary>Time from the start of staging to the MERGE's commit.</summary>
