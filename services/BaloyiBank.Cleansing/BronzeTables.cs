@@ -19,5 +19,9 @@ public static class BronzeTables
         new("headers", ColumnType.String),
         new("payload", ColumnType.Binary),
         new("enqueue_date", ColumnType.Date),
-    ], ["enqueue_date"]);
+    ], ["enqueue_date"])
+    {
+        // Every payload is unique: a dictionary attempt is wasted work, and zstd level 1 is cheaper and here no larger.
+        Layout = ParquetLayout.Archive,
+    };
 }

@@ -157,7 +157,7 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
 
                 var local = Path.Combine(folder, $"part-{id.ToString(CultureInfo.InvariantCulture)}.parquet");
                 var sql = $"SELECT {select} FROM {source} AS s, {partitions} AS p WHERE p.partition_id = {id.ToString(CultureInfo.InvariantCulture)} AND {match}";
-                connection.Execute($"COPY ({sql}) TO {DeltaCheckpoints.Literal(local)} (FORMAT parquet, COMPRESSION zstd)");
+                connection.Execute($"COPY ({sql}) TO {DeltaCheckpoints.Literal(local)} ({schema.Layout.CopyOptions})");
                 files.Add(new($"{DeltaPaths.PartitionFolder(schema.PartitionColumns, values)}{stem}.zstd.parquet", local, values, stats));
             }
 
@@ -176,7 +176,7 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
         var stats = Statistics(connection, select);
         if (stats is not null)
         {
-            connection.Execute($"COPY ({select}) TO {DeltaCheckpoints.Literal(localFile)} (FORMAT parquet, COMPRESSION zstd)");
+            connection.Execute($"COPY ({select}) TO {DeltaCheckpoints.Literal(localFile)} ({schema.Layout.CopyOptions})");
         }
 
         return stats;

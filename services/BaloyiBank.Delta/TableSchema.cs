@@ -31,9 +31,32 @@ public enum ColumnType
 /// <summary>One column of a lake table. Names are snake_case identifiers chosen in code, never from data.</summary>
 public sealed record ColumnSchema(string Name, ColumnType Type, bool Nullable = false);
 
+/// <summary>
+/// How a table's Parquet files are encoded, a writer's choice that readers never need to know.
+/// <see cref="Default"/>: zstd at DuckDB's default level, dictionary encoding tried on every column (best for the
+/// repeated values of analytic tables). <see cref="Archive"/>: for tables dominated by a column of unique values
+/// (raw payloads): no dictionary attempt and zstd level 1, which for bronze costs ~25–35 % less CPU and writes
+/// slightly smaller files (docs/BENCHMARKS.md, session 4).
+/// </summary>
+public sealed record ParquetLayout(bool Dictionary, int? ZstdLevel)
+{
+    public static ParquetLayout Default { get; } = new(Dictionary: true, ZstdLevel: null);
+
+    public static ParquetLayout Archive { get; } = new(Dictionary: false, ZstdLevel: 1);
+
+    /// <summary>The options of DuckDB's <c>COPY … TO</c> for this layout.</summary>
+    public string CopyOptions =>
+        "FORMAT parquet, COMPRESSION zstd"
+        + (ZstdLevel is { } level ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", COMPRESSION_LEVEL {level}") : "")
+        + (Dictionary ? "" : ", DICTIONARY_SIZE_LIMIT 1");
+}
+
 /// <summary>A lake table's shape: its columns and the columns its files are partitioned by (hive-style folders).</summary>
 public sealed record TableSchema(string Name, IReadOnlyList<ColumnSchema> Columns, IReadOnlyList<string> PartitionColumns)
 {
+    /// <summary>How the table's data files are encoded (not part of the Delta schema).</summary>
+    public ParquetLayout Layout { get; init; } = ParquetLayout.Default;
+
     public ColumnSchema Column(string name) =>
         Columns.FirstOrDefault(c => c.Name == name) ?? throw new ArgumentException($"Table {Name} has no column '{name}'.", nameof(name));
 }

@@ -119,4 +119,32 @@ public sealed class ReadBackTests : IDisposable
             Assert.StartsWith("bronze/events/_delta_log/", written.Path, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task The_archive_layout_writes_no_dictionary_and_reads_back_the_same_rows_as_the_default()
+    {
+        var columns = new List<ColumnSchema> { new("id", ColumnType.Long), new("payload", ColumnType.Binary) };
+        var dictionaries = new Dictionary<string, long>();
+        foreach (var (name, layout) in new[] { ("default", ParquetLayout.Default), ("archive", ParquetLayout.Archive) })
+        {
+            var schema = new TableSchema("raw", columns, []) { Layout = layout };
+            using var table = lake.Table($"bronze/{name}");
+            using var connection = lake.Database.Connect();
+            var snapshot = await table.CreateAsync(schema);
+            DeltaFileWriter.CreateStagingTable(connection, schema, "staging");
+            // Few distinct payloads: the default layout dictionary-encodes them, the archive layout must not.
+            connection.Execute("INSERT INTO staging SELECT range, encode('payload-' || (range % 3)::VARCHAR) FROM range(1000)");
+            var adds = await new DeltaFileWriter(table, schema).WriteAsync(connection, "staging", "part-p0000-o000000000000-000000000999");
+            var result = await table.CommitAsync(snapshot, new DeltaCommit { Adds = adds });
+            var readSet = await table.GetReadSetAsync(result.Snapshot);
+
+            Assert.Equal(1000, connection.ExecuteScalar<long>($"SELECT count(*) FROM {readSet.ToSql()} WHERE payload = encode('payload-' || (id % 3)::VARCHAR)"));
+            var file = lake.FileOf(table.LakePathOf(adds.Single().DataPath));
+            dictionaries[name] = connection.ExecuteScalar<long>(
+                $"SELECT count(*) FROM parquet_metadata('{file}') WHERE path_in_schema = 'payload' AND dictionary_page_offset IS NOT NULL");
+        }
+
+        Assert.True(dictionaries["default"] > 0, "the default layout dictionary-encodes a column of three distinct values");
+        Assert.Equal(0, dictionaries["archive"]);
+    }
 }
