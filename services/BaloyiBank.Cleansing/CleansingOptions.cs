@@ -45,6 +45,13 @@ public sealed class CleansingOptions
     public int FlushWriters { get; set; } = 2;
 
     /// <summary>
+    /// Threads of the worker's in-memory DuckDB (Parquet writing, statistics, state rebuild); 0 = DuckDB's default
+    /// (one per core). The flush already writes <see cref="FlushWriters"/> tables at once and the partition feeds
+    /// run beside it, so DuckDB's own workers mostly add a query thread spinning while it waits for them.
+    /// </summary>
+    public int DuckDbThreads { get; set; } = 1;
+
+    /// <summary>
     /// The worker's consumer group: it names the Delta txn appIds (<c>{group}-p{partition}</c>) that
     /// hold each partition's progress, so two groups can clean the same log into separate lakes.
     /// </summary>
@@ -109,6 +116,9 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(options.FlushWriters is >= 1 and <= 8, nameof(options.FlushWriters),
                 $"must be between 1 and 8 (got {options.FlushWriters})",
                 "set Cleansing__FlushWriters to the tables written at once per flush, e.g. 2")
+            .Require(options.DuckDbThreads is >= 0 and <= 64, nameof(options.DuckDbThreads),
+                $"must be between 0 and 64 (got {options.DuckDbThreads})",
+                "set Cleansing__DuckDbThreads to 1 (the flush's own parallelism is FlushWriters) or 0 for DuckDB's default")
             .Require(!string.IsNullOrWhiteSpace(options.ConsumerGroup) && options.ConsumerGroup.Length <= 64
                     && options.ConsumerGroup.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'), nameof(options.ConsumerGroup),
                 $"must be 1-64 letters, digits, '-', '_' or '.' (got '{options.ConsumerGroup}')",

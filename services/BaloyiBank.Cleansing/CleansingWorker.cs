@@ -57,7 +57,7 @@ public sealed partial class CleansingWorker(
         // Let the host finish starting before the (possibly long) state rebuild.
         await Task.Yield();
         var settings = options.Value;
-        using var database = DuckDbDatabase.Open(null);
+        using var database = DuckDbDatabase.Open(null, settings.DuckDbThreads > 0 ? new DuckDbConfig { Threads = settings.DuckDbThreads } : null);
         try
         {
             // Created once up front, so the partition loops only ever load existing tables.
