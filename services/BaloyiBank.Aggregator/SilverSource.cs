@@ -149,59 +149,87 @@ public sealed class SilverSource : IDisposable
     }
 
     /// <summary>
-    /// Two aggregations over the batch's files (per account, per daily bucket, each row numbered), merged into the
-    /// fold, then every row as the pair of those row numbers, which the fold adds to its (bucket, account) memory:
-    /// the batch's rows never cross into .NET as values. No copy of the batch is materialized (a temp table of
-    /// every row cost more than the aggregations) and the pairs are not de-duplicated in SQL (the fold's set does
-    /// that for less than DuckDB's DISTINCT).
+    /// The bulk of the work in DuckDB, where it is the better engine: two aggregations over the batch's files (per
+    /// account and per daily bucket, each row numbered) read a data chunk at a time and merged into the fold (money as
+    /// the DECIMAL(18,2) columns' unscaled integers, i.e. cents), then every row as the pair of those row numbers, which
+    /// the fold adds to its (bucket, account) memory as slot integers: the batch's rows never cross into .NET as values.
+    /// No copy of the batch is materialized and the pairs are not de-duplicated in SQL (the fold's set does that).
     /// </summary>
     private static long FoldTransactions(DuckDbConnection connection, string from, GoldFold fold)
     {
         try
         {
             connection.Execute(
-                "CREATE OR REPLACE TEMP TABLE agg_accounts AS SELECT row_number() OVER () - 1 AS rn, account_id, min(currency) AS currency, count(*) AS n, " +
-                "coalesce(sum(amount) FILTER (direction = 'credit'), 0) AS credits, coalesce(sum(amount) FILTER (NOT (direction = 'credit')), 0) AS debits, " +
+                "CREATE OR REPLACE TEMP TABLE agg_accounts AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, account_id, min(currency) AS currency, count(*) AS n, " +
+                "CAST(coalesce(sum(amount) FILTER (direction = 'credit'), 0) AS DECIMAL(18, 2)) AS credits, " +
+                "CAST(coalesce(sum(amount) FILTER (NOT (direction = 'credit')), 0) AS DECIMAL(18, 2)) AS debits, " +
                 $"min(occurred_at) AS first_at, max(occurred_at) AS last_at, min(source_partition) AS p, max(source_offset) AS o FROM {from} GROUP BY account_id");
             connection.Execute(
-                "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT row_number() OVER () - 1 AS rn, event_date, coalesce(merchant_category, transaction_type) AS category, " +
-                "country, city, currency, count(*) AS n, sum(amount) AS total, sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS net, " +
-                $"min(amount) AS lo, max(amount) AS hi FROM {from} GROUP BY event_date, category, country, city, currency");
+                "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, event_date, coalesce(merchant_category, transaction_type) AS category, " +
+                "country, city, currency, count(*) AS n, CAST(sum(amount) AS DECIMAL(18, 2)) AS total, " +
+                "CAST(sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS DECIMAL(18, 2)) AS net, " +
+                $"CAST(min(amount) AS DECIMAL(18, 2)) AS lo, CAST(max(amount) AS DECIMAL(18, 2)) AS hi FROM {from} GROUP BY event_date, category, country, city, currency");
 
             long rows = 0;
             var accountSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_accounts")];
-            using (var r = connection.Query("SELECT rn, account_id, currency, n, credits, debits, first_at, last_at, p, o FROM agg_accounts"))
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, account_id, currency, n, credits, debits, first_at, last_at, p, o FROM agg_accounts"))
             {
-                while (r.Read())
+                RequireCents(r, 4, 5);
+                while (r.NextChunk())
                 {
-                    var lastAt = Units.Micros(r.GetTimestamp(7));
-                    accountSlots[r.GetInt64(0)] = fold.MergeAccountActivity(r.GetString(1), r.GetString(2), r.GetInt64(3), Units.Cents(r.GetDecimal(4)), Units.Cents(r.GetDecimal(5)),
-                        Units.Micros(r.GetTimestamp(6)), lastAt, r.GetInt32(8), r.GetInt64(9));
-                    fold.Observe(lastAt);
-                    rows += r.GetInt64(3);
+                    var rn = r.Int32Values(0);
+                    var n = r.Int64Values(3);
+                    var credits = r.Int64Values(4);
+                    var debits = r.Int64Values(5);
+                    var first = r.Int64Values(6);
+                    var last = r.Int64Values(7);
+                    var p = r.Int32Values(8);
+                    var o = r.Int64Values(9);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        accountSlots[rn[i]] = fold.MergeAccountActivity(r.GetString(1, i), r.GetString(2, i), n[i], credits[i], debits[i], first[i], last[i], p[i], o[i]);
+                        fold.Observe(last[i]);
+                        rows += n[i];
+                    }
                 }
             }
 
             var bucketSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_buckets")];
-            using (var r = connection.Query("SELECT rn, event_date, category, country, city, currency, n, total, net, lo, hi FROM agg_buckets"))
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, event_date, category, country, city, currency, n, total, net, lo, hi FROM agg_buckets"))
             {
-                while (r.Read())
+                RequireCents(r, 7, 8, 9, 10);
+                while (r.NextChunk())
                 {
-                    bucketSlots[r.GetInt64(0)] = fold.MergeDaily(new DailyKey(r.GetDate(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)),
-                        r.GetInt64(6), Units.Cents(r.GetDecimal(7)), Units.Cents(r.GetDecimal(8)), Units.Cents(r.GetDecimal(9)), Units.Cents(r.GetDecimal(10)));
+                    var rn = r.Int32Values(0);
+                    var date = r.Int32Values(1);
+                    var n = r.Int64Values(6);
+                    var total = r.Int64Values(7);
+                    var net = r.Int64Values(8);
+                    var lo = r.Int64Values(9);
+                    var hi = r.Int64Values(10);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        var key = new DailyKey(DateOnly.FromDayNumber(EpochDayNumber + date[i]), r.GetString(2, i), r.GetString(3, i), r.GetString(4, i), r.GetString(5, i));
+                        bucketSlots[rn[i]] = fold.MergeDaily(key, n[i], total[i], net[i], lo[i], hi[i]);
+                    }
                 }
             }
 
             // The same equality the aggregations grouped by (USING semantics: a NULL key joins nothing, as before).
             fold.ReserveDailyAccounts(rows);
-            using (var r = connection.Query(
+            using (var r = DuckDbChunkReader.Query(connection,
                 $"SELECT b.rn, a.rn FROM {from} t " +
                 "JOIN agg_buckets b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
                 "AND b.city = t.city AND b.currency = t.currency JOIN agg_accounts a ON a.account_id = t.account_id"))
             {
-                while (r.Read())
+                while (r.NextChunk())
                 {
-                    fold.AddDailyAccount(bucketSlots[r.GetInt64(0)], accountSlots[r.GetInt64(1)]);
+                    var buckets = r.Int32Values(0);
+                    var accounts = r.Int32Values(1);
+                    for (var i = 0; i < buckets.Length; i++)
+                    {
+                        fold.AddDailyAccount(bucketSlots[buckets[i]], accountSlots[accounts[i]]);
+                    }
                 }
             }
 
@@ -213,6 +241,96 @@ public sealed class SilverSource : IDisposable
             connection.Execute("DROP TABLE IF EXISTS agg_buckets");
         }
     }
+
+    /// <summary>
+    /// Restores the fold's (bucket, account) memory from the silver transactions up to <paramref name="through"/> (the
+    /// version gold applied): DuckDB joins every row to the fold's bucket and account slots (uploaded once) and returns the
+    /// distinct slot pairs as integers. The memory is not persisted in gold, so a commit never writes it. Throws when
+    /// silver and gold disagree (a bucket's distinct_accounts is not the number of its distinct accounts in silver).
+    /// </summary>
+    public async Task RestoreDailyAccountsAsync(DuckDbConnection connection, GoldFold fold, long through, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(fold);
+        if (through >= 0 && fold.DailyBucketCount > 0)
+        {
+            var readSet = await ReadSetAsync(SilverTables.Transactions, -1, through, cancellationToken).ConfigureAwait(false);
+            if (readSet.Files.Count > 0)
+            {
+                RestoreDailyAccounts(connection, fold, readSet.ToSql());
+            }
+        }
+
+        if (fold.CheckDailyAccounts() is { } problem)
+        {
+            throw new InvalidOperationException(
+                $"Gold under this root does not match silver transactions up to version {through}: {problem}. Rebuild gold from silver into a new GoldRoot.");
+        }
+    }
+
+    private static void RestoreDailyAccounts(DuckDbConnection connection, GoldFold fold, string from)
+    {
+        const string buckets = "restore_buckets", accounts = "restore_accounts";
+        connection.Execute($"CREATE OR REPLACE TEMP TABLE {buckets} (b INTEGER, event_date DATE, category VARCHAR, country VARCHAR, city VARCHAR, currency VARCHAR)");
+        connection.Execute($"CREATE OR REPLACE TEMP TABLE {accounts} (a INTEGER, account_id VARCHAR)");
+        try
+        {
+            using (var appender = connection.CreateAppender(buckets))
+            {
+                for (var b = 0; b < fold.DailyBucketCount; b++)
+                {
+                    var key = fold.BucketKey(b);
+                    appender.Append(b).Append(key.EventDate).Append(key.Category).Append(key.Country).Append(key.City).Append(key.Currency).EndRow();
+                }
+
+                appender.Close();
+            }
+
+            using (var appender = connection.CreateAppender(accounts))
+            {
+                for (var a = 0; a < fold.AccountCount; a++)
+                {
+                    appender.Append(a).Append(fold.AccountId(a)).EndRow();
+                }
+
+                appender.Close();
+            }
+
+            fold.ReserveDailyAccounts(fold.DistinctAccountsTotal);
+            using var r = DuckDbChunkReader.Query(connection,
+                $"SELECT DISTINCT b.b, a.a FROM {from} t " +
+                $"JOIN {buckets} b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
+                $"AND b.city = t.city AND b.currency = t.currency JOIN {accounts} a ON a.account_id = t.account_id");
+            while (r.NextChunk())
+            {
+                var bucketSlots = r.Int32Values(0);
+                var accountSlots = r.Int32Values(1);
+                for (var i = 0; i < bucketSlots.Length; i++)
+                {
+                    fold.RestoreDailyAccount(bucketSlots[i], accountSlots[i]);
+                }
+            }
+        }
+        finally
+        {
+            connection.Execute($"DROP TABLE IF EXISTS {buckets}; DROP TABLE IF EXISTS {accounts}");
+        }
+    }
+
+    private static void RequireCents(DuckDbChunkReader reader, params ReadOnlySpan<int> columns)
+    {
+        foreach (var c in columns)
+        {
+            var column = reader.Columns[c];
+            if (column.Type != DuckDbType.Decimal || column.DecimalScale != 2)
+            {
+                throw new InvalidOperationException($"Money column '{column.Name}' must be DECIMAL(18,2) (whole cents); it is {column.TypeName}.");
+            }
+        }
+    }
+
+    // DateOnly(1970, 1, 1).DayNumber: DuckDB's DATE is days since then.
+    private const int EpochDayNumber = 719_162;
 
     private static long FoldPayments(DuckDbConnection connection, string from, GoldFold fold)
     {
