@@ -370,6 +370,28 @@ public sealed partial class GoldFold
     /// <summary>The id of an account slot.</summary>
     internal string AccountId(int account) => _accounts[account].Id;
 
+    /// <summary>Makes room for up to <paramref name="more"/> new accounts at once (a rebuild merges a million).</summary>
+    internal void ReserveAccounts(int more)
+    {
+        var needed = _accountCount + more;
+        _accountIndex.EnsureCapacity(needed);
+        if (needed > _accounts.Length)
+        {
+            Array.Resize(ref _accounts, needed);
+        }
+    }
+
+    /// <summary>Makes room for up to <paramref name="more"/> new daily buckets at once.</summary>
+    internal void ReserveBuckets(int more)
+    {
+        var needed = _bucketCount + more;
+        _bucketIndex.EnsureCapacity(needed);
+        if (needed > _buckets.Length)
+        {
+            Array.Resize(ref _buckets, needed);
+        }
+    }
+
     /// <summary>Makes room in the (bucket, account) memory for up to <paramref name="more"/> new pairs at once.</summary>
     internal void ReserveDailyAccounts(long more) => _dailyAccounts.EnsureCapacity((int)Math.Min(int.MaxValue / 2, _dailyAccounts.Count + more));
 
