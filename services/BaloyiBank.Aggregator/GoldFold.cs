@@ -81,7 +81,10 @@ public sealed partial class GoldFold
         return index;
     }
 
-    /// <summary>The fold's slot of a daily bucket (created empty when new): dictionary-encode a bucket key once.</summary>
+    /// <summary>
+    /// The fold's slot of a daily bucket (created empty when new): dictionary-encode a bucket key once. Encode only keys
+    /// of transactions about to be folded: a bucket that never gets one would show as an empty row.
+    /// </summary>
     public int EncodeBucket(in DailyKey key) => MergeDaily(key, 0, 0, 0, long.MaxValue, long.MinValue, markDirty: false);
 
     /// <summary>Folds a batch of encoded transactions: integers only, no lookups by string, no allocation per row.</summary>
