@@ -88,7 +88,16 @@ public sealed class SilverSource : IDisposable
     }
 
     /// <summary>Folds the rows of one silver table's files into <paramref name="fold"/>; returns the rows folded.</summary>
-    public static long Fold(DuckDbConnection connection, TableSchema schema, string from, GoldFold fold)
+    public static long Fold(DuckDbConnection connection, TableSchema schema, string from, GoldFold fold) =>
+        Fold(connection, schema, from, fold, RowByRowLimit);
+
+    /// <summary>
+    /// Transaction batches of at most this many rows (a live round's) are folded row by row through the encoded hot loop;
+    /// bigger ones (a rebuild, a long catch-up) as DuckDB partial aggregates.
+    /// </summary>
+    internal const long RowByRowLimit = 1_000_000;
+
+    internal static long Fold(DuckDbConnection connection, TableSchema schema, string from, GoldFold fold, long rowByRowLimit)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(schema);
@@ -98,7 +107,9 @@ public sealed class SilverSource : IDisposable
             "customers" => FoldCustomers(connection, from, c => fold.Fold(c)),
             "accounts" => FoldAccounts(connection, from, fold),
             "loans" => FoldLoans(connection, from, fold),
-            "transactions" => FoldTransactions(connection, from, fold),
+            "transactions" => connection.ExecuteScalar<long>($"SELECT count(*) FROM {from}") <= rowByRowLimit
+                ? FoldTransactionsRowByRow(connection, from, fold)
+                : FoldTransactions(connection, from, fold),
             "loan_payments" => FoldPayments(connection, from, fold),
             _ => throw new ArgumentException($"Gold does not fold silver table '{schema.Name}'.", nameof(schema)),
         };
@@ -243,6 +254,95 @@ public sealed class SilverSource : IDisposable
         {
             connection.Execute("DROP TABLE IF EXISTS agg_accounts");
             connection.Execute("DROP TABLE IF EXISTS agg_buckets");
+        }
+    }
+
+    /// <summary>
+    /// A live round's batch, row by row through the fold's hot loop: DuckDB dictionary-encodes the batch (its distinct
+    /// accounts and daily keys, numbered), .NET maps each number to the fold's slot once, then every row comes as integers
+    /// a data chunk at a time (both numbers, cents, the credit flag, microseconds, partition, offset) and is folded as an
+    /// <see cref="EncodedTransaction"/>: no string and no allocation per row.
+    /// </summary>
+    private static long FoldTransactionsRowByRow(DuckDbConnection connection, string from, GoldFold fold)
+    {
+        try
+        {
+            connection.Execute(
+                "CREATE OR REPLACE TEMP TABLE enc_accounts AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, account_id, min(currency) AS currency " +
+                $"FROM {from} GROUP BY account_id");
+            connection.Execute(
+                "CREATE OR REPLACE TEMP TABLE enc_buckets AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, event_date, " +
+                $"coalesce(merchant_category, transaction_type) AS category, country, city, currency FROM {from} GROUP BY event_date, category, country, city, currency");
+
+            var accountSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM enc_accounts")];
+            fold.ReserveAccounts(accountSlots.Length);
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, account_id, currency FROM enc_accounts"))
+            {
+                while (r.NextChunk())
+                {
+                    var rn = r.Int32Values(0);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        accountSlots[rn[i]] = fold.EncodeAccount(r.GetString(1, i), r.GetString(2, i));
+                    }
+                }
+            }
+
+            var bucketSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM enc_buckets")];
+            fold.ReserveBuckets(bucketSlots.Length);
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, event_date, category, country, city, currency FROM enc_buckets"))
+            {
+                while (r.NextChunk())
+                {
+                    var rn = r.Int32Values(0);
+                    var date = r.Int32Values(1);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        bucketSlots[rn[i]] = fold.EncodeBucket(new DailyKey(
+                            DateOnly.FromDayNumber(EpochDayNumber + date[i]), r.GetString(2, i), r.GetString(3, i), r.GetString(4, i), r.GetString(5, i)));
+                    }
+                }
+            }
+
+            long rows = 0;
+            fold.ReserveDailyAccounts(accountSlots.Length);
+            var batch = new EncodedTransaction[2048];
+            using (var r = DuckDbChunkReader.Query(connection,
+                "SELECT b.rn, a.rn, t.amount, t.direction = 'credit', t.occurred_at, t.source_partition, t.source_offset FROM " + from + " t " +
+                "JOIN enc_buckets b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
+                "AND b.city = t.city AND b.currency = t.currency JOIN enc_accounts a ON a.account_id = t.account_id"))
+            {
+                RequireCents(r, 2);
+                while (r.NextChunk())
+                {
+                    if (!r.HasNoNulls(2) || !r.HasNoNulls(3) || !r.HasNoNulls(4) || !r.HasNoNulls(5) || !r.HasNoNulls(6))
+                    {
+                        throw new InvalidOperationException("Silver transactions hold a NULL amount, direction, occurred_at or position.");
+                    }
+
+                    var buckets = r.Int32Values(0);
+                    var accounts = r.Int32Values(1);
+                    var cents = r.Int64Values(2);
+                    var credit = r.BooleanValues(3);
+                    var at = r.Int64Values(4);
+                    var partition = r.Int32Values(5);
+                    var offset = r.Int64Values(6);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        batch[i] = new EncodedTransaction(accountSlots[accounts[i]], bucketSlots[buckets[i]], cents[i], credit[i] != 0, at[i], partition[i], offset[i]);
+                    }
+
+                    fold.Fold(batch.AsSpan(0, r.RowCount));
+                    rows += r.RowCount;
+                }
+            }
+
+            return rows;
+        }
+        finally
+        {
+            connection.Execute("DROP TABLE IF EXISTS enc_accounts");
+            connection.Execute("DROP TABLE IF EXISTS enc_buckets");
         }
     }
 

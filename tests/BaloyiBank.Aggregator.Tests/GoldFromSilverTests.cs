@@ -95,6 +95,23 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         }
 
         var reference = await FoldRowByRowAsync(rig.Lake);
+
+        // Both ways the source folds a transaction batch give the reference: as DuckDB partial aggregates (a rebuild, a
+        // batch over SilverSource.RowByRowLimit) and row by row through the encoded hot loop (a live round).
+        foreach (var rowByRowLimit in new[] { 0L, long.MaxValue })
+        {
+            using var database = DuckDbDatabase.Open(null);
+            using var connection = database.Connect();
+            var fold = new GoldFold();
+            foreach (var schema in SilverSource.Tables)
+            {
+                SilverSource.Fold(connection, schema, await FromAsync(rig.Lake, database, schema), fold, rowByRowLimit);
+            }
+
+            Assert.Equal(FoldPropertyTests.Describe(reference), FoldPropertyTests.Describe(fold));
+            Assert.Equal(reference.DailyAccountCount, fold.DailyAccountCount);
+        }
+
         using var rebuilt = new GoldAggregator(rig.Lake, SilverRig.Options("gold_rebuilt"));
         await rebuilt.StartAsync();
         Assert.Single(await rebuilt.CatchUpAsync());
