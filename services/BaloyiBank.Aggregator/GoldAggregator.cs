@@ -101,6 +101,7 @@ public sealed partial class GoldAggregator : IDisposable
             {
                 var customers = await _silver.ReadCustomersAsync(connection, _applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
                 _fold = await _gold.LoadFoldAsync(complete, customers, cancellationToken).ConfigureAwait(false);
+                await _silver.RestoreDailyAccountsAsync(connection, _fold, _applied[_silver.PathOf(Cleansing.SilverTables.Transactions)], cancellationToken).ConfigureAwait(false);
             }
 
             Round = complete;

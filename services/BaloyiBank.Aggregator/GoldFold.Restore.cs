@@ -4,21 +4,21 @@ public sealed partial class GoldFold
 {
     /// <summary>
     /// Rebuilds the state a fold had from its own output: the current gold rows of accounts, loans and daily
-    /// buckets, the daily-account memory, and the customers' registrations (read from silver). Nothing is marked
-    /// changed: the next <see cref="TakeChanges"/> returns only what is folded afterwards.
+    /// buckets, and the customers' registrations (read from silver). Nothing is marked changed: the next
+    /// <see cref="TakeChanges"/> returns only what is folded afterwards. The daily-account memory (which accounts
+    /// already count in a bucket's distinct_accounts) is not in gold: restore it from silver with
+    /// <see cref="RestoreDailyAccount(in DailyKey, string)"/> before folding more transactions.
     /// </summary>
     public static GoldFold Restore(
         IEnumerable<AccountBalance> accounts,
         IEnumerable<CustomerFact> customers,
         IEnumerable<LoanStatusRow> loans,
-        IEnumerable<DailySummary> daily,
-        IEnumerable<DailyAccountRow> dailyAccounts)
+        IEnumerable<DailySummary> daily)
     {
         ArgumentNullException.ThrowIfNull(accounts);
         ArgumentNullException.ThrowIfNull(customers);
         ArgumentNullException.ThrowIfNull(loans);
         ArgumentNullException.ThrowIfNull(daily);
-        ArgumentNullException.ThrowIfNull(dailyAccounts);
         var fold = new GoldFold();
         foreach (var customer in customers)
         {
@@ -38,15 +38,6 @@ public sealed partial class GoldFold
         foreach (var row in daily)
         {
             fold.RestoreDaily(row);
-        }
-
-        foreach (var row in dailyAccounts)
-        {
-            var bucket = fold._bucketIndex.TryGetValue(row.Key, out var b) ? b
-                : throw new InvalidOperationException($"Gold is inconsistent: _daily_accounts names the bucket {row.Key}, which daily_transaction_summary does not hold.");
-            var account = fold._accountIndex.TryGetValue(row.AccountId, out var a) ? a
-                : throw new InvalidOperationException($"Gold is inconsistent: _daily_accounts names account {row.AccountId}, which account_balances does not hold.");
-            fold._dailyAccounts.Add(((long)bucket << 32) | (uint)account);
         }
 
         fold.ClearMarks();
@@ -144,6 +135,5 @@ public sealed partial class GoldFold
         _dirtyCustomers.Clear();
         _dirtyBuckets.Clear();
         _dirtyLoans.Clear();
-        _newDailyAccounts.Clear();
     }
 }

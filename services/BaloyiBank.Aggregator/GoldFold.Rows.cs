@@ -56,10 +56,6 @@ public sealed partial class GoldFold
             loans.Add(LoanRow(loan, updatedAt));
         }
 
-        // Millions of pairs in a rebuild: handed over as slot numbers, rows made only if someone enumerates them.
-        var pairs = new DailyAccountChanges(_newDailyAccounts, _buckets, _accounts, goldVersion);
-        _newDailyAccounts = [];
-
         _dirtyAccounts.Clear();
         _dirtyCustomers.Clear();
         _dirtyBuckets.Clear();
@@ -67,7 +63,7 @@ public sealed partial class GoldFold
 
         // Rows in the order they were first touched: deterministic for a given input, not sorted (sorting millions
         // of rows by string keys would cost more than the fold; readers never depend on file order).
-        return new(goldVersion, accounts, customers, daily, loans, pairs);
+        return new(goldVersion, accounts, customers, daily, loans);
     }
 
     /// <summary>Every current account row, by account id.</summary>
@@ -271,57 +267,6 @@ public sealed partial class GoldFold
             GoldVersion = loan.Version,
             UpdatedAt = updatedAt,
         };
-    }
-
-    /// <summary>
-    /// The (bucket, account) pairs a round added, as the fold's slot numbers plus the slot arrays they index. A slot's
-    /// key and account id never change once assigned and arrays only grow by copying, so the captured arrays stay
-    /// right for these pairs while the fold goes on. Rows are made on access; <see cref="GoldRowCodec"/> stages the
-    /// slots and joins the keys in DuckDB instead.
-    /// </summary>
-    internal sealed class DailyAccountChanges : IReadOnlyList<DailyAccountRow>
-    {
-        private readonly List<long> _pairs;
-        private readonly DailyBucket[] _buckets;
-        private readonly AccountState[] _accounts;
-
-        internal DailyAccountChanges(List<long> pairs, DailyBucket[] buckets, AccountState[] accounts, long goldVersion)
-        {
-            _pairs = pairs;
-            _buckets = buckets;
-            _accounts = accounts;
-            GoldVersion = goldVersion;
-        }
-
-        public long GoldVersion { get; }
-
-        public int Count => _pairs.Count;
-
-        /// <summary>(bucket slot &lt;&lt; 32) | account slot, in the order the pairs were first folded.</summary>
-        public ReadOnlySpan<long> Pairs => CollectionsMarshal.AsSpan(_pairs);
-
-        public DailyKey BucketKey(int bucket) => _buckets[bucket].Key;
-
-        public string AccountId(int account) => _accounts[account].Id;
-
-        public DailyAccountRow this[int index]
-        {
-            get
-            {
-                var pair = _pairs[index];
-                return new(BucketKey((int)(pair >> 32)), AccountId((int)(uint)pair), GoldVersion);
-            }
-        }
-
-        public IEnumerator<DailyAccountRow> GetEnumerator()
-        {
-            for (var i = 0; i < _pairs.Count; i++)
-            {
-                yield return this[i];
-            }
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private struct Position

@@ -34,9 +34,9 @@ public sealed partial class GoldFold
     private int _bucketCount;
     private readonly List<int> _dirtyBuckets = [];
 
-    // (bucket << 32) | account: which accounts already count in a bucket's distinct_accounts.
+    // (bucket << 32) | account: which accounts already count in a bucket's distinct_accounts. Not persisted in gold:
+    // restored from silver on start (RestoreDailyAccount), so a commit never writes it.
     private readonly PairSet _dailyAccounts = new();
-    private List<long> _newDailyAccounts = [];
 
     // Short strings repeat millions of times (currencies, categories, cities): keep one instance of each.
     private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
@@ -59,18 +59,94 @@ public sealed partial class GoldFold
     /// <summary>True when something was folded since the last <see cref="TakeChanges"/>.</summary>
     public bool HasChanges =>
         _dirtyAccounts.Count > 0 || _dirtyCustomers.Count > 0 || _dirtyLoans.Count > 0 || _dirtyBuckets.Count > 0
-        || _newDailyAccounts.Count > 0 || AsOfDate != _emittedAsOf;
+        || AsOfDate != _emittedAsOf;
 
     public void Fold(in TransactionFact fact)
     {
-        var amount = Units.Cents(fact.Amount);
-        var at = Units.Micros(fact.OccurredAt);
-        var account = MergeAccountActivity(
-            fact.AccountId, fact.Currency, 1, fact.IsCredit ? amount : 0, fact.IsCredit ? 0 : amount, at, at, fact.SourcePartition, fact.SourceOffset);
-        var key = new DailyKey(fact.EventDate, fact.Category, fact.Country, fact.City, fact.Currency);
-        var bucket = MergeDaily(key, 1, amount, fact.IsCredit ? amount : -amount, amount, amount);
-        AddDailyAccount(bucket, account);
-        Observe(at);
+        var account = EncodeAccount(fact.AccountId, fact.Currency);
+        var bucket = EncodeBucket(new DailyKey(fact.EventDate, fact.Category, fact.Country, fact.City, fact.Currency));
+        Fold(new EncodedTransaction(account, bucket, Units.Cents(fact.Amount), fact.IsCredit, Units.Micros(fact.OccurredAt), fact.SourcePartition, fact.SourceOffset));
+    }
+
+    /// <summary>
+    /// The fold's slot of an account (created when new, with <paramref name="currency"/> as its currency until its opening
+    /// is folded): dictionary-encode an account id once, then fold <see cref="EncodedTransaction"/>s that carry the slot.
+    /// </summary>
+    public int EncodeAccount(string accountId, string currency)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        ArgumentNullException.ThrowIfNull(currency);
+        var index = AccountSlot(accountId);
+        _accounts[index].Currency ??= Intern(currency);
+        return index;
+    }
+
+    /// <summary>
+    /// The fold's slot of a daily bucket (created empty when new): dictionary-encode a bucket key once. Encode only keys
+    /// of transactions about to be folded: a bucket that never gets one would show as an empty row.
+    /// </summary>
+    public int EncodeBucket(in DailyKey key) => MergeDaily(key, 0, 0, 0, long.MaxValue, long.MinValue, markDirty: false);
+
+    /// <summary>Folds a batch of encoded transactions: integers only, no lookups by string, no allocation per row.</summary>
+    public void Fold(ReadOnlySpan<EncodedTransaction> batch)
+    {
+        foreach (ref readonly var t in batch)
+        {
+            Fold(in t);
+        }
+    }
+
+    /// <summary>Folds one encoded transaction (slots from <see cref="EncodeAccount"/> and <see cref="EncodeBucket"/>).</summary>
+    public void Fold(in EncodedTransaction t)
+    {
+        if ((uint)t.Account >= (uint)_accountCount || (uint)t.Bucket >= (uint)_bucketCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(t), "The transaction's account or bucket slot was not encoded by this fold.");
+        }
+
+        ref var account = ref _accounts[t.Account];
+        account.Count++;
+        if (t.IsCredit)
+        {
+            account.CreditCents = checked(account.CreditCents + t.Cents);
+        }
+        else
+        {
+            account.DebitCents = checked(account.DebitCents + t.Cents);
+        }
+
+        account.FirstAt = account.FirstAt == Units.NoTime ? t.OccurredAtMicros : Math.Min(account.FirstAt, t.OccurredAtMicros);
+        account.LastAt = Math.Max(account.LastAt, t.OccurredAtMicros);
+        account.Partition = Math.Min(account.Partition, t.SourcePartition);
+        account.LastOffset = Math.Max(account.LastOffset, t.SourceOffset);
+        if (!account.Dirty)
+        {
+            account.Dirty = true;
+            _dirtyAccounts.Add(t.Account);
+        }
+
+        if (account.Customer is { Dirty: false } customer)
+        {
+            MarkCustomer(customer);
+        }
+
+        ref var bucket = ref _buckets[t.Bucket];
+        bucket.Count++;
+        bucket.TotalCents = checked(bucket.TotalCents + t.Cents);
+        bucket.NetCents = checked(bucket.NetCents + (t.IsCredit ? t.Cents : -t.Cents));
+        bucket.MinCents = Math.Min(bucket.MinCents, t.Cents);
+        bucket.MaxCents = Math.Max(bucket.MaxCents, t.Cents);
+        if (!bucket.Dirty)
+        {
+            bucket.Dirty = true;
+            _dirtyBuckets.Add(t.Bucket);
+        }
+
+        AddDailyAccount(t.Bucket, t.Account);
+        if (t.OccurredAtMicros > _watermark)
+        {
+            _watermark = t.OccurredAtMicros;
+        }
     }
 
     public void Fold(AccountFact fact)
@@ -165,8 +241,8 @@ public sealed partial class GoldFold
         ref var account = ref _accounts[index];
         account.Currency ??= Intern(currency);
         account.Count += count;
-        account.CreditCents += creditCents;
-        account.DebitCents += debitCents;
+        account.CreditCents = checked(account.CreditCents + creditCents);
+        account.DebitCents = checked(account.DebitCents + debitCents);
         account.FirstAt = account.FirstAt == Units.NoTime ? firstAt : Math.Min(account.FirstAt, firstAt);
         account.LastAt = Math.Max(account.LastAt, lastAt);
         account.Partition = Math.Min(account.Partition, partition);
@@ -181,7 +257,7 @@ public sealed partial class GoldFold
     }
 
     /// <summary>Folds a partial aggregate of one daily bucket. Returns the bucket's slot.</summary>
-    internal int MergeDaily(in DailyKey key, long count, long totalCents, long netCents, long minCents, long maxCents)
+    internal int MergeDaily(in DailyKey key, long count, long totalCents, long netCents, long minCents, long maxCents, bool markDirty = true)
     {
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_bucketIndex, key, out var exists);
         if (!exists)
@@ -203,11 +279,11 @@ public sealed partial class GoldFold
         var index = slot;
         ref var bucket = ref _buckets[index];
         bucket.Count += count;
-        bucket.TotalCents += totalCents;
-        bucket.NetCents += netCents;
+        bucket.TotalCents = checked(bucket.TotalCents + totalCents);
+        bucket.NetCents = checked(bucket.NetCents + netCents);
         bucket.MinCents = Math.Min(bucket.MinCents, minCents);
         bucket.MaxCents = Math.Max(bucket.MaxCents, maxCents);
-        if (!bucket.Dirty)
+        if (markDirty && !bucket.Dirty)
         {
             bucket.Dirty = true;
             _dirtyBuckets.Add(index);
@@ -222,7 +298,6 @@ public sealed partial class GoldFold
         var pair = ((long)bucket << 32) | (uint)account;
         if (_dailyAccounts.Add(pair))
         {
-            _newDailyAccounts.Add(pair);
             ref var b = ref _buckets[bucket];
             b.DistinctAccounts++;
             if (!b.Dirty)
@@ -230,6 +305,93 @@ public sealed partial class GoldFold
                 b.Dirty = true;
                 _dirtyBuckets.Add(bucket);
             }
+        }
+    }
+
+    /// <summary>
+    /// Restores one (bucket, account) pair of the daily-account memory (from silver on start) without counting it again:
+    /// the bucket's distinct_accounts restored from gold already counts it. Returns false when it was already there.
+    /// </summary>
+    public bool RestoreDailyAccount(in DailyKey key, string accountId)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        var bucket = _bucketIndex.TryGetValue(key, out var b) ? b
+            : throw new InvalidOperationException($"Gold is inconsistent with silver: silver has transactions in bucket {key}, which daily_transaction_summary does not hold.");
+        var account = _accountIndex.TryGetValue(accountId, out var a) ? a
+            : throw new InvalidOperationException($"Gold is inconsistent with silver: silver has transactions of account {accountId}, which account_balances does not hold.");
+        return RestoreDailyAccount(bucket, account);
+    }
+
+    /// <summary>The slot form of <see cref="RestoreDailyAccount(in DailyKey, string)"/>.</summary>
+    internal bool RestoreDailyAccount(int bucket, int account)
+    {
+        if ((uint)bucket >= (uint)_bucketCount || (uint)account >= (uint)_accountCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bucket), "Not a slot of this fold.");
+        }
+
+        return _dailyAccounts.Add(((long)bucket << 32) | (uint)account);
+    }
+
+    /// <summary>
+    /// After restoring the daily-account memory: every bucket must hold exactly as many pairs as its distinct_accounts
+    /// (gold and the silver it was folded from agree). Returns a description of the first disagreement, or null.
+    /// </summary>
+    public string? CheckDailyAccounts()
+    {
+        var counts = new long[_bucketCount];
+        _dailyAccounts.ForEach(pair => counts[(int)(pair >> 32)]++);
+        for (var i = 0; i < _bucketCount; i++)
+        {
+            if (counts[i] != _buckets[i].DistinctAccounts)
+            {
+                return $"bucket {_buckets[i].Key} counts {_buckets[i].DistinctAccounts} distinct accounts in gold but silver holds {counts[i]}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The sum of every bucket's distinct_accounts: the pairs a restored memory must hold.</summary>
+    internal long DistinctAccountsTotal
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < _bucketCount; i++)
+            {
+                total += _buckets[i].DistinctAccounts;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>The key of a bucket slot.</summary>
+    internal DailyKey BucketKey(int bucket) => _buckets[bucket].Key;
+
+    /// <summary>The id of an account slot.</summary>
+    internal string AccountId(int account) => _accounts[account].Id;
+
+    /// <summary>Makes room for up to <paramref name="more"/> new accounts at once (a rebuild merges a million).</summary>
+    internal void ReserveAccounts(int more)
+    {
+        var needed = _accountCount + more;
+        _accountIndex.EnsureCapacity(needed);
+        if (needed > _accounts.Length)
+        {
+            Array.Resize(ref _accounts, needed);
+        }
+    }
+
+    /// <summary>Makes room for up to <paramref name="more"/> new daily buckets at once.</summary>
+    internal void ReserveBuckets(int more)
+    {
+        var needed = _bucketCount + more;
+        _bucketIndex.EnsureCapacity(needed);
+        if (needed > _buckets.Length)
+        {
+            Array.Resize(ref _buckets, needed);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
 
@@ -13,11 +12,6 @@ internal static class GoldRowCodec
     public static void Stage(DuckDbConnection connection, TableSchema schema, string table, GoldChangeSet changes)
     {
         DeltaFileWriter.CreateStagingTable(connection, schema, table);
-        if (schema.Name == GoldTables.DailyAccounts.Name && changes.DailyAccounts is GoldFold.DailyAccountChanges pairs)
-        {
-            StagePairs(connection, table, pairs);
-            return;
-        }
 
         using var appender = connection.CreateAppender(table);
         switch (schema.Name)
@@ -61,70 +55,11 @@ internal static class GoldRowCodec
                 }
 
                 break;
-            case "_daily_accounts":
-                foreach (var r in changes.DailyAccounts)
-                {
-                    appender.Append(r.Key.EventDate).Append(r.Key.Category).Append(r.Key.Country).Append(r.Key.City).Append(r.Key.Currency)
-                        .Append(r.AccountId).Append(r.GoldVersion).EndRow();
-                }
-
-                break;
             default:
                 throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema));
         }
 
         appender.Close();
-    }
-
-    /// <summary>
-    /// The new (bucket, account) pairs as two integers each, with the buckets' keys and the accounts' ids once each,
-    /// joined into the staging table by DuckDB: a rebuild adds a pair for nearly every transaction, and six values a
-    /// row through the appender cost more than the rest of the round.
-    /// </summary>
-    private static void StagePairs(DuckDbConnection connection, string table, GoldFold.DailyAccountChanges pairs)
-    {
-        const string slots = "gold_pair_slots", buckets = "gold_pair_buckets", accounts = "gold_pair_accounts";
-        connection.Execute($"CREATE OR REPLACE TEMP TABLE {slots} (b INTEGER, a INTEGER)");
-        connection.Execute($"CREATE OR REPLACE TEMP TABLE {buckets} (b INTEGER, event_date DATE, category VARCHAR, country VARCHAR, city VARCHAR, currency VARCHAR)");
-        connection.Execute($"CREATE OR REPLACE TEMP TABLE {accounts} (a INTEGER, account_id VARCHAR)");
-        try
-        {
-            HashSet<int> bucketSeen = [];
-            HashSet<int> accountSeen = [];
-            using (var slotAppender = connection.CreateAppender(slots))
-            using (var bucketAppender = connection.CreateAppender(buckets))
-            using (var accountAppender = connection.CreateAppender(accounts))
-            {
-                foreach (var pair in pairs.Pairs)
-                {
-                    var bucket = (int)(pair >> 32);
-                    var account = (int)(uint)pair;
-                    slotAppender.Append(bucket).Append(account).EndRow();
-                    if (bucketSeen.Add(bucket))
-                    {
-                        var key = pairs.BucketKey(bucket);
-                        bucketAppender.Append(bucket).Append(key.EventDate).Append(key.Category).Append(key.Country).Append(key.City).Append(key.Currency).EndRow();
-                    }
-
-                    if (accountSeen.Add(account))
-                    {
-                        accountAppender.Append(account).Append(pairs.AccountId(account)).EndRow();
-                    }
-                }
-
-                slotAppender.Close();
-                bucketAppender.Close();
-                accountAppender.Close();
-            }
-
-            connection.Execute(string.Create(CultureInfo.InvariantCulture,
-                $"INSERT INTO {table} SELECT k.event_date, k.category, k.country, k.city, k.currency, n.account_id, {pairs.GoldVersion} " +
-                $"FROM {slots} p JOIN {buckets} k USING (b) JOIN {accounts} n USING (a)"));
-        }
-        finally
-        {
-            connection.Execute($"DROP TABLE IF EXISTS {slots}; DROP TABLE IF EXISTS {buckets}; DROP TABLE IF EXISTS {accounts}");
-        }
     }
 
     public static int RowCount(TableSchema schema, GoldChangeSet changes) => schema.Name switch
@@ -133,7 +68,6 @@ internal static class GoldRowCodec
         "customer_positions" => changes.Customers.Count,
         "daily_transaction_summary" => changes.Daily.Count,
         "loan_status" => changes.Loans.Count,
-        "_daily_accounts" => changes.DailyAccounts.Count,
         _ => throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema)),
     };
 
@@ -228,9 +162,6 @@ internal static class GoldRowCodec
         GoldVersion = r.GetInt64(23),
         UpdatedAt = r.GetTimestamp(24),
     };
-
-    public static DailyAccountRow ReadDailyAccount(DuckDbResult r) =>
-        new(new DailyKey(r.GetDate(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)), r.GetString(5), r.GetInt64(6));
 
     private static string? NullableString(DuckDbResult r, int i) => r.IsNull(i) ? null : r.GetString(i);
 

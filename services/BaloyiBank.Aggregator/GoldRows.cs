@@ -114,17 +114,13 @@ public sealed record LoanStatusRow
     public DateTimeOffset UpdatedAt { get; init; }
 }
 
-/// <summary>A row of the aggregator's <c>_daily_accounts</c> memory: this account counts in this bucket.</summary>
-public sealed record DailyAccountRow(DailyKey Key, string AccountId, long GoldVersion);
-
 /// <summary>Everything one gold round changed, stamped with its version.</summary>
 public sealed record GoldChangeSet(
     long GoldVersion,
     IReadOnlyList<AccountBalance> Accounts,
     IReadOnlyList<CustomerPosition> Customers,
     IReadOnlyList<DailySummary> Daily,
-    IReadOnlyList<LoanStatusRow> Loans,
-    IReadOnlyList<DailyAccountRow> DailyAccounts)
+    IReadOnlyList<LoanStatusRow> Loans)
 {
     public long TotalRows => Accounts.Count + Customers.Count + Daily.Count + Loans.Count;
 

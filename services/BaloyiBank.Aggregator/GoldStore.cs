@@ -68,7 +68,8 @@ public sealed class GoldStore : IDisposable
 
     /// <summary>
     /// Reads every table's current rows as of <paramref name="throughRound"/> (images with a higher gold_version,
-    /// left by a round that crashed half-way, are ignored) into a fold, with the customers' registrations.
+    /// left by a round that crashed half-way, are ignored) into a fold, with the customers' registrations. The
+    /// daily-account memory is not in gold: <see cref="SilverSource.RestoreDailyAccountsAsync"/> adds it from silver.
     /// </summary>
     public async Task<GoldFold> LoadFoldAsync(long throughRound, IEnumerable<CustomerFact> customers, CancellationToken cancellationToken)
     {
@@ -76,8 +77,7 @@ public sealed class GoldStore : IDisposable
         var accounts = await ReadCurrentAsync(connection, GoldTables.AccountBalances, throughRound, GoldRowCodec.ReadAccount, cancellationToken).ConfigureAwait(false);
         var loans = await ReadCurrentAsync(connection, GoldTables.LoanStatus, throughRound, GoldRowCodec.ReadLoan, cancellationToken).ConfigureAwait(false);
         var daily = await ReadCurrentAsync(connection, GoldTables.DailyTransactionSummary, throughRound, GoldRowCodec.ReadDaily, cancellationToken).ConfigureAwait(false);
-        var pairs = await ReadCurrentAsync(connection, GoldTables.DailyAccounts, throughRound, GoldRowCodec.ReadDailyAccount, cancellationToken).ConfigureAwait(false);
-        return GoldFold.Restore(accounts, customers, loans, daily, pairs);
+        return GoldFold.Restore(accounts, customers, loans, daily);
     }
 
     /// <summary>The current rows of one table (latest image per key with gold_version ≤ <paramref name="throughRound"/>).</summary>

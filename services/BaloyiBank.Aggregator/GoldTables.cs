@@ -115,26 +115,14 @@ public static class GoldTables
         .. Lineage,
     ], []);
 
-    /// <summary>
-    /// The aggregator's own memory (not for the warehouse): which accounts already count in a daily bucket's
-    /// <c>distinct_accounts</c>. Append-only, one row per (bucket, account) when it first appears.
-    /// </summary>
-    public static TableSchema DailyAccounts { get; } = new("_daily_accounts",
-    [
-        new("event_date", ColumnType.Date),
-        new("category", ColumnType.String),
-        new("country", ColumnType.String),
-        new("city", ColumnType.String),
-        new("currency", ColumnType.String),
-        new("account_id", ColumnType.String),
-        new(VersionColumn, ColumnType.Long),
-    ], []);
-
     /// <summary>The four business tables, in commit order.</summary>
     public static IReadOnlyList<TableSchema> Business { get; } = [AccountBalances, CustomerPositions, DailyTransactionSummary, LoanStatus];
 
-    /// <summary>Every table a gold round commits: the business tables, then the aggregator's memory.</summary>
-    public static IReadOnlyList<TableSchema> All { get; } = [.. Business, DailyAccounts];
+    /// <summary>
+    /// Every table a gold round commits. The aggregator's (bucket, account) memory behind <c>distinct_accounts</c> is
+    /// not persisted: it is rebuilt from silver on start (see <see cref="SilverSource"/>).
+    /// </summary>
+    public static IReadOnlyList<TableSchema> All { get; } = Business;
 
     /// <summary>The key columns of each table: at most one current row per key.</summary>
     public static IReadOnlyList<string> KeyOf(TableSchema table)
@@ -146,7 +134,6 @@ public static class GoldTables
             "customer_positions" => ["customer_id", "currency"],
             "daily_transaction_summary" => ["event_date", "category", "country", "city", "currency"],
             "loan_status" => ["loan_id"],
-            "_daily_accounts" => ["event_date", "category", "country", "city", "currency", "account_id"],
             _ => throw new ArgumentException($"'{table.Name}' is not a gold table.", nameof(table)),
         };
     }

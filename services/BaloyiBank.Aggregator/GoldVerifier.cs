@@ -163,8 +163,6 @@ public static class GoldVerifier
                 $"CASE WHEN next_due IS NOT NULL AND clock.as_of IS NOT NULL THEN greatest(0, clock.as_of - next_due) END, clock.as_of, " +
                 $"least(every_row.p, pay_p), source_offset, greatest(every_row.o, pay_o) " +
                 $"FROM terms CROSS JOIN clock LEFT JOIN (SELECT loan_id, min(source_partition) AS p, max(source_offset) AS o FROM {l} GROUP BY loan_id) every_row USING (loan_id)",
-            "_daily_accounts" =>
-                $"SELECT DISTINCT event_date, coalesce(merchant_category, transaction_type) AS category, country, city, currency, account_id FROM {t}",
             _ => throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema)),
         };
     }

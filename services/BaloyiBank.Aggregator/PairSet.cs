@@ -51,6 +51,19 @@ internal sealed class PairSet
         }
     }
 
+    /// <summary>Calls <paramref name="action"/> with every value, in no particular order.</summary>
+    public void ForEach(Action<long> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        foreach (var s in _slots)
+        {
+            if (s != 0)
+            {
+                action(~s);
+            }
+        }
+    }
+
     /// <summary>Grows once so that <paramref name="count"/> values fit without further resizing.</summary>
     public void EnsureCapacity(int count)
     {

@@ -74,5 +74,12 @@ public readonly record struct LoanPaymentFact(
     int SourcePartition,
     long SourceOffset);
 
+/// <summary>
+/// A silver <c>transactions</c> row with its account and daily bucket dictionary-encoded as a <see cref="GoldFold"/>'s
+/// slots (<see cref="GoldFold.EncodeAccount"/>, <see cref="GoldFold.EncodeBucket"/>), money as whole cents and its time
+/// as microseconds since the Unix epoch: what the fold's hot loop takes.
+/// </summary>
+public readonly record struct EncodedTransaction(int Account, int Bucket, long Cents, bool IsCredit, long OccurredAtMicros, int SourcePartition, long SourceOffset);
+
 /// <summary>The key of a daily summary row.</summary>
 public readonly record struct DailyKey(DateOnly EventDate, string Category, string Country, string City, string Currency);

@@ -88,7 +88,16 @@ public sealed class SilverSource : IDisposable
     }
 
     /// <summary>Folds the rows of one silver table's files into <paramref name="fold"/>; returns the rows folded.</summary>
-    public static long Fold(DuckDbConnection connection, TableSchema schema, string from, GoldFold fold)
+    public static long Fold(DuckDbConnection connection, TableSchema schema, string from, GoldFold fold) =>
+        Fold(connection, schema, from, fold, RowByRowLimit);
+
+    /// <summary>
+    /// Transaction batches of at most this many rows (a live round's) are folded row by row through the encoded hot loop;
+    /// bigger ones (a rebuild, a long catch-up) as DuckDB partial aggregates.
+    /// </summary>
+    internal const long RowByRowLimit = 1_000_000;
+
+    internal static long Fold(DuckDbConnection connection, TableSchema schema, string from, GoldFold fold, long rowByRowLimit)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(schema);
@@ -98,7 +107,9 @@ public sealed class SilverSource : IDisposable
             "customers" => FoldCustomers(connection, from, c => fold.Fold(c)),
             "accounts" => FoldAccounts(connection, from, fold),
             "loans" => FoldLoans(connection, from, fold),
-            "transactions" => FoldTransactions(connection, from, fold),
+            "transactions" => connection.ExecuteScalar<long>($"SELECT count(*) FROM {from}") <= rowByRowLimit
+                ? FoldTransactionsRowByRow(connection, from, fold)
+                : FoldTransactions(connection, from, fold),
             "loan_payments" => FoldPayments(connection, from, fold),
             _ => throw new ArgumentException($"Gold does not fold silver table '{schema.Name}'.", nameof(schema)),
         };
@@ -149,59 +160,91 @@ public sealed class SilverSource : IDisposable
     }
 
     /// <summary>
-    /// Two aggregations over the batch's files (per account, per daily bucket, each row numbered), merged into the
-    /// fold, then every row as the pair of those row numbers, which the fold adds to its (bucket, account) memory:
-    /// the batch's rows never cross into .NET as values. No copy of the batch is materialized (a temp table of
-    /// every row cost more than the aggregations) and the pairs are not de-duplicated in SQL (the fold's set does
-    /// that for less than DuckDB's DISTINCT).
+    /// The bulk of the work in DuckDB, where it is the better engine: two aggregations over the batch's files (per
+    /// account and per daily bucket, each row numbered) read a data chunk at a time and merged into the fold (money as
+    /// the DECIMAL(18,2) columns' unscaled integers, i.e. cents; plain sums, not filtered ones, which cost DuckDB more), then every row as the pair of those row numbers, which
+    /// the fold adds to its (bucket, account) memory as slot integers: the batch's rows never cross into .NET as values.
+    /// No copy of the batch is materialized and the pairs are not de-duplicated in SQL (the fold's set does that).
     /// </summary>
     private static long FoldTransactions(DuckDbConnection connection, string from, GoldFold fold)
     {
         try
         {
             connection.Execute(
-                "CREATE OR REPLACE TEMP TABLE agg_accounts AS SELECT row_number() OVER () - 1 AS rn, account_id, min(currency) AS currency, count(*) AS n, " +
-                "coalesce(sum(amount) FILTER (direction = 'credit'), 0) AS credits, coalesce(sum(amount) FILTER (NOT (direction = 'credit')), 0) AS debits, " +
+                "CREATE OR REPLACE TEMP TABLE agg_accounts AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, account_id, min(currency) AS currency, count(*) AS n, " +
+                "CAST(sum(amount) AS DECIMAL(18, 2)) AS total, CAST(sum(signed_amount) AS DECIMAL(18, 2)) AS net, " +
                 $"min(occurred_at) AS first_at, max(occurred_at) AS last_at, min(source_partition) AS p, max(source_offset) AS o FROM {from} GROUP BY account_id");
             connection.Execute(
-                "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT row_number() OVER () - 1 AS rn, event_date, coalesce(merchant_category, transaction_type) AS category, " +
-                "country, city, currency, count(*) AS n, sum(amount) AS total, sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS net, " +
-                $"min(amount) AS lo, max(amount) AS hi FROM {from} GROUP BY event_date, category, country, city, currency");
+                "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, event_date, coalesce(merchant_category, transaction_type) AS category, " +
+                "country, city, currency, count(*) AS n, CAST(sum(amount) AS DECIMAL(18, 2)) AS total, " +
+                "CAST(sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS DECIMAL(18, 2)) AS net, " +
+                $"CAST(min(amount) AS DECIMAL(18, 2)) AS lo, CAST(max(amount) AS DECIMAL(18, 2)) AS hi FROM {from} GROUP BY event_date, category, country, city, currency");
 
             long rows = 0;
             var accountSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_accounts")];
-            using (var r = connection.Query("SELECT rn, account_id, currency, n, credits, debits, first_at, last_at, p, o FROM agg_accounts"))
+            fold.ReserveAccounts(accountSlots.Length);
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, account_id, currency, n, total, net, first_at, last_at, p, o FROM agg_accounts"))
             {
-                while (r.Read())
+                RequireCents(r, 4, 5);
+                while (r.NextChunk())
                 {
-                    var lastAt = Units.Micros(r.GetTimestamp(7));
-                    accountSlots[r.GetInt64(0)] = fold.MergeAccountActivity(r.GetString(1), r.GetString(2), r.GetInt64(3), Units.Cents(r.GetDecimal(4)), Units.Cents(r.GetDecimal(5)),
-                        Units.Micros(r.GetTimestamp(6)), lastAt, r.GetInt32(8), r.GetInt64(9));
-                    fold.Observe(lastAt);
-                    rows += r.GetInt64(3);
+                    var rn = r.Int32Values(0);
+                    var n = r.Int64Values(3);
+                    var total = r.Int64Values(4);
+                    var net = r.Int64Values(5);
+                    var first = r.Int64Values(6);
+                    var last = r.Int64Values(7);
+                    var p = r.Int32Values(8);
+                    var o = r.Int64Values(9);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        // Silver's signed_amount is +amount for a credit and -amount for a debit (cleansing writes it so):
+                        // credits = (total + net) / 2 and debits = (total - net) / 2, exactly, without a filtered sum per row.
+                        var (credits, debits) = CreditsAndDebits(total[i], net[i]);
+                        accountSlots[rn[i]] = fold.MergeAccountActivity(r.GetString(1, i), r.GetString(2, i), n[i], credits, debits, first[i], last[i], p[i], o[i]);
+                        fold.Observe(last[i]);
+                        rows += n[i];
+                    }
                 }
             }
 
             var bucketSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_buckets")];
-            using (var r = connection.Query("SELECT rn, event_date, category, country, city, currency, n, total, net, lo, hi FROM agg_buckets"))
+            fold.ReserveBuckets(bucketSlots.Length);
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, event_date, category, country, city, currency, n, total, net, lo, hi FROM agg_buckets"))
             {
-                while (r.Read())
+                RequireCents(r, 7, 8, 9, 10);
+                while (r.NextChunk())
                 {
-                    bucketSlots[r.GetInt64(0)] = fold.MergeDaily(new DailyKey(r.GetDate(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)),
-                        r.GetInt64(6), Units.Cents(r.GetDecimal(7)), Units.Cents(r.GetDecimal(8)), Units.Cents(r.GetDecimal(9)), Units.Cents(r.GetDecimal(10)));
+                    var rn = r.Int32Values(0);
+                    var date = r.Int32Values(1);
+                    var n = r.Int64Values(6);
+                    var total = r.Int64Values(7);
+                    var net = r.Int64Values(8);
+                    var lo = r.Int64Values(9);
+                    var hi = r.Int64Values(10);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        var key = new DailyKey(DateOnly.FromDayNumber(EpochDayNumber + date[i]), r.GetString(2, i), r.GetString(3, i), r.GetString(4, i), r.GetString(5, i));
+                        bucketSlots[rn[i]] = fold.MergeDaily(key, n[i], total[i], net[i], lo[i], hi[i]);
+                    }
                 }
             }
 
             // The same equality the aggregations grouped by (USING semantics: a NULL key joins nothing, as before).
             fold.ReserveDailyAccounts(rows);
-            using (var r = connection.Query(
+            using (var r = DuckDbChunkReader.Query(connection,
                 $"SELECT b.rn, a.rn FROM {from} t " +
                 "JOIN agg_buckets b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
                 "AND b.city = t.city AND b.currency = t.currency JOIN agg_accounts a ON a.account_id = t.account_id"))
             {
-                while (r.Read())
+                while (r.NextChunk())
                 {
-                    fold.AddDailyAccount(bucketSlots[r.GetInt64(0)], accountSlots[r.GetInt64(1)]);
+                    var buckets = r.Int32Values(0);
+                    var accounts = r.Int32Values(1);
+                    for (var i = 0; i < buckets.Length; i++)
+                    {
+                        fold.AddDailyAccount(bucketSlots[buckets[i]], accountSlots[accounts[i]]);
+                    }
                 }
             }
 
@@ -213,6 +256,198 @@ public sealed class SilverSource : IDisposable
             connection.Execute("DROP TABLE IF EXISTS agg_buckets");
         }
     }
+
+    /// <summary>
+    /// A live round's batch, row by row through the fold's hot loop: DuckDB dictionary-encodes the batch (its distinct
+    /// accounts and daily keys, numbered), .NET maps each number to the fold's slot once, then every row comes as integers
+    /// a data chunk at a time (both numbers, cents, the credit flag, microseconds, partition, offset) and is folded as an
+    /// <see cref="EncodedTransaction"/>: no string and no allocation per row.
+    /// </summary>
+    private static long FoldTransactionsRowByRow(DuckDbConnection connection, string from, GoldFold fold)
+    {
+        try
+        {
+            connection.Execute(
+                "CREATE OR REPLACE TEMP TABLE enc_accounts AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, account_id, min(currency) AS currency " +
+                $"FROM {from} GROUP BY account_id");
+            connection.Execute(
+                "CREATE OR REPLACE TEMP TABLE enc_buckets AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, event_date, " +
+                $"coalesce(merchant_category, transaction_type) AS category, country, city, currency FROM {from} GROUP BY event_date, category, country, city, currency");
+
+            var accountSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM enc_accounts")];
+            fold.ReserveAccounts(accountSlots.Length);
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, account_id, currency FROM enc_accounts"))
+            {
+                while (r.NextChunk())
+                {
+                    var rn = r.Int32Values(0);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        accountSlots[rn[i]] = fold.EncodeAccount(r.GetString(1, i), r.GetString(2, i));
+                    }
+                }
+            }
+
+            var bucketSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM enc_buckets")];
+            fold.ReserveBuckets(bucketSlots.Length);
+            using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, event_date, category, country, city, currency FROM enc_buckets"))
+            {
+                while (r.NextChunk())
+                {
+                    var rn = r.Int32Values(0);
+                    var date = r.Int32Values(1);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        bucketSlots[rn[i]] = fold.EncodeBucket(new DailyKey(
+                            DateOnly.FromDayNumber(EpochDayNumber + date[i]), r.GetString(2, i), r.GetString(3, i), r.GetString(4, i), r.GetString(5, i)));
+                    }
+                }
+            }
+
+            long rows = 0;
+            fold.ReserveDailyAccounts(accountSlots.Length);
+            var batch = new EncodedTransaction[2048];
+            using (var r = DuckDbChunkReader.Query(connection,
+                "SELECT b.rn, a.rn, t.amount, t.direction = 'credit', t.occurred_at, t.source_partition, t.source_offset FROM " + from + " t " +
+                "JOIN enc_buckets b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
+                "AND b.city = t.city AND b.currency = t.currency JOIN enc_accounts a ON a.account_id = t.account_id"))
+            {
+                RequireCents(r, 2);
+                while (r.NextChunk())
+                {
+                    if (!r.HasNoNulls(2) || !r.HasNoNulls(3) || !r.HasNoNulls(4) || !r.HasNoNulls(5) || !r.HasNoNulls(6))
+                    {
+                        throw new InvalidOperationException("Silver transactions hold a NULL amount, direction, occurred_at or position.");
+                    }
+
+                    var buckets = r.Int32Values(0);
+                    var accounts = r.Int32Values(1);
+                    var cents = r.Int64Values(2);
+                    var credit = r.BooleanValues(3);
+                    var at = r.Int64Values(4);
+                    var partition = r.Int32Values(5);
+                    var offset = r.Int64Values(6);
+                    for (var i = 0; i < r.RowCount; i++)
+                    {
+                        batch[i] = new EncodedTransaction(accountSlots[accounts[i]], bucketSlots[buckets[i]], cents[i], credit[i] != 0, at[i], partition[i], offset[i]);
+                    }
+
+                    fold.Fold(batch.AsSpan(0, r.RowCount));
+                    rows += r.RowCount;
+                }
+            }
+
+            return rows;
+        }
+        finally
+        {
+            connection.Execute("DROP TABLE IF EXISTS enc_accounts");
+            connection.Execute("DROP TABLE IF EXISTS enc_buckets");
+        }
+    }
+
+    /// <summary>
+    /// Restores the fold's (bucket, account) memory from the silver transactions up to <paramref name="through"/> (the
+    /// version gold applied): DuckDB joins every row to the fold's bucket and account slots (uploaded once) and returns the
+    /// distinct slot pairs as integers. The memory is not persisted in gold, so a commit never writes it. Throws when
+    /// silver and gold disagree (a bucket's distinct_accounts is not the number of its distinct accounts in silver).
+    /// </summary>
+    public async Task RestoreDailyAccountsAsync(DuckDbConnection connection, GoldFold fold, long through, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(fold);
+        if (through >= 0 && fold.DailyBucketCount > 0)
+        {
+            var readSet = await ReadSetAsync(SilverTables.Transactions, -1, through, cancellationToken).ConfigureAwait(false);
+            if (readSet.Files.Count > 0)
+            {
+                RestoreDailyAccounts(connection, fold, readSet.ToSql());
+            }
+        }
+
+        if (fold.CheckDailyAccounts() is { } problem)
+        {
+            throw new InvalidOperationException(
+                $"Gold under this root does not match silver transactions up to version {through}: {problem}. Rebuild gold from silver into a new GoldRoot.");
+        }
+    }
+
+    private static void RestoreDailyAccounts(DuckDbConnection connection, GoldFold fold, string from)
+    {
+        const string buckets = "restore_buckets", accounts = "restore_accounts";
+        connection.Execute($"CREATE OR REPLACE TEMP TABLE {buckets} (b INTEGER, event_date DATE, category VARCHAR, country VARCHAR, city VARCHAR, currency VARCHAR)");
+        connection.Execute($"CREATE OR REPLACE TEMP TABLE {accounts} (a INTEGER, account_id VARCHAR)");
+        try
+        {
+            using (var appender = connection.CreateAppender(buckets))
+            {
+                for (var b = 0; b < fold.DailyBucketCount; b++)
+                {
+                    var key = fold.BucketKey(b);
+                    appender.Append(b).Append(key.EventDate).Append(key.Category).Append(key.Country).Append(key.City).Append(key.Currency).EndRow();
+                }
+
+                appender.Close();
+            }
+
+            using (var appender = connection.CreateAppender(accounts))
+            {
+                for (var a = 0; a < fold.AccountCount; a++)
+                {
+                    appender.Append(a).Append(fold.AccountId(a)).EndRow();
+                }
+
+                appender.Close();
+            }
+
+            fold.ReserveDailyAccounts(fold.DistinctAccountsTotal);
+            using var r = DuckDbChunkReader.Query(connection,
+                $"SELECT DISTINCT b.b, a.a FROM {from} t " +
+                $"JOIN {buckets} b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
+                $"AND b.city = t.city AND b.currency = t.currency JOIN {accounts} a ON a.account_id = t.account_id");
+            while (r.NextChunk())
+            {
+                var bucketSlots = r.Int32Values(0);
+                var accountSlots = r.Int32Values(1);
+                for (var i = 0; i < bucketSlots.Length; i++)
+                {
+                    fold.RestoreDailyAccount(bucketSlots[i], accountSlots[i]);
+                }
+            }
+        }
+        finally
+        {
+            connection.Execute($"DROP TABLE IF EXISTS {buckets}; DROP TABLE IF EXISTS {accounts}");
+        }
+    }
+
+    private static (long Credits, long Debits) CreditsAndDebits(long totalCents, long netCents)
+    {
+        var credits2 = checked(totalCents + netCents);
+        var debits2 = checked(totalCents - netCents);
+        if ((credits2 & 1) != 0 || credits2 < 0 || debits2 < 0)
+        {
+            throw new InvalidOperationException(
+                $"Silver transactions break signed_amount = ±amount: an account's amounts sum to {totalCents} cents and its signed amounts to {netCents}.");
+        }
+
+        return (credits2 / 2, debits2 / 2);
+    }
+
+    private static void RequireCents(DuckDbChunkReader reader, params ReadOnlySpan<int> columns)
+    {
+        foreach (var c in columns)
+        {
+            var column = reader.Columns[c];
+            if (column.Type != DuckDbType.Decimal || column.DecimalScale != 2)
+            {
+                throw new InvalidOperationException($"Money column '{column.Name}' must be DECIMAL(18,2) (whole cents); it is {column.TypeName}.");
+            }
+        }
+    }
+
+    // DateOnly(1970, 1, 1).DayNumber: DuckDB's DATE is days since then.
+    private const int EpochDayNumber = 719_162;
 
     private static long FoldPayments(DuckDbConnection connection, string from, GoldFold fold)
     {

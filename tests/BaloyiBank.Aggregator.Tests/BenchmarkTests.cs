@@ -17,11 +17,12 @@ public sealed class BenchmarkTests(ITestOutputHelper output)
         {
             var result = await AggregatorBenchmark.RunAsync(folder, rows, accounts, foldRows: (int)Math.Min(rows, 5_000_000));
             output.WriteLine($"silver {result.SilverRows:N0} rows in {result.SilverFiles} files, {result.Accounts:N0} accounts");
-            output.WriteLine($"fold {result.FoldRowsPerSecond:N0} rows/s; {result.BytesPerAccount:N0} bytes/account");
+            output.WriteLine($"fold {result.FoldRowsPerSecond:N0} rows/s (encoded {result.EncodedFoldRowsPerSecond:N0}); {result.BytesPerAccount:N0} bytes/account");
             output.WriteLine($"rebuild {result.Rebuild.TotalSeconds:F2} s ({result.RebuildRowsPerSecond:N0} rows/s); DuckDB GROUP BY {result.DuckDbGroupBy.TotalSeconds:F2} s; ratio {result.RebuildToDuckDbRatio:F2}");
             Assert.Equal(0, result.BalanceMismatches);
             Assert.True(result.SilverFiles > 0);
             Assert.True(result.FoldRowsPerSecond > 0);
+            Assert.True(result.EncodedFoldRowsPerSecond > 0);
         }
         finally
         {

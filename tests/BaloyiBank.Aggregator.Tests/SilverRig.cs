@@ -21,6 +21,10 @@ internal sealed class SilverRig : IAsyncDisposable
 {
     public const int Partitions = 4;
     private int _generated;
+    private GeneratorOptions _generator = new();
+
+    /// <summary>Cleansing's event-time watermark tolerance (a fast simulated clock needs the most it allows).</summary>
+    public TimeSpan WatermarkTolerance { get; init; } = TimeSpan.FromHours(1);
 
     private SilverRig(string root, EmbeddedEventLog log)
     {
@@ -33,11 +37,11 @@ internal sealed class SilverRig : IAsyncDisposable
     public EmbeddedEventLog Log { get; }
     public FolderLakeStore Lake { get; }
 
-    public static async Task<SilverRig> CreateAsync(int events)
+    public static async Task<SilverRig> CreateAsync(int events, GeneratorOptions? generator = null, TimeSpan? watermarkTolerance = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "baloyi-aggregator-tests", Guid.NewGuid().ToString("N"));
         var log = EmbeddedEventLog.Open(new EmbeddedEventLogOptions { Directory = Path.Combine(root, "log"), Partitions = Partitions });
-        var rig = new SilverRig(root, log);
+        var rig = new SilverRig(root, log) { _generator = generator ?? new GeneratorOptions(), WatermarkTolerance = watermarkTolerance ?? TimeSpan.FromHours(1) };
         await rig.AppendAsync(events);
         return rig;
     }
@@ -45,7 +49,7 @@ internal sealed class SilverRig : IAsyncDisposable
     /// <summary>Appends the next <paramref name="events"/> records of the generated stream to the log.</summary>
     public async Task AppendAsync(int events)
     {
-        var records = GeneratedEvents.Records(new GeneratorOptions()).Skip(_generated).Take(events).ToList();
+        var records = GeneratedEvents.Records(_generator).Skip(_generated).Take(events).ToList();
         await using (var producer = Log.CreateProducer())
         {
             foreach (var chunk in records.Chunk(5_000))
@@ -67,6 +71,7 @@ internal sealed class SilverRig : IAsyncDisposable
         {
             ["Cleansing:FlushRows"] = flushRows.ToString(CultureInfo.InvariantCulture),
             ["Cleansing:FlushAge"] = "00:00:00.500",
+            ["Cleansing:WatermarkTolerance"] = WatermarkTolerance.ToString("c", CultureInfo.InvariantCulture),
             ["Aggregator:GoldRoot"] = goldRoot,
             ["Aggregator:PollInterval"] = "00:00:01",
             ["Aggregator:MinRoundInterval"] = "00:00:00.100",

@@ -73,7 +73,7 @@ public sealed class WorkerTests
 
         // A round that claims the same silver but writes one wrong balance.
         var wrong = aggregator.Fold.AccountBalances()[0];
-        var tampered = new GoldChangeSet(aggregator.Round + 1, [wrong with { Balance = wrong.Balance + 0.01m, GoldVersion = aggregator.Round + 1 }], [], [], [], []);
+        var tampered = new GoldChangeSet(aggregator.Round + 1, [wrong with { Balance = wrong.Balance + 0.01m, GoldVersion = aggregator.Round + 1 }], [], [], []);
         await aggregator.Gold.CommitRoundAsync(tampered, aggregator.Applied, CancellationToken.None);
 
         var report = await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options());
