@@ -24,24 +24,9 @@ public sealed unsafe class DuckDbChunkReader : IDisposable
     {
         this.handle = handle;
         this.sql = sql;
-        var count = checked((int)NativeMethods.ColumnCount(handle));
-        columns = new DuckDbColumn[count];
-        storage = new DuckDbType[count];
-        data = new nint[count];
-        validity = new nint[count];
-        for (var c = 0; c < count; c++)
-        {
-            var name = NativeMethods.Utf8(NativeMethods.ColumnName(handle, (ulong)c)) ?? $"column{c}";
-            var logical = NativeMethods.ColumnLogicalType(handle, (ulong)c);
-            try
-            {
-                (columns[c], storage[c]) = DuckDbResult.Describe(name, logical);
-            }
-            finally
-            {
-                NativeMethods.DestroyLogicalType(ref logical);
-            }
-        }
+        (columns, storage) = DuckDbResult.DescribeColumns(handle);
+        data = new nint[columns.Length];
+        validity = new nint[columns.Length];
     }
 
     /// <summary>Runs a query for chunk-wise reading (dispose the reader).</summary>

@@ -26,24 +26,9 @@ public sealed unsafe class DuckDbResult : IDisposable
     {
         this.handle = handle;
         this.sql = sql;
-        var count = checked((int)NativeMethods.ColumnCount(handle));
-        columns = new DuckDbColumn[count];
-        storage = new DuckDbType[count];
-        data = new nint[count];
-        validity = new nint[count];
-        for (var c = 0; c < count; c++)
-        {
-            var name = NativeMethods.Utf8(NativeMethods.ColumnName(handle, (ulong)c)) ?? $"column{c}";
-            var logical = NativeMethods.ColumnLogicalType(handle, (ulong)c);
-            try
-            {
-                (columns[c], storage[c]) = Describe(name, logical);
-            }
-            finally
-            {
-                NativeMethods.DestroyLogicalType(ref logical);
-            }
-        }
+        (columns, storage) = DescribeColumns(handle);
+        data = new nint[columns.Length];
+        validity = new nint[columns.Length];
 
         RowsChanged = (long)NativeMethods.RowsChanged(handle);
     }
@@ -340,6 +325,29 @@ public sealed unsafe class DuckDbResult : IDisposable
     }
 
     /// <summary>Column info plus how values are stored (a DECIMAL's integer width).</summary>
+    /// <summary>Every column of a result: its description and the physical type its values are stored as.</summary>
+    internal static (DuckDbColumn[] Columns, DuckDbType[] Storage) DescribeColumns(ResultHandle handle)
+    {
+        var count = checked((int)NativeMethods.ColumnCount(handle));
+        var columns = new DuckDbColumn[count];
+        var storage = new DuckDbType[count];
+        for (var c = 0; c < count; c++)
+        {
+            var name = NativeMethods.Utf8(NativeMethods.ColumnName(handle, (ulong)c)) ?? $"column{c}";
+            var logical = NativeMethods.ColumnLogicalType(handle, (ulong)c);
+            try
+            {
+                (columns[c], storage[c]) = Describe(name, logical);
+            }
+            finally
+            {
+                NativeMethods.DestroyLogicalType(ref logical);
+            }
+        }
+
+        return (columns, storage);
+    }
+
     internal static (DuckDbColumn Column, DuckDbType Storage) Describe(string name, nint logicalType)
     {
         var type = (DuckDbType)NativeMethods.GetTypeId(logicalType);
