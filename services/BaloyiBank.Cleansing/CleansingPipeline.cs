@@ -51,10 +51,15 @@ internal sealed partial class CleansingPipeline(
     ILogger logger)
 {
     private static readonly TimeSpan FlushCheckInterval = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan LogEndRefresh = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LogEndTimeout = TimeSpan.FromSeconds(30);
 
     private readonly FlushPolicy _policy = FlushPolicy.From(options);
     private readonly Dictionary<TableSchema, TableHandle> _tables = [];
     private readonly PendingRows _pending = new();
+    private readonly Lock _endsGate = new();
+    private Task<IReadOnlyList<PartitionInfo>>? _ends;
+    private long _endsAt;
 
     /// <summary>What recent flushes took (halving memory): the age limit is brought forward by it, so records commit by the limit.</summary>
     private TimeSpan _flushTime;
@@ -208,10 +213,36 @@ internal sealed partial class CleansingPipeline(
         }
     }
 
-    private async Task<long> LogEndAsync(int partition, CancellationToken cancellationToken)
+    /// <summary>
+    /// A partition's log end for the lag figures, from one description of the whole log shared by every feed for
+    /// <see cref="LogEndRefresh"/>: a feed at the log's end asks after each empty read, and eight feeds each
+    /// describing eight partition streams several times a second put a broker under needless load. Null when the
+    /// description did not come within <see cref="LogEndTimeout"/> (the lag figure then waits; cleansing does not).
+    /// </summary>
+    private async Task<long?> LogEndAsync(int partition, CancellationToken cancellationToken)
     {
-        var partitions = await log.DescribeAsync(cancellationToken).ConfigureAwait(false);
-        return partitions.First(p => p.Partition == partition).NextOffset;
+        Task<IReadOnlyList<PartitionInfo>> ends;
+        lock (_endsGate)
+        {
+            if (_ends is null || _ends.IsFaulted || _ends.IsCanceled || Stopwatch.GetElapsedTime(_endsAt) > LogEndRefresh)
+            {
+                _ends = log.DescribeAsync(cancellationToken);
+                _endsAt = Stopwatch.GetTimestamp();
+            }
+
+            ends = _ends;
+        }
+
+        try
+        {
+            var partitions = await ends.WaitAsync(LogEndTimeout, cancellationToken).ConfigureAwait(false);
+            return partitions.First(p => p.Partition == partition).NextOffset;
+        }
+        catch (TimeoutException)
+        {
+            LogEndSlow(logger, log.Name, LogEndTimeout);
+            return null;
+        }
     }
 
     private async Task FlushAsync(IReadOnlyList<DuckDbConnection> writers, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
@@ -299,11 +330,14 @@ internal sealed partial class CleansingPipeline(
             }
         }
 
-        var ends = await log.DescribeAsync(cancellationToken).ConfigureAwait(false);
         foreach (var batch in batches.Select(b => b.Batch))
         {
             progress.BatchCommitted(batch);
-            progress.LogEnd(batch.Partition, ends.First(e => e.Partition == batch.Partition).NextOffset);
+            if (await LogEndAsync(batch.Partition, cancellationToken).ConfigureAwait(false) is { } end)
+            {
+                progress.LogEnd(batch.Partition, end);
+            }
+
             LogFlushed(logger, batch.Partition, batch.FirstOffset, batch.LastOffset, batch.Consumed, batch.Valid, batch.Quarantined, batch.Duplicates);
         }
 
@@ -524,6 +558,10 @@ internal sealed partial class CleansingPipeline(
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug,
         Message = "Cleansing partition {Partition} committed offsets {First}-{Last}: {Consumed} consumed = {Valid} valid + {Quarantined} quarantined + {Duplicates} duplicates")]
     private static partial void LogFlushed(ILogger logger, int partition, long first, long last, long consumed, long valid, long quarantined, long duplicates);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+        Message = "Describing event log {Log} took longer than {Timeout}; the lag figures wait for the next description, cleansing goes on")]
+    private static partial void LogEndSlow(ILogger logger, string log, TimeSpan timeout);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information,
         Message = "Deleted {Count} orphan data files of {Table} (written by a flush that never committed, older than {GracePeriod})")]

@@ -43,7 +43,7 @@ internal sealed class PartitionFeed(
     CleansingOptions options,
     CleansingProgress progress,
     PendingRows pending,
-    Func<CancellationToken, Task<long>> logEnd,
+    Func<CancellationToken, Task<long?>> logEnd,
     DuckDbDatabase database,
     TimeProvider time) : IAsyncDisposable
 {
@@ -171,7 +171,10 @@ internal sealed class PartitionFeed(
             var records = await reader.ReadAsync(options.ReadBatchRecords, options.ReadWait, cancellationToken).ConfigureAwait(false);
             if (records.Count == 0)
             {
-                progress.LogEnd(partition, await logEnd(cancellationToken).ConfigureAwait(false));
+                if (await logEnd(cancellationToken).ConfigureAwait(false) is { } end)
+                {
+                    progress.LogEnd(partition, end);
+                }
                 continue;
             }
 
