@@ -94,7 +94,16 @@ internal sealed class Deployment
         {
             if (!HealthPorts.ContainsKey(service))
             {
-                HealthPorts[service] = FreePort();
+                // The kernel may hand the same free port out twice once the probe listener is closed: two services
+                // on one health port means one of them can never start.
+                int port;
+                do
+                {
+                    port = FreePort();
+                }
+                while (HealthPorts.ContainsValue(port));
+
+                HealthPorts[service] = port;
             }
         }
 
