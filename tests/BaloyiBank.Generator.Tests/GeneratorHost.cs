@@ -13,8 +13,10 @@ internal static class GeneratorHost
 {
     public const int Partitions = 4;
 
-    /// <param name="stopAfter">Stop the host (as Ctrl-C does) after this long, instead of waiting for a limit.</param>
-    public static async Task<GeneratorProgressSnapshot> RunAsync(string directory, IReadOnlyDictionary<string, string> generator, TimeSpan? stopAfter = null)
+    /// <param name="stopAfterAppended">Stop the host (as Ctrl-C does) once the generator has appended at least this many
+    /// events, instead of waiting for a limit (a condition, not a timer: on a loaded machine the worker may not even have
+    /// started after a fixed delay).</param>
+    public static async Task<GeneratorProgressSnapshot> RunAsync(string directory, IReadOnlyDictionary<string, string> generator, long? stopAfterAppended = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var settings = new Dictionary<string, string?>
@@ -32,18 +34,31 @@ internal static class GeneratorHost
         builder.Services.AddGenerator(builder.Configuration);
         using var host = builder.Build();
         var progress = host.Services.GetRequiredService<GeneratorProgress>();
-        using var timeout = new CancellationTokenSource(stopAfter ?? TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+        var watch = stopAfterAppended is { } enough ? StopOnceAppendedAsync(progress, enough, stop, timeout.Token) : Task.CompletedTask;
         try
         {
             // Returns when the worker stops the application (or fails and the host stops).
-            await host.RunAsync(timeout.Token);
+            await host.RunAsync(stop.Token);
         }
         catch (Exception) when (progress.Failure is not null)
         {
         }
 
-        Assert.True(stopAfter is not null || !timeout.IsCancellationRequested, "the generator did not stop by itself");
+        await watch;
+        Assert.False(timeout.IsCancellationRequested, stopAfterAppended is null ? "the generator did not stop by itself" : "the generator did not append enough to be stopped");
         return progress.Snapshot();
+    }
+
+    private static async Task StopOnceAppendedAsync(GeneratorProgress progress, long enough, CancellationTokenSource stop, CancellationToken timeout)
+    {
+        while (progress.Appended < enough && !progress.IsFinished && !timeout.IsCancellationRequested)
+        {
+            await Task.Delay(10, CancellationToken.None);
+        }
+
+        await stop.CancelAsync();
     }
 
     /// <summary>Every record of every partition, in offset order.</summary>

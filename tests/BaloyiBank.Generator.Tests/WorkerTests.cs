@@ -111,7 +111,7 @@ public sealed class WorkerTests : IDisposable
     public async Task Stopping_mid_stream_leaves_a_log_the_next_run_continues_without_gap_or_duplicate()
     {
         var folder = _temp.Sub("log");
-        var stopped = await GeneratorHost.RunAsync(folder, With(("Rate", "20000"), ("Burst", "200"), ("BatchSize", "200")), stopAfter: TimeSpan.FromMilliseconds(400));
+        var stopped = await GeneratorHost.RunAsync(folder, With(("Rate", "20000"), ("Burst", "200"), ("BatchSize", "200")), stopAfterAppended: 2_000);
         Assert.True(stopped.IsFinished);
         Assert.False(stopped.ReachedLimit);
         Assert.Null(stopped.Failure);
