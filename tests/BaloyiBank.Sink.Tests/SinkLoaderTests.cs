@@ -58,7 +58,7 @@ public sealed class SinkLoaderTests
             changes.Add(new TableChanges(SinkModel.For(schema), [.. readSet.Files.Select(f => f.LocalPath)]));
         }
 
-        var again = await warehouse.LoadAsync(new WarehouseLoad("sink", round, changes));
+        var again = await warehouse.LoadAsync(new WarehouseLoad("sink", round, changes, round));
         Assert.True(again.SourceRows > 0);
         Assert.Equal(0, again.Changed);
 
