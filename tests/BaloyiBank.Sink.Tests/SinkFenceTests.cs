@@ -102,7 +102,8 @@ public sealed class SinkFenceTests
         await GoldRig.WaitForAsync(() => standbyProgress.Watermark == second, "the new holder to load the next round", () => standbyProgress.LastError);
 
         paused.Resume();
-        await GoldRig.WaitForAsync(() => staleProgress.FencedLoads == 1 && !staleProgress.HoldsLease && staleProgress.Watermark == second, "the stale sink to be fenced and stand by");
+        await GoldRig.WaitForAsync(() => staleProgress.FencedLoads == 1 && !staleProgress.HoldsLease && staleProgress.Watermark == second,
+            "the stale sink to be fenced and stand by", () => staleProgress.LastError, TimeSpan.FromMinutes(1));
 
         Assert.Null(staleProgress.LastError);
         Assert.Contains("fenced", staleProgress.LastFenced, StringComparison.Ordinal);
