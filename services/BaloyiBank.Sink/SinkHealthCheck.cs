@@ -19,6 +19,7 @@ public sealed class SinkHealthCheck(SinkProgress progress) : IHealthCheck
             ["rowsUpdated"] = progress.RowsUpdated,
             ["holdsLease"] = progress.HoldsLease,
             ["leaseHolder"] = progress.LeaseHolder ?? "",
+            ["fencedLoads"] = progress.FencedLoads,
         };
         var result = progress.LastError is { } error ? HealthCheckResult.Degraded($"last load failed: {error}", data: data)
             : progress.HoldsLease ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"warehouse at gold round {progress.Watermark:N0}"), data)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using BaloyiBank.Lake;
 using BaloyiBank.Lake.Blob;
 using BaloyiBank.Warehouse;
@@ -15,7 +16,9 @@ public sealed record SinkLoadResult(long FromRound, long ToRound, WarehouseLoadR
 /// watermark — every business table's changed files in one <see cref="IWarehouse.LoadAsync"/>, which commits the
 /// rows and the new watermark (the gold round) together. The watermark lives in the warehouse, so a restarted or
 /// replaced sink resumes exactly where the last committed load ended; a repeated load changes 0 rows.
-/// Not thread-safe: one loader per warehouse (the worker holds a <see cref="SinkLease"/>).
+/// Not thread-safe: one loader per warehouse (the worker holds a <see cref="SinkLease"/>). The lease can lapse under a
+/// paused loader, so each load also carries the watermark it was built from and the warehouse fences it: a stale
+/// loader's load is refused whole (<see cref="WarehouseFencedException"/>) and never regresses the warehouse.
 /// </summary>
 public sealed partial class SinkLoader : IDisposable
 {
@@ -45,28 +48,30 @@ public sealed partial class SinkLoader : IDisposable
             ? blob
             : throw new InvalidOperationException(SinkLakeValidator.SynapseNeedsHttpsBlobLake(lake is BlobLakeStore ? $"a blob lake at {lake.Location}" : $"the folder lake {lake.Location}"));
 
-    /// <summary>The gold round the warehouse holds (0 before the first load).</summary>
+    /// <summary>The gold round the warehouse holds (0 before the first load): the lowest of its tables' watermarks.</summary>
     public async Task<long> WatermarkAsync(CancellationToken cancellationToken = default)
     {
-        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        long? round = null;
-        foreach (var table in SinkModel.Tables)
-        {
-            var mark = await _warehouse.ReadWatermarkAsync(_options.Pipeline, table.Name, cancellationToken).ConfigureAwait(false);
-            round = Math.Min(round ?? long.MaxValue, mark?.Value ?? 0);
-        }
-
-        return round ?? 0;
+        var marks = await WatermarksAsync(cancellationToken).ConfigureAwait(false);
+        return marks.Count == 0 ? 0 : marks.Values.Min(m => m ?? 0);
     }
 
     /// <summary>Gold rounds committed but not yet in the warehouse.</summary>
     public async Task<long> LagAsync(CancellationToken cancellationToken = default) =>
         Math.Max(0, await _gold.CompleteRoundAsync(cancellationToken).ConfigureAwait(false) - await WatermarkAsync(cancellationToken).ConfigureAwait(false));
 
-    /// <summary>Loads every gold round after the watermark; null when the warehouse already holds gold's latest complete round.</summary>
+    /// <summary>
+    /// Loads every gold round after the watermark; null when the warehouse already holds gold's latest complete round.
+    /// The load expects the watermark read here (the fence): when another loader committed in between, the warehouse
+    /// refuses it and changes nothing, and this throws <see cref="WarehouseFencedException"/> (logged as a warning and
+    /// counted as outcome <c>fenced</c>); the next call starts from the watermark the other loader left.
+    /// </summary>
     public async Task<SinkLoadResult?> LoadAsync(CancellationToken cancellationToken = default)
     {
-        var watermark = await WatermarkAsync(cancellationToken).ConfigureAwait(false);
+        var marks = await WatermarksAsync(cancellationToken).ConfigureAwait(false);
+        // Every load moves all tables together, so they hold one watermark; only tables added to the model since the
+        // last load start behind. The tables furthest behind load first (a load has one expected watermark).
+        var expected = marks.Values.Any(m => m is null) ? null : marks.Values.Min();
+        var watermark = expected ?? 0;
         var through = await _gold.CompleteRoundAsync(cancellationToken).ConfigureAwait(false);
         _metrics?.Lag(Math.Max(0, through - watermark));
         if (through <= watermark)
@@ -79,13 +84,19 @@ public sealed partial class SinkLoader : IDisposable
         {
             var changes = await _gold.ReadAsync(watermark, through, cancellationToken).ConfigureAwait(false);
             var load = new WarehouseLoad(_options.Pipeline, through,
-                [.. changes.Select(c => new TableChanges(SinkModel.For(c.Schema), c.Files))]);
+                [.. changes.Where(c => marks[c.Schema.Name] == expected).Select(c => new TableChanges(SinkModel.For(c.Schema), c.Files))], expected);
             var result = await _warehouse.LoadAsync(load, cancellationToken).ConfigureAwait(false);
             _gold.Advance();
             _metrics?.Loaded(result, clock.Elapsed);
             _metrics?.Lag(0);
             LogLoaded(_logger, watermark, through, result.SourceRows, result.Inserted, result.Updated, clock.ElapsedMilliseconds);
             return new SinkLoadResult(watermark, through, result);
+        }
+        catch (WarehouseFencedException fenced)
+        {
+            _metrics?.Fenced();
+            LogFenced(_logger, watermark, through, fenced.Table, Show(fenced.ExpectedWatermark), Show(fenced.FoundWatermark));
+            throw;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -98,17 +109,54 @@ public sealed partial class SinkLoader : IDisposable
         }
     }
 
-    /// <summary>Loads until the warehouse holds gold's latest complete round (for the CLI after a run); returns the loads made.</summary>
+    /// <summary>
+    /// Loads until the warehouse holds gold's latest complete round (for the CLI after a run); returns the loads made.
+    /// A fenced load (another loader moved the watermark) is not an error here: the next load starts from the new
+    /// watermark; only <see cref="MaxFencedInARow"/> fenced loads in a row give up (another loader keeps winning).
+    /// </summary>
     public async Task<IReadOnlyList<SinkLoadResult>> CatchUpAsync(CancellationToken cancellationToken = default)
     {
         List<SinkLoadResult> loads = [];
-        while (await LoadAsync(cancellationToken).ConfigureAwait(false) is { } load)
+        var fencedInARow = 0;
+        while (true)
         {
+            SinkLoadResult? load;
+            try
+            {
+                load = await LoadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (WarehouseFencedException) when (++fencedInARow < MaxFencedInARow)
+            {
+                continue;
+            }
+
+            if (load is null)
+            {
+                return loads;
+            }
+
+            fencedInARow = 0;
             loads.Add(load);
         }
-
-        return loads;
     }
+
+    /// <summary>How many fenced loads in a row <see cref="CatchUpAsync"/> takes before it gives up.</summary>
+    public const int MaxFencedInARow = 5;
+
+    /// <summary>Each warehouse table's watermark (null before its first load).</summary>
+    private async Task<Dictionary<string, long?>> WatermarksAsync(CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var marks = new Dictionary<string, long?>(StringComparer.Ordinal);
+        foreach (var table in SinkModel.Tables)
+        {
+            marks[table.Name] = (await _warehouse.ReadWatermarkAsync(_options.Pipeline, table.Name, cancellationToken).ConfigureAwait(false))?.Value;
+        }
+
+        return marks;
+    }
+
+    private static string Show(long? watermark) => watermark?.ToString(CultureInfo.InvariantCulture) ?? "none";
 
     private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
@@ -126,4 +174,8 @@ public sealed partial class SinkLoader : IDisposable
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information,
         Message = "Sink loaded gold rounds {FromRound}..{ToRound} into the warehouse: {SourceRows} changed rows, {Inserted} inserted, {Updated} updated in {ElapsedMs} ms")]
     private static partial void LogLoaded(ILogger logger, long fromRound, long toRound, long sourceRows, long inserted, long updated, long elapsedMs);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning,
+        Message = "Sink load of gold rounds {FromRound}..{ToRound} fenced: the warehouse's watermark of {Table} is {Found}, not the {Expected} this sink read; another loader committed since. Nothing was changed; the sink re-reads the watermark and the lease")]
+    private static partial void LogFenced(ILogger logger, long fromRound, long toRound, string table, string expected, string found);
 }

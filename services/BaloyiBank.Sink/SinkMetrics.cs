@@ -18,7 +18,7 @@ public sealed class SinkMetrics : IDisposable
     public SinkMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        _loads = _meter.CreateCounter<long>("baloyibank.sink.loads", "{load}", "Sink loads, by outcome (committed, transient, permanent).");
+        _loads = _meter.CreateCounter<long>("baloyibank.sink.loads", "{load}", "Sink loads, by outcome (committed, transient, permanent, fenced).");
         _rows = _meter.CreateCounter<long>("baloyibank.sink.rows", "{row}", "Warehouse rows changed by the sink, by action (insert, update, delete).");
         _duration = _meter.CreateHistogram<double>("baloyibank.sink.load.duration", "s", "From reading gold's changes to the warehouse commit.");
         _meter.CreateObservableGauge("baloyibank.sink.lag", () => Interlocked.Read(ref _lag), "{round}", "Gold rounds committed but not yet in the warehouse.");
@@ -36,6 +36,9 @@ public sealed class SinkMetrics : IDisposable
     }
 
     public void Failed(string outcome) => _loads.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>A load the warehouse refused because another loader moved the watermark first (nothing changed).</summary>
+    public void Fenced() => _loads.Add(1, new KeyValuePair<string, object?>("outcome", "fenced"));
 
     public void Lag(long rounds) => Interlocked.Exchange(ref _lag, rounds);
 

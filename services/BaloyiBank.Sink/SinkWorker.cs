@@ -49,8 +49,16 @@ public sealed class SinkProgress
     /// <summary>The lease holder last seen (this instance or another).</summary>
     public string? LeaseHolder { get; private set; }
 
-    /// <summary>The last load's failure (null once a load succeeds again).</summary>
+    /// <summary>The last load's failure (null once a load succeeds again). A fenced load is not a failure.</summary>
     public string? LastError { get; private set; }
+
+    private long _fenced;
+
+    /// <summary>Loads the warehouse refused because another loader moved the watermark first (nothing changed).</summary>
+    public long FencedLoads => Interlocked.Read(ref _fenced);
+
+    /// <summary>Why the last fenced load was refused (null before any).</summary>
+    public string? LastFenced { get; private set; }
 
     internal void Lease(bool held, string? holder)
     {
@@ -70,13 +78,21 @@ public sealed class SinkProgress
     }
 
     internal void Failed(string reason) => LastError = reason;
+
+    internal void Fenced(string reason)
+    {
+        LastFenced = reason;
+        Interlocked.Increment(ref _fenced);
+    }
 }
 
 /// <summary>
 /// The sink service: holds the warehouse lease (or waits as a standby until it expires), then loads gold into the
 /// warehouse every <see cref="SinkOptions.Interval"/> and on every <see cref="GoldCommitted"/>, renewing the lease
 /// in between, and announces each committed load as <see cref="WarehouseLoaded"/>. A failed load is logged and
-/// counted; the next scheduled or signalled load tries again (the warehouse retries transient errors itself).
+/// counted; the next scheduled or signalled load tries again (the warehouse retries transient errors itself). A
+/// fenced load (this instance paused past its lease and another sink loaded meanwhile) is a warning, not a failure:
+/// the worker re-reads the watermark and the lease and carries on, as a standby when the lease is gone.
 /// </summary>
 public sealed partial class SinkWorker(
     ILakeStore lake,
@@ -119,7 +135,7 @@ public sealed partial class SinkWorker(
                 {
                     if (woken || time.GetUtcNow() >= nextLoad)
                     {
-                        await LoadOnceAsync(loader, publisher, stoppingToken).ConfigureAwait(false);
+                        await LoadOnceAsync(loader, lease, publisher, stoppingToken).ConfigureAwait(false);
                         nextLoad = time.GetUtcNow() + settings.Interval;
                     }
 
@@ -168,7 +184,7 @@ public sealed partial class SinkWorker(
         return held;
     }
 
-    private async Task LoadOnceAsync(SinkLoader loader, IPublishEndpoint? publisher, CancellationToken cancellationToken)
+    private async Task LoadOnceAsync(SinkLoader loader, SinkLease lease, IPublishEndpoint? publisher, CancellationToken cancellationToken)
     {
         try
         {
@@ -197,11 +213,34 @@ public sealed partial class SinkWorker(
                 }, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (WarehouseFencedException fenced)
+        {
+            // This sink was a stale loader (its lease lapsed while it paused) or raced another: the warehouse refused the
+            // load whole. Not a failure: re-read where the warehouse is and who holds the lease, and go on from there.
+            progress.Fenced(fenced.Message);
+            await AfterFencedAsync(loader, lease, cancellationToken).ConfigureAwait(false);
+        }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             progress.Failed(exception.Message);
             LogLoadFailed(logger, WarehouseErrors.Classify(exception).ToString(), exception.Message, exception);
         }
+    }
+
+    private async Task AfterFencedAsync(SinkLoader loader, SinkLease lease, CancellationToken cancellationToken)
+    {
+        try
+        {
+            progress.Started(await loader.WatermarkAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The next scheduled load reads the watermark again anyway.
+            LogLoadFailed(logger, WarehouseErrors.Classify(exception).ToString(), exception.Message, exception);
+        }
+
+        var held = await TryLeaseAsync(lease, cancellationToken).ConfigureAwait(false);
+        LogAfterFenced(logger, progress.Watermark, held ? "still holds" : "no longer holds", lease.LastSeen?.Owner ?? "nobody");
     }
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "Sink lease: this instance {State} the warehouse lease (holder {Holder}; this instance {Owner})")]
@@ -212,4 +251,7 @@ public sealed partial class SinkWorker(
 
     [LoggerMessage(EventId = 6012, Level = LogLevel.Error, Message = "Sink load failed ({Kind}): {Reason}; the next scheduled load tries again")]
     private static partial void LogLoadFailed(ILogger logger, string kind, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Information, Message = "Sink after a fenced load: the warehouse is at gold round {Watermark}; this instance {State} the warehouse lease (holder {Holder})")]
+    private static partial void LogAfterFenced(ILogger logger, long watermark, string state, string holder);
 }

@@ -33,11 +33,10 @@ public sealed class DuckDbSqlDialect(string schema, string? catalog = null) : Sq
     public override IReadOnlyList<string> CreateView(WarehouseView view) =>
         [$"DROP VIEW IF EXISTS {Table(view.Name)}", $"CREATE VIEW {Table(view.Name)} AS {view.Select(this)}"];
 
-    public override IReadOnlyList<string> UpsertWatermark() =>
-    [
+    /// <summary>A concurrent first insert waits for the other transaction, then finds the key taken: 0 rows, fenced.</summary>
+    public override string InsertFirstWatermark() =>
         $"INSERT INTO {Control(WatermarksTable)} ({Col("pipeline")}, {Col("table_name")}, {Col("watermark")}, {Col("updated_at")}) VALUES ($1, $2, $3, $4) "
-        + $"ON CONFLICT ({Col("pipeline")}, {Col("table_name")}) DO UPDATE SET {Col("watermark")} = excluded.{Col("watermark")}, {Col("updated_at")} = excluded.{Col("updated_at")}",
-    ];
+        + $"ON CONFLICT ({Col("pipeline")}, {Col("table_name")}) DO NOTHING";
 
     /// <summary>The change files as one relation, newest row per key: the files are parameters 1..n.</summary>
     public string ReadChanges(WarehouseTable table, int fileCount) =>

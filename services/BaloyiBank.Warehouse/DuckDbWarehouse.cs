@@ -7,7 +7,7 @@ namespace BaloyiBank.Warehouse;
 /// <summary>
 /// The embedded warehouse: a DuckDB file. A load MERGEs straight from the change files
 /// (<c>USING (SELECT … FROM read_parquet([…]))</c>, de-duplicated with <c>QUALIFY row_number() … = 1</c> when a key
-/// repeats) and upserts the watermark in the same transaction. DuckDB allows one writing process per file; within this process loads run one at a
+/// repeats), the watermark's compare-and-set (the fence) first in the same transaction. DuckDB allows one writing process per file; within this process loads run one at a
 /// time (the MERGE is the tables' only writer, which is what keeps keys unique without an index).
 /// </summary>
 public sealed class DuckDbWarehouse : IWarehouse
@@ -117,24 +117,16 @@ public sealed class DuckDbWarehouse : IWarehouse
             var results = new List<TableLoadResult>();
             InTransaction(connection, () =>
             {
+                // The fence first: a stale load fails before any MERGE work, and nothing it did survives the rollback.
+                AdvanceWatermarks(connection, load);
+                OnLoadStep?.Invoke("watermark");
                 foreach (var change in load.Changes)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     results.Add(Merge(connection, change));
                     OnLoadStep?.Invoke($"merged:{change.Table.Name}");
-                    cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                foreach (var change in load.Changes)
-                {
-                    foreach (var sql in dialect.UpsertWatermark())
-                    {
-                        using var upsert = connection.Prepare(sql);
-                        upsert.Bind(1, load.Pipeline).Bind(2, change.Table.Name).Bind(3, load.Watermark).Bind(4, clock.GetUtcNow());
-                        upsert.Execute();
-                    }
-                }
-
-                OnLoadStep?.Invoke("watermark");
                 cancellationToken.ThrowIfCancellationRequested();
             });
 
@@ -151,10 +143,7 @@ public sealed class DuckDbWarehouse : IWarehouse
         return Exclusive(() =>
         {
             using var connection = database.Connect();
-            using var statement = connection.Prepare(dialect.SelectWatermark());
-            statement.Bind(1, pipeline).Bind(2, table);
-            using var result = statement.Query();
-            return result.Read() ? new WarehouseWatermark(pipeline, table, result.GetInt64(0), result.GetTimestamp(1)) : null;
+            return ReadWatermark(connection, pipeline, table);
         }, cancellationToken);
     }
 
@@ -183,6 +172,37 @@ public sealed class DuckDbWarehouse : IWarehouse
             gate.Release();
             gate.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Compare-and-set of every table's watermark from the load's expected one, in name order; throws
+    /// <see cref="WarehouseFencedException"/> (the caller rolls back) when a table holds anything else.
+    /// </summary>
+    private void AdvanceWatermarks(DuckDbConnection connection, WarehouseLoad load)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var table in load.TablesInLockOrder)
+        {
+            using var statement = connection.Prepare(load.ExpectedWatermark is null ? dialect.InsertFirstWatermark() : dialect.AdvanceWatermark());
+            statement.Bind(1, load.Pipeline).Bind(2, table).Bind(3, load.Watermark).Bind(4, now);
+            if (load.ExpectedWatermark is { } expected)
+            {
+                statement.Bind(5, expected);
+            }
+
+            if (statement.Execute() != 1)
+            {
+                throw new WarehouseFencedException(Engine, load.Pipeline, table, load.ExpectedWatermark, ReadWatermark(connection, load.Pipeline, table)?.Value, load.Watermark);
+            }
+        }
+    }
+
+    private WarehouseWatermark? ReadWatermark(DuckDbConnection connection, string pipeline, string table)
+    {
+        using var statement = connection.Prepare(dialect.SelectWatermark());
+        statement.Bind(1, pipeline).Bind(2, table);
+        using var result = statement.Query();
+        return result.Read() ? new WarehouseWatermark(pipeline, table, result.GetInt64(0), result.GetTimestamp(1)) : null;
     }
 
     private TableLoadResult Merge(DuckDbConnection connection, TableChanges change)

@@ -8,8 +8,8 @@ namespace BaloyiBank.Warehouse;
 
 /// <summary>
 /// PostgreSQL 15 through Npgsql: per table a temporary staging table filled by binary COPY with the newest row
-/// per key (read from the change files by DuckDB), then a MERGE; the watermark upsert follows in the same
-/// transaction. Schema changes take an advisory lock so two sinks starting together do not race.
+/// per key (read from the change files by DuckDB), then a MERGE, after the watermark's compare-and-set (the fence)
+/// at the start of the same transaction. Schema changes take an advisory lock so two sinks starting together do not race.
 /// </summary>
 public sealed class PostgresWarehouse : IWarehouse
 {
@@ -138,30 +138,21 @@ public sealed class PostgresWarehouse : IWarehouse
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Room for the MERGE's hash join and the counts over a large staging table, for this transaction only.
         await ExecuteAsync(connection, "SET LOCAL work_mem = '256MB'", cancellationToken).ConfigureAwait(false);
+
+        // The fence first: the compare-and-set takes the watermark rows' locks, so a concurrent load of the same tables
+        // waits here, then finds the watermark moved and is refused before staging anything.
+        await AdvanceWatermarksAsync(connection, load, cancellationToken).ConfigureAwait(false);
+        OnLoadStep?.Invoke("watermark");
         using var duck = DuckDbDatabase.Open();
         using var reader = duck.Connect();
         var results = new List<TableLoadResult>();
         for (var i = 0; i < load.Changes.Count; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             results.Add(await MergeAsync(connection, reader, load.Changes[i], i + 1, cancellationToken).ConfigureAwait(false));
             OnLoadStep?.Invoke($"merged:{load.Changes[i].Table.Name}");
-            cancellationToken.ThrowIfCancellationRequested();
         }
 
-        foreach (var change in load.Changes)
-        {
-            foreach (var sql in dialect.UpsertWatermark())
-            {
-                await using var upsert = new NpgsqlCommand(sql, connection);
-                upsert.Parameters.Add(new NpgsqlParameter { Value = load.Pipeline, NpgsqlDbType = NpgsqlDbType.Text });
-                upsert.Parameters.Add(new NpgsqlParameter { Value = change.Table.Name, NpgsqlDbType = NpgsqlDbType.Text });
-                upsert.Parameters.Add(new NpgsqlParameter { Value = load.Watermark, NpgsqlDbType = NpgsqlDbType.Bigint });
-                upsert.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow().UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        OnLoadStep?.Invoke("watermark");
         cancellationToken.ThrowIfCancellationRequested();
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         var loaded = new WarehouseLoadResult(load.Pipeline, load.Watermark, results, Stopwatch.GetElapsedTime(started));
@@ -174,6 +165,11 @@ public sealed class PostgresWarehouse : IWarehouse
         SqlIdentifier.Require(pipeline, "pipeline name");
         SqlIdentifier.Require(table, "table name");
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadWatermarkAsync(connection, pipeline, table, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<WarehouseWatermark?> ReadWatermarkAsync(NpgsqlConnection connection, string pipeline, string table, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(dialect.SelectWatermark(), connection);
         command.Parameters.Add(new NpgsqlParameter { Value = pipeline, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = table, NpgsqlDbType = NpgsqlDbType.Text });
@@ -198,6 +194,34 @@ public sealed class PostgresWarehouse : IWarehouse
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Compare-and-set of every table's watermark from the load's expected one, in name order (two loads never wait
+    /// on each other's rows in opposite orders); throws <see cref="WarehouseFencedException"/> when a table holds
+    /// anything else, and the caller's transaction rolls back on dispose.
+    /// </summary>
+    private async Task AdvanceWatermarksAsync(NpgsqlConnection connection, WarehouseLoad load, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var table in load.TablesInLockOrder)
+        {
+            await using var command = new NpgsqlCommand(load.ExpectedWatermark is null ? dialect.InsertFirstWatermark() : dialect.AdvanceWatermark(), connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = load.Pipeline, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = table, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = load.Watermark, NpgsqlDbType = NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            if (load.ExpectedWatermark is { } expected)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = expected, NpgsqlDbType = NpgsqlDbType.Bigint });
+            }
+
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                var found = await ReadWatermarkAsync(connection, load.Pipeline, table, cancellationToken).ConfigureAwait(false);
+                throw new WarehouseFencedException(Engine, load.Pipeline, table, load.ExpectedWatermark, found?.Value, load.Watermark);
+            }
+        }
     }
 
     private static NpgsqlDbType DbType(ColumnType type) => type switch

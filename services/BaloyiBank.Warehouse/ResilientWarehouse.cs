@@ -1,3 +1,4 @@
+using System.Globalization;
 using BaloyiBank.Delta;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -67,7 +68,9 @@ public static class WarehouseResilience
 /// <summary>
 /// Any engine behind <see cref="WarehouseResilience"/>: retries are logged and counted
 /// (<c>baloyi.warehouse.retries</c>), and a final failure surfaces as <see cref="WarehouseException"/> with
-/// its kind and attempt count, logged once and counted in <c>baloyi.warehouse.loads</c>.
+/// its kind and attempt count, logged once and counted in <c>baloyi.warehouse.loads</c>. A fenced load
+/// (<see cref="WarehouseFencedException"/>) is neither retried nor wrapped: it is counted as outcome <c>fenced</c>
+/// and rethrown as is.
 /// </summary>
 public sealed partial class ResilientWarehouse : IWarehouse
 {
@@ -135,6 +138,15 @@ public sealed partial class ResilientWarehouse : IWarehouse
             Count(operation, "cancelled");
             throw;
         }
+        catch (WarehouseFencedException fenced)
+        {
+            // Not a failure of the warehouse: another loader moved the watermark. Never retried (permanent by
+            // classification), passed through as is for the caller to re-read the watermark; logged once, by it.
+            Count(operation, "fenced");
+            LogFenced(logger, Engine, fenced.Pipeline, fenced.Table, fenced.ExpectedWatermark?.ToString(CultureInfo.InvariantCulture) ?? "none",
+                fenced.FoundWatermark?.ToString(CultureInfo.InvariantCulture) ?? "none", fenced.Watermark);
+            throw;
+        }
         catch (Exception ex) when (ex is not WarehouseException and not ArgumentException)
         {
             var kind = WarehouseErrors.Classify(ex);
@@ -164,6 +176,9 @@ public sealed partial class ResilientWarehouse : IWarehouse
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Warehouse {Operation} on {Engine} failed ({Kind}) after {Attempts} attempt(s): {Detail}")]
     private static partial void LogFailed(ILogger logger, Exception exception, WarehouseEngine engine, string operation, WarehouseErrorKind kind, int attempts, string detail);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Debug, Message = "Warehouse load on {Engine} fenced: pipeline {Pipeline}, table {Table} expected watermark {Expected}, found {Found}; the load to {Watermark} was rolled back")]
+    private static partial void LogFenced(ILogger logger, WarehouseEngine engine, string pipeline, string table, string expected, string found, long watermark);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Warehouse load on {Engine} committed: pipeline {Pipeline}, tables {Tables}, {Inserted} inserted, {Updated} updated, {Deleted} deleted, watermark {Watermark}, {DurationMs:F0} ms")]
     private static partial void LogLoaded(ILogger logger, WarehouseEngine engine, string pipeline, string tables, long inserted, long updated, long deleted, long watermark, double durationMs);

@@ -59,8 +59,19 @@ public abstract class SqlDialect
     public string SelectWatermark() =>
         $"SELECT {Col("watermark")}, {Col("updated_at")} FROM {Control(WatermarksTable)} WHERE {Col("pipeline")} = {Parameter(1)} AND {Col("table_name")} = {Parameter(2)}";
 
-    /// <summary>Sets a watermark: parameters pipeline, table_name, watermark, updated_at. One or more statements.</summary>
-    public abstract IReadOnlyList<string> UpsertWatermark();
+    /// <summary>
+    /// Moves a watermark only from the value the loader expects (the fence's compare-and-set): parameters pipeline,
+    /// table_name, watermark, updated_at, expected. Changes 1 row, or 0 when the row holds anything else or is missing.
+    /// </summary>
+    public string AdvanceWatermark() =>
+        $"UPDATE {Control(WatermarksTable)} SET {Col("watermark")} = {Parameter(3)}, {Col("updated_at")} = {Parameter(4)} "
+        + $"WHERE {Col("pipeline")} = {Parameter(1)} AND {Col("table_name")} = {Parameter(2)} AND {Col("watermark")} = {Parameter(5)}";
+
+    /// <summary>
+    /// A first watermark, only where none exists yet (guarded by the key): parameters pipeline, table_name, watermark,
+    /// updated_at. Inserts 1 row, or 0 when a watermark exists (a first load that is fenced).
+    /// </summary>
+    public abstract string InsertFirstWatermark();
 
     /// <summary>
     /// Counts what the MERGE of <paramref name="source"/> (already de-duplicated) into the table will do:

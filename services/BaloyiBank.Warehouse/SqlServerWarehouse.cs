@@ -13,9 +13,9 @@ namespace BaloyiBank.Warehouse;
 /// <summary>
 /// SQL Server / Azure SQL, or a Synapse dedicated SQL pool, through System.Data.SqlClient 4.9.1 (the managed-SNI
 /// Unix build). SQL Server: SqlBulkCopy of the newest row per key (read from the change files by DuckDB) into a
-/// session temp table, then MERGE + watermark in one transaction. Synapse: <c>COPY INTO</c> a staging heap from
-/// the files' ADLS URLs with the pool's managed identity, CTAS de-duplication, then MERGE (or DELETE/UPDATE/INSERT
-/// for non-HASH targets) + watermark in one transaction. Not run against a real server here: its SQL is tested
+/// session temp table, then the watermark's compare-and-set (the fence) + MERGE in one transaction. Synapse:
+/// <c>COPY INTO</c> a staging heap from the files' ADLS URLs with the pool's managed identity, CTAS de-duplication,
+/// then the fence + MERGE (or DELETE/UPDATE/INSERT for non-HASH targets) in one transaction. Not run against a real server here: its SQL is tested
 /// as text, its connection failures as classified retries.
 /// </summary>
 public sealed class SqlServerWarehouse : IWarehouse
@@ -109,6 +109,9 @@ public sealed class SqlServerWarehouse : IWarehouse
         // belong to the single active sink, and nothing visible changes until the transaction below commits.
         if (dialect.IsSynapse)
         {
+            // A stale loader is refused before it touches the shared staging tables (the fence in the transaction
+            // below is what guarantees it; this only narrows the window in which a stale loader stages).
+            await CheckFenceAsync(connection, load, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < load.Changes.Count; i++)
             {
                 var table = load.Changes[i].Table;
@@ -130,6 +133,10 @@ public sealed class SqlServerWarehouse : IWarehouse
         }
 
         await using var transaction = (SqlTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // The fence first: the compare-and-set locks the watermark rows (SQL Server) or the watermarks table (a dedicated
+        // pool's DML takes table locks) to the commit, so a concurrent load waits, then finds the watermark moved.
+        await AdvanceWatermarksAsync(connection, transaction, load, cancellationToken).ConfigureAwait(false);
         var results = new List<TableLoadResult>();
         using var duck = dialect.IsSynapse ? null : DuckDbDatabase.Open();
         using var files = duck?.Connect();
@@ -171,23 +178,6 @@ public sealed class SqlServerWarehouse : IWarehouse
             results.Add(new TableLoadResult(table.Name, dialect.IsSynapse ? staged : sourceRows[i], staged, inserted, updated, deleted));
         }
 
-        foreach (var change in load.Changes)
-        {
-            foreach (var sql in dialect.UpsertWatermark())
-            {
-                await using var upsert = new SqlCommand(sql, connection, transaction);
-                upsert.Parameters.Add("@p1", SqlDbType.NVarChar, 128).Value = load.Pipeline;
-                upsert.Parameters.Add("@p2", SqlDbType.NVarChar, 128).Value = change.Table.Name;
-                if (sql.Contains("@p3", StringComparison.Ordinal))
-                {
-                    upsert.Parameters.Add("@p3", SqlDbType.BigInt).Value = load.Watermark;
-                    upsert.Parameters.Add("@p4", SqlDbType.DateTime2).Value = clock.GetUtcNow().UtcDateTime;
-                }
-
-                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
         cancellationToken.ThrowIfCancellationRequested();
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         var loaded = new WarehouseLoadResult(load.Pipeline, load.Watermark, results, Stopwatch.GetElapsedTime(started));
@@ -200,7 +190,12 @@ public sealed class SqlServerWarehouse : IWarehouse
         SqlIdentifier.Require(pipeline, "pipeline name");
         SqlIdentifier.Require(table, "table name");
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new SqlCommand(dialect.SelectWatermark(), connection);
+        return await ReadWatermarkAsync(connection, null, pipeline, table, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<WarehouseWatermark?> ReadWatermarkAsync(SqlConnection connection, SqlTransaction? transaction, string pipeline, string table, CancellationToken cancellationToken)
+    {
+        await using var command = new SqlCommand(dialect.SelectWatermark(), connection, transaction);
         command.Parameters.Add("@p1", SqlDbType.NVarChar, 128).Value = pipeline;
         command.Parameters.Add("@p2", SqlDbType.NVarChar, 128).Value = table;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -224,6 +219,79 @@ public sealed class SqlServerWarehouse : IWarehouse
     {
         await using var command = new SqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Compare-and-set of every table's watermark from the load's expected one, in name order. SQL Server: the
+    /// statement's row count says whether it took (a key violation from a racing first insert counts as not taken).
+    /// Synapse reports no row counts: <see cref="TSqlDialect.CountWatermark"/> then reads, inside the transaction,
+    /// that exactly one row holds the new watermark. Throws <see cref="WarehouseFencedException"/>; the caller's
+    /// transaction rolls back on dispose.
+    /// </summary>
+    private async Task AdvanceWatermarksAsync(SqlConnection connection, SqlTransaction transaction, WarehouseLoad load, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var table in load.TablesInLockOrder)
+        {
+            int affected;
+            await using (var command = new SqlCommand(load.ExpectedWatermark is null ? dialect.InsertFirstWatermark() : dialect.AdvanceWatermark(), connection, transaction))
+            {
+                command.Parameters.Add("@p1", SqlDbType.NVarChar, 128).Value = load.Pipeline;
+                command.Parameters.Add("@p2", SqlDbType.NVarChar, 128).Value = table;
+                command.Parameters.Add("@p3", SqlDbType.BigInt).Value = load.Watermark;
+                command.Parameters.Add("@p4", SqlDbType.DateTime2).Value = now;
+                if (load.ExpectedWatermark is { } expected)
+                {
+                    command.Parameters.Add("@p5", SqlDbType.BigInt).Value = expected;
+                }
+
+                try
+                {
+                    affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (SqlException e) when (e.Number is 2627 or 2601)
+                {
+                    affected = 0;
+                }
+            }
+
+            long? found;
+            bool took;
+            if (dialect.IsSynapse)
+            {
+                await using var count = new SqlCommand(dialect.CountWatermark(), connection, transaction);
+                count.Parameters.Add("@p1", SqlDbType.NVarChar, 128).Value = load.Pipeline;
+                count.Parameters.Add("@p2", SqlDbType.NVarChar, 128).Value = table;
+                await using var reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var rows = reader.GetInt64(0);
+                found = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+                took = rows == 1 && found == load.Watermark;
+            }
+            else
+            {
+                took = affected == 1;
+                found = took ? load.Watermark : (await ReadWatermarkAsync(connection, transaction, load.Pipeline, table, cancellationToken).ConfigureAwait(false))?.Value;
+            }
+
+            if (!took)
+            {
+                throw new WarehouseFencedException(Engine, load.Pipeline, table, load.ExpectedWatermark, found, load.Watermark);
+            }
+        }
+    }
+
+    /// <summary>Synapse, before staging: refuses a load whose expected watermark is already gone (no locks; a hint, not the fence).</summary>
+    private async Task CheckFenceAsync(SqlConnection connection, WarehouseLoad load, CancellationToken cancellationToken)
+    {
+        foreach (var table in load.TablesInLockOrder)
+        {
+            var found = (await ReadWatermarkAsync(connection, null, load.Pipeline, table, cancellationToken).ConfigureAwait(false))?.Value;
+            if (found != load.ExpectedWatermark)
+            {
+                throw new WarehouseFencedException(Engine, load.Pipeline, table, load.ExpectedWatermark, found, load.Watermark);
+            }
+        }
     }
 
     private async Task<SqlConnection> OpenAsync(CancellationToken cancellationToken)

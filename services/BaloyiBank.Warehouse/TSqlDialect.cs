@@ -62,12 +62,23 @@ public sealed class TSqlDialect : SqlDialect
         $"CREATE VIEW {Table(view.Name)} AS {view.Select(this)};",
     ];
 
-    /// <summary>Delete then insert in the load's transaction: portable to dedicated pools (no @@ROWCOUNT there).</summary>
-    public override IReadOnlyList<string> UpsertWatermark() =>
-    [
-        $"DELETE FROM {Control(WatermarksTable)} WHERE {Col("pipeline")} = @p1 AND {Col("table_name")} = @p2;",
-        $"INSERT INTO {Control(WatermarksTable)} ({Col("pipeline")}, {Col("table_name")}, {Col("watermark")}, {Col("updated_at")}) VALUES (@p1, @p2, @p3, @p4);",
-    ];
+    /// <summary>
+    /// SQL Server: the key-range lock (UPDLOCK, HOLDLOCK) on the absent key is held to the commit, so a concurrent
+    /// first load waits and then finds the row (0 rows; a deadlock between two is retried and then fenced). Synapse
+    /// has no enforced key and no locking hints: the same statement under its table lock, checked by
+    /// <see cref="CountWatermark"/> because a dedicated pool reports no row counts.
+    /// </summary>
+    public override string InsertFirstWatermark() =>
+        $"INSERT INTO {Control(WatermarksTable)} ({Col("pipeline")}, {Col("table_name")}, {Col("watermark")}, {Col("updated_at")}) SELECT @p1, @p2, @p3, @p4 "
+        + $"WHERE NOT EXISTS (SELECT 1 FROM {Control(WatermarksTable)}{(IsSynapse ? string.Empty : " WITH (UPDLOCK, HOLDLOCK)")} WHERE {Col("pipeline")} = @p1 AND {Col("table_name")} = @p2);";
+
+    /// <summary>
+    /// Synapse's check of the fence inside the load's transaction (a dedicated pool has no @@ROWCOUNT and reports no
+    /// row counts): the rows of (pipeline, table_name) and their largest watermark; parameters pipeline, table_name.
+    /// After the compare-and-set exactly one row holding the new watermark means it took.
+    /// </summary>
+    public string CountWatermark() =>
+        $"SELECT COUNT_BIG(*), MAX({Col("watermark")}) FROM {Control(WatermarksTable)} WHERE {Col("pipeline")} = @p1 AND {Col("table_name")} = @p2";
 
     // ---- SQL Server: session temp table + SqlBulkCopy ----
 

@@ -53,7 +53,8 @@ public static class WarehouseBenchmark
         ArgumentOutOfRangeException.ThrowIfGreaterThan(changedShare, 1);
         Directory.CreateDirectory(workFolder);
         await warehouse.EnsureSchemaAsync(new WarehouseModel([Table]), cancellationToken).ConfigureAwait(false);
-        var version = (await warehouse.ReadWatermarkAsync(Pipeline, Table.Name, cancellationToken).ConfigureAwait(false))?.Value ?? 0;
+        var watermark = (await warehouse.ReadWatermarkAsync(Pipeline, Table.Name, cancellationToken).ConfigureAwait(false))?.Value;
+        var version = watermark ?? 0;
 
         var every = Math.Max(1, (int)Math.Round(1 / changedShare));
         var full = Path.Combine(workFolder, $"bench-full-{version + 1}.parquet");
@@ -63,11 +64,11 @@ public static class WarehouseBenchmark
         try
         {
             var figures = new List<WarehouseBenchmarkFigure>();
-            var first = await LoadAsync(warehouse, full, version + 1, cancellationToken).ConfigureAwait(false);
+            var first = await LoadAsync(warehouse, full, watermark, version + 1, cancellationToken).ConfigureAwait(false);
             figures.Add(new($"{rows:N0} changed rows ({(first.Inserted > 0 ? "inserts" : "updates")})", first.SourceRows, first.Changed, first.Duration));
-            var second = await LoadAsync(warehouse, change, version + 2, cancellationToken).ConfigureAwait(false);
+            var second = await LoadAsync(warehouse, change, version + 1, version + 2, cancellationToken).ConfigureAwait(false);
             figures.Add(new($"{changedShare:P0} change of a {rows:N0}-row table", second.SourceRows, second.Changed, second.Duration));
-            var again = await LoadAsync(warehouse, change, version + 2, cancellationToken).ConfigureAwait(false);
+            var again = await LoadAsync(warehouse, change, version + 2, version + 2, cancellationToken).ConfigureAwait(false);
             figures.Add(new("the same change again", again.SourceRows, again.Changed, again.Duration));
             return new WarehouseBenchmarkResult(warehouse.Engine, rows, figures);
         }
@@ -78,8 +79,8 @@ public static class WarehouseBenchmark
         }
     }
 
-    private static Task<WarehouseLoadResult> LoadAsync(IWarehouse warehouse, string file, long version, CancellationToken cancellationToken) =>
-        warehouse.LoadAsync(new WarehouseLoad(Pipeline, version, [new TableChanges(Table, [file])]), cancellationToken);
+    private static Task<WarehouseLoadResult> LoadAsync(IWarehouse warehouse, string file, long? expected, long version, CancellationToken cancellationToken) =>
+        warehouse.LoadAsync(new WarehouseLoad(Pipeline, version, [new TableChanges(Table, [file])], expected), cancellationToken);
 
     /// <summary>Every <paramref name="every"/>-th account of <paramref name="rows"/>, at <paramref name="version"/>.</summary>
     private static void Generate(string path, int rows, int every, long version)

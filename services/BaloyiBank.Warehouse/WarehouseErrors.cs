@@ -48,6 +48,8 @@ public static class WarehouseErrors
         return exception switch
         {
             WarehouseException warehouse => warehouse.Kind,
+            // Another loader moved the watermark: the same load can never succeed, whatever the retries.
+            WarehouseFencedException => WarehouseErrorKind.Permanent,
             SqlException sql => IsTransient(sql) ? WarehouseErrorKind.Transient : WarehouseErrorKind.Permanent,
             PostgresException postgres => IsTransientSqlState(postgres.SqlState) ? WarehouseErrorKind.Transient : WarehouseErrorKind.Permanent,
             NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or SocketException or TimeoutException
@@ -113,4 +115,66 @@ public sealed class WarehouseException : Exception
     public WarehouseErrorKind Kind { get; } = WarehouseErrorKind.Permanent;
 
     public int Attempts { get; }
+}
+
+/// <summary>
+/// A load was refused because the watermark it expected to find is no longer there: another loader committed since
+/// this one read it (a stale loader that lost its lease, or a second sink). The load's transaction was rolled back, so
+/// neither data nor watermark changed. Not transient: trying the same load again cannot succeed; re-read the
+/// watermark (and the lease) and build a new load from there. <see cref="ResilientWarehouse"/> never retries it and
+/// passes it through unwrapped.
+/// </summary>
+public sealed class WarehouseFencedException : Exception
+{
+    public WarehouseFencedException()
+    {
+    }
+
+    public WarehouseFencedException(string message)
+        : base(message)
+    {
+    }
+
+    public WarehouseFencedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public WarehouseFencedException(WarehouseEngine engine, string pipeline, string table, long? expectedWatermark, long? foundWatermark, long watermark)
+        : base(Describe(engine, pipeline, table, expectedWatermark, foundWatermark, watermark))
+    {
+        Engine = engine;
+        Pipeline = pipeline;
+        Table = table;
+        ExpectedWatermark = expectedWatermark;
+        FoundWatermark = foundWatermark;
+        Watermark = watermark;
+    }
+
+    public WarehouseEngine Engine { get; }
+
+    public string Pipeline { get; } = string.Empty;
+
+    /// <summary>The first table (in the load's locking order) whose watermark differed.</summary>
+    public string Table { get; } = string.Empty;
+
+    /// <summary>What the load expected to find (null: no watermark yet, a first load).</summary>
+    public long? ExpectedWatermark { get; }
+
+    /// <summary>What the warehouse held (null: no watermark row).</summary>
+    public long? FoundWatermark { get; }
+
+    /// <summary>The watermark the refused load would have set.</summary>
+    public long Watermark { get; }
+
+    private static string Describe(WarehouseEngine engine, string pipeline, string table, long? expected, long? found, long watermark)
+    {
+        var why = found == watermark
+            ? "a load to the same watermark already committed (another loader, or an earlier attempt of this one whose commit was not acknowledged)"
+            : "another loader committed since this one read the watermark";
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Warehouse load on {engine} fenced: pipeline '{pipeline}', table '{table}' expected watermark {Show(expected)} but found {Show(found)} ({why}); the load to {watermark} was rolled back, nothing changed. Fix: re-read the watermark and load from there; only the lease holder loads.");
+    }
+
+    private static string Show(long? watermark) => watermark?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 }

@@ -23,7 +23,9 @@ public interface IWarehouse : IAsyncDisposable
     /// <summary>
     /// Stages each table's change files, de-duplicates them by key (newest version wins), MERGEs them into the
     /// tables and sets the watermark of every (pipeline, table) loaded, all in one transaction: on any failure
-    /// or cancellation neither data nor watermark changes.
+    /// or cancellation neither data nor watermark changes. The watermark is a compare-and-set from
+    /// <see cref="WarehouseLoad.ExpectedWatermark"/>, taken first (it also serializes concurrent loads of the same
+    /// tables): when any table holds another value the load throws <see cref="WarehouseFencedException"/> and changes nothing.
     /// </summary>
     Task<WarehouseLoadResult> LoadAsync(WarehouseLoad load, CancellationToken cancellationToken = default);
 
@@ -48,8 +50,17 @@ public sealed record TableChanges(WarehouseTable Table, IReadOnlyList<string> Fi
 /// <summary>A load: changes for one or more tables and the watermark they bring the pipeline to.</summary>
 /// <param name="Pipeline">Who loads (e.g. <c>sink</c>): a validated identifier, the watermark row's first key.</param>
 /// <param name="Watermark">The gold position the load brings each table to (e.g. gold's Delta version).</param>
-public sealed record WarehouseLoad(string Pipeline, long Watermark, IReadOnlyList<TableChanges> Changes)
+/// <param name="ExpectedWatermark">
+/// The watermark the loader read before building this load (null: none yet, a first load). It fences the load: every
+/// table's watermark moves only from exactly this value (compare-and-set in the load's transaction); if any table
+/// holds something else, another loader committed in between and the whole load rolls back with
+/// <see cref="WarehouseFencedException"/>. A stale loader therefore never writes older rows or moves a watermark back.
+/// </param>
+public sealed record WarehouseLoad(string Pipeline, long Watermark, IReadOnlyList<TableChanges> Changes, long? ExpectedWatermark)
 {
+    /// <summary>The tables in the order a load takes their watermark rows (by name), so two loads never lock in opposite orders.</summary>
+    public IReadOnlyList<string> TablesInLockOrder => [.. Changes.Select(c => c.Table.Name).Order(StringComparer.Ordinal)];
+
     public void Validate()
     {
         SqlIdentifier.Require(Pipeline, "pipeline name");

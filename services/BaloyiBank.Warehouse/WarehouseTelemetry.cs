@@ -12,7 +12,7 @@ public static class WarehouseTelemetry
 
     public static Meter Meter { get; } = new(Name);
 
-    /// <summary>Loads finished, by engine and outcome (<c>committed</c>, <c>transient</c>, <c>permanent</c>, <c>cancelled</c>).</summary>
+    /// <summary>Loads finished, by engine and outcome (<c>committed</c>, <c>transient</c>, <c>permanent</c>, <c>cancelled</c>, <c>fenced</c>).</summary>
     public static Counter<long> Loads { get; } = Meter.CreateCounter<long>("baloyi.warehouse.loads", "{load}", "Warehouse loads by outcome");
 
     /// <summary>Rows changed by committed loads, by engine, table and action (<c>insert</c>, <c>update</c>, <c>delete</c>).</summary>

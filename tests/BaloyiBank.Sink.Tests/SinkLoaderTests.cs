@@ -58,7 +58,7 @@ public sealed class SinkLoaderTests
             changes.Add(new TableChanges(SinkModel.For(schema), [.. readSet.Files.Select(f => f.LocalPath)]));
         }
 
-        var again = await warehouse.LoadAsync(new WarehouseLoad("sink", round, changes));
+        var again = await warehouse.LoadAsync(new WarehouseLoad("sink", round, changes, round));
         Assert.True(again.SourceRows > 0);
         Assert.Equal(0, again.Changed);
 
@@ -67,6 +67,48 @@ public sealed class SinkLoaderTests
         Assert.Null(await restarted.LoadAsync());
         var report = await SinkVerifier.VerifyAsync(rig.Lake, warehouse, GoldRig.SinkOptions, Path.Combine(rig.Root, "verify-again"));
         Assert.True(report.Matches);
+    }
+
+    [Fact]
+    public async Task ATableAddedToTheModelLaterIsLoadedFirstThenAllMoveTogether()
+    {
+        await using var rig = await GoldRig.CreateAsync();
+        var round = await rig.AddGoldAsync(10_000);
+        await using var warehouse = rig.OpenDuckDb();
+        using var loader = new SinkLoader(rig.Lake, warehouse, GoldRig.SinkOptions);
+        Assert.Equal(0, await loader.WatermarkAsync()); // ensures the schema
+
+        // A warehouse loaded before loan_status joined the model: three tables at the round, loan_status with no watermark.
+        var changes = await AllGoldFilesAsync(rig, SinkModel.Tables.Where(t => t != SinkModel.LoanStatus));
+        await warehouse.LoadAsync(new WarehouseLoad("sink", round, changes, null));
+        Assert.Equal(0, await loader.WatermarkAsync());
+
+        // One load can expect one watermark: the table furthest behind (none yet) loads alone, then nothing is left.
+        var load = await loader.LoadAsync();
+        Assert.NotNull(load);
+        Assert.Equal((0L, round), (load.FromRound, load.ToRound));
+        Assert.Equal([SinkModel.LoanStatus.Name], load.Load.Tables.Select(t => t.Table));
+        Assert.Null(await loader.LoadAsync());
+        var next = await rig.AddGoldAsync(5_000);
+        Assert.Equal(4, (await loader.LoadAsync())!.Load.Tables.Count);
+        await AssertMatchesAsync(rig, warehouse, next);
+    }
+
+    /// <summary>Every data file gold ever added to each table, as one load's changes.</summary>
+    private static async Task<List<TableChanges>> AllGoldFilesAsync(GoldRig rig, IEnumerable<WarehouseTable> tables)
+    {
+        List<TableChanges> changes = [];
+        foreach (var target in tables)
+        {
+            var schema = GoldTables.Business.Single(s => s.Name == target.Name);
+            using var table = new DeltaTable(rig.Lake, GoldStore.TablePath("gold", schema));
+            var commits = await table.ReadChangesAsync(-1, (await table.LoadAsync()).Version);
+            var adds = commits.SelectMany(c => c.Adds).Where(a => a.DataChange).ToList();
+            var readSet = await table.GetReadSetAsync(schema, 0, adds);
+            changes.Add(new TableChanges(target, [.. readSet.Files.Select(f => f.LocalPath)]));
+        }
+
+        return changes;
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class DuckDbWarehouseTests : WarehouseContractTests
         {
             await first.EnsureSchemaAsync(new WarehouseModel([TestTables.Accounts]));
             var file = ChangeFileWriter.WriteAccounts(Folder.File("a.parquet"), Enumerable.Range(0, 50).Select(i => AccountRow.Sample(i, 1)));
-            await first.LoadAsync(new WarehouseLoad("sink", 12, [new TableChanges(TestTables.Accounts, [file])]));
+            await first.LoadAsync(new WarehouseLoad("sink", 12, [new TableChanges(TestTables.Accounts, [file])], null));
         }
 
         await using var second = new DuckDbWarehouse(path, "bank");
@@ -32,7 +32,7 @@ public sealed class DuckDbWarehouseTests : WarehouseContractTests
         await warehouse.EnsureSchemaAsync(new WarehouseModel([TestTables.Accounts]));
         var file = ChangeFileWriter.WriteAccounts(Folder.File("b.parquet"), [AccountRow.Sample(1, 1)]);
 
-        var result = await warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [file])]));
+        var result = await warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [file])], null));
 
         Assert.Equal(1, result.Inserted);
     }

@@ -37,7 +37,7 @@ public sealed class PostgresFaultTests(PrivatePostgresServer fixture) : IClassFi
         await using var warehouse = new ResilientWarehouse(engine, options, logger);
         await warehouse.EnsureSchemaAsync(new WarehouseModel([TestTables.Accounts]));
         var baseline = ChangeFileWriter.WriteAccounts(folder.File("v1.parquet"), Enumerable.Range(0, 1_000).Select(i => AccountRow.Sample(i, 1)));
-        await warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [baseline])]));
+        await warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [baseline])], null));
 
         // First attempt: the server goes down after the MERGE ran in the open transaction.
         var change = ChangeFileWriter.WriteAccounts(folder.File("v2.parquet"), Enumerable.Range(500, 1_000).Select(i => AccountRow.Sample(i, 2) with { Balance = 2m }));
@@ -57,7 +57,7 @@ public sealed class PostgresFaultTests(PrivatePostgresServer fixture) : IClassFi
             }
         };
 
-        var result = await warehouse.LoadAsync(new WarehouseLoad("sink", 2, [new TableChanges(TestTables.Accounts, [change])]));
+        var result = await warehouse.LoadAsync(new WarehouseLoad("sink", 2, [new TableChanges(TestTables.Accounts, [change])], 1));
         await restart!;
 
         Assert.Equal((500L, 500L), (result.Inserted, result.Updated));
@@ -78,7 +78,7 @@ public sealed class PostgresFaultTests(PrivatePostgresServer fixture) : IClassFi
         await using var warehouse = new ResilientWarehouse(engine, new WarehouseResilienceOptions { MaxRetries = 0, BreakerMinimumThroughput = 100 });
         await warehouse.EnsureSchemaAsync(new WarehouseModel([TestTables.Accounts]));
         var baseline = ChangeFileWriter.WriteAccounts(folder.File("b1.parquet"), Enumerable.Range(0, 100).Select(i => AccountRow.Sample(i, 1)));
-        await warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [baseline])]));
+        await warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [baseline])], null));
         engine.OnLoadStep = step =>
         {
             if (step == "merged:accounts")
@@ -88,7 +88,7 @@ public sealed class PostgresFaultTests(PrivatePostgresServer fixture) : IClassFi
         };
 
         var change = ChangeFileWriter.WriteAccounts(folder.File("b2.parquet"), Enumerable.Range(0, 200).Select(i => AccountRow.Sample(i, 2)));
-        var error = await Assert.ThrowsAsync<WarehouseException>(() => warehouse.LoadAsync(new WarehouseLoad("sink", 2, [new TableChanges(TestTables.Accounts, [change])])));
+        var error = await Assert.ThrowsAsync<WarehouseException>(() => warehouse.LoadAsync(new WarehouseLoad("sink", 2, [new TableChanges(TestTables.Accounts, [change])], 1)));
         engine.OnLoadStep = null;
         await server.StartAsync();
 

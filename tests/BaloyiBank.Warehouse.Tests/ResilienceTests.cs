@@ -59,7 +59,7 @@ public sealed class ResilienceTests : IDisposable
     };
 
     private WarehouseLoad AccountsLoad() =>
-        new("sink", 1, [new TableChanges(TestTables.Accounts, [ChangeFileWriter.WriteAccounts(folder.File("a.parquet"), [AccountRow.Sample(1, 1)])])]);
+        new("sink", 1, [new TableChanges(TestTables.Accounts, [ChangeFileWriter.WriteAccounts(folder.File("a.parquet"), [AccountRow.Sample(1, 1)])])], null);
 
     [Fact]
     public async Task A_sql_server_on_a_closed_port_fails_as_transient_is_retried_and_reported()
@@ -103,11 +103,29 @@ public sealed class ResilienceTests : IDisposable
         var wrongType = ChangeFileWriter.WriteAccounts(folder.File("wrong.parquet"), [AccountRow.Sample(1, 1)], "DECIMAL(18,3)");
 
         var error = await Assert.ThrowsAsync<WarehouseException>(() =>
-            warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [wrongType])])));
+            warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [wrongType])], null)));
 
         Assert.Equal((WarehouseErrorKind.Permanent, 1), (error.Kind, error.Attempts));
         Assert.Contains("balance", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 5001);
+    }
+
+    [Fact]
+    public async Task A_fenced_load_is_neither_retried_nor_wrapped()
+    {
+        var logger = new ListLogger<ResilientWarehouse>();
+        await using var warehouse = new ResilientWarehouse(new DuckDbWarehouse(folder.File("f.duckdb")), Fast(), logger);
+        await warehouse.EnsureSchemaAsync(new WarehouseModel([TestTables.Accounts]));
+        await warehouse.LoadAsync(AccountsLoad());
+
+        // A second "first" load: the warehouse already holds watermark 1.
+        var fenced = await Assert.ThrowsAsync<WarehouseFencedException>(() => warehouse.LoadAsync(AccountsLoad() with { Watermark = 2 }));
+
+        Assert.Equal(("sink", "accounts", (long?)null, (long?)1, 2L), (fenced.Pipeline, fenced.Table, fenced.ExpectedWatermark, fenced.FoundWatermark, fenced.Watermark));
+        Assert.Equal(WarehouseErrorKind.Permanent, WarehouseErrors.Classify(fenced));
+        Assert.DoesNotContain(logger.Entries, e => e.Id.Id is 5001 or 5002);
+        Assert.Contains(logger.Entries, e => e.Id.Id == 5004);
+        Assert.Equal(1, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
     }
 
     [Fact]

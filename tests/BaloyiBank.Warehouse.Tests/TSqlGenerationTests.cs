@@ -217,11 +217,26 @@ public sealed class TSqlGenerationTests
             FROM #stage_1 AS s
             LEFT JOIN [bank].[account_balances] AS t ON t.[account_id] = s.[account_id]
             """, SqlServer.MergeCounts(Balances, "#stage_1"));
+        // The fence: a compare-and-set from the expected watermark, the same text on both flavours.
+        foreach (var dialect in new[] { SqlServer, Synapse })
+        {
+            Assert.Equal(
+                "UPDATE [bank].[_warehouse_watermarks] SET [watermark] = @p3, [updated_at] = @p4 WHERE [pipeline] = @p1 AND [table_name] = @p2 AND [watermark] = @p5",
+                dialect.AdvanceWatermark());
+        }
+
+        // A first watermark only where none exists: SQL Server holds the key-range lock to the commit (a racing first
+        // load waits, then finds the row); Synapse has no locking hints and checks the outcome by reading it back.
         Assert.Equal(
-        [
-            "DELETE FROM [bank].[_warehouse_watermarks] WHERE [pipeline] = @p1 AND [table_name] = @p2;",
-            "INSERT INTO [bank].[_warehouse_watermarks] ([pipeline], [table_name], [watermark], [updated_at]) VALUES (@p1, @p2, @p3, @p4);",
-        ], Synapse.UpsertWatermark());
+            "INSERT INTO [bank].[_warehouse_watermarks] ([pipeline], [table_name], [watermark], [updated_at]) SELECT @p1, @p2, @p3, @p4 "
+            + "WHERE NOT EXISTS (SELECT 1 FROM [bank].[_warehouse_watermarks] WITH (UPDLOCK, HOLDLOCK) WHERE [pipeline] = @p1 AND [table_name] = @p2);",
+            SqlServer.InsertFirstWatermark());
+        Assert.Equal(
+            "INSERT INTO [bank].[_warehouse_watermarks] ([pipeline], [table_name], [watermark], [updated_at]) SELECT @p1, @p2, @p3, @p4 "
+            + "WHERE NOT EXISTS (SELECT 1 FROM [bank].[_warehouse_watermarks] WHERE [pipeline] = @p1 AND [table_name] = @p2);",
+            Synapse.InsertFirstWatermark());
+        Assert.Equal("SELECT COUNT_BIG(*), MAX([watermark]) FROM [bank].[_warehouse_watermarks] WHERE [pipeline] = @p1 AND [table_name] = @p2", Synapse.CountWatermark());
+        Assert.DoesNotContain("@@ROWCOUNT", Synapse.AdvanceWatermark() + Synapse.InsertFirstWatermark() + Synapse.CountWatermark(), StringComparison.Ordinal);
         Assert.Equal("SELECT [watermark], [updated_at] FROM [bank].[_warehouse_watermarks] WHERE [pipeline] = @p1 AND [table_name] = @p2", Synapse.SelectWatermark());
         Assert.Equal("INSERT INTO [bank].[_warehouse_migrations] ([version], [description], [applied_at]) VALUES (@p1, @p2, @p3)", SqlServer.InsertMigration());
         Assert.Equal(

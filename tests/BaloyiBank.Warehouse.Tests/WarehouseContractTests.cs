@@ -46,8 +46,8 @@ public abstract class WarehouseContractTests : IAsyncLifetime
 
     private string Accounts(string name, IEnumerable<AccountRow> rows) => ChangeFileWriter.WriteAccounts(Folder.File(name + ".parquet"), rows);
 
-    private static WarehouseLoad Load(long watermark, params string[] files) =>
-        new("sink", watermark, [new TableChanges(TestTables.Accounts, files)]);
+    private static WarehouseLoad Load(long? expected, long watermark, params string[] files) =>
+        new("sink", watermark, [new TableChanges(TestTables.Accounts, files)], expected);
 
     private async Task<Dictionary<string, object?[]>> RowsAsync(IWarehouse warehouse)
     {
@@ -81,7 +81,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         var warehouse = await ReadyAsync();
         Assert.Null(await warehouse.ReadWatermarkAsync("sink", "accounts"));
 
-        var result = await warehouse.LoadAsync(Load(7, Accounts("a", Enumerable.Range(0, 100).Select(i => AccountRow.Sample(i, 1)))));
+        var result = await warehouse.LoadAsync(Load(null, 7, Accounts("a", Enumerable.Range(0, 100).Select(i => AccountRow.Sample(i, 1)))));
 
         Assert.Equal(100, result.Inserted);
         Assert.Equal(0, result.Updated + result.Deleted);
@@ -96,11 +96,11 @@ public abstract class WarehouseContractTests : IAsyncLifetime
     public async Task Updates_only_where_the_source_version_is_newer_and_never_regresses()
     {
         var warehouse = await ReadyAsync();
-        await warehouse.LoadAsync(Load(1, Accounts("v5", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 5)))));
+        await warehouse.LoadAsync(Load(null, 1, Accounts("v5", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 5)))));
 
         // Keys 0-4 arrive older (3), keys 5-9 newer (7) with new balances.
         var mixed = Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, i < 5 ? 3 : 7) with { Balance = 1000m + i });
-        var result = await warehouse.LoadAsync(Load(2, Accounts("mixed", mixed)));
+        var result = await warehouse.LoadAsync(Load(1, 2, Accounts("mixed", mixed)));
 
         Assert.Equal(0, result.Inserted);
         Assert.Equal(5, result.Updated);
@@ -113,7 +113,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         }
 
         // An entirely older load afterwards changes nothing, even with the watermark moving.
-        var older = await warehouse.LoadAsync(Load(3, Accounts("older", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1) with { Balance = -1m }))));
+        var older = await warehouse.LoadAsync(Load(2, 3, Accounts("older", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1) with { Balance = -1m }))));
         Assert.Equal(0, older.Changed);
         Assert.DoesNotContain((await RowsAsync(warehouse)).Values, r => (decimal)r[2]! == -1m);
         Assert.Equal(3, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
@@ -123,7 +123,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
     public async Task Deletes_only_flagged_newer_rows_and_never_inserts_a_delete()
     {
         var warehouse = await ReadyAsync();
-        await warehouse.LoadAsync(Load(1, Accounts("base", Enumerable.Range(0, 6).Select(i => AccountRow.Sample(i, 5)))));
+        await warehouse.LoadAsync(Load(null, 1, Accounts("base", Enumerable.Range(0, 6).Select(i => AccountRow.Sample(i, 5)))));
 
         var changes = new[]
         {
@@ -132,7 +132,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
             AccountRow.Sample(2, 6),                 // newer, not flagged: updated
             AccountRow.Sample(99, 1, deleted: true), // delete of an unknown key: nothing
         };
-        var result = await warehouse.LoadAsync(Load(2, Accounts("deletes", changes)));
+        var result = await warehouse.LoadAsync(Load(1, 2, Accounts("deletes", changes)));
 
         Assert.Equal((0L, 1L, 1L), (result.Inserted, result.Updated, result.Deleted));
         var rows = await RowsAsync(warehouse);
@@ -147,7 +147,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         var first = Accounts("d1", [AccountRow.Sample(1, 1) with { Balance = 1m }, AccountRow.Sample(1, 3) with { Balance = 3m }, AccountRow.Sample(2, 1)]);
         var second = Accounts("d2", [AccountRow.Sample(1, 2) with { Balance = 2m }, AccountRow.Sample(2, 9, deleted: true), AccountRow.Sample(2, 4)]);
 
-        var result = await warehouse.LoadAsync(Load(1, first, second));
+        var result = await warehouse.LoadAsync(Load(null, 1, first, second));
 
         // Key 1: version 3 wins. Key 2: its newest row (9) is a delete of a key the table does not hold: nothing.
         Assert.Equal(6, result.SourceRows);
@@ -206,7 +206,8 @@ public abstract class WarehouseContractTests : IAsyncLifetime
                     }
                 }
 
-                var result = warehouse.LoadAsync(Load(++watermark, paths)).GetAwaiter().GetResult();
+                var result = warehouse.LoadAsync(Load(watermark == 0 ? null : watermark, watermark + 1, paths)).GetAwaiter().GetResult();
+                watermark++;
                 Assert.Equal((inserted, updated, deleted), (result.Inserted, result.Updated, result.Deleted));
                 Assert.Equal(files.Sum(f => f.Count), result.SourceRows);
             }
@@ -226,10 +227,10 @@ public abstract class WarehouseContractTests : IAsyncLifetime
             Accounts("r1", Enumerable.Range(0, 500).Select(i => AccountRow.Sample(i, 1 + (i % 3)))),
             Accounts("r2", Enumerable.Range(250, 500).Select(i => AccountRow.Sample(i, 2, deleted: i % 10 == 0))),
         };
-        var first = await warehouse.LoadAsync(Load(4, files));
+        var first = await warehouse.LoadAsync(Load(null, 4, files));
         var before = await RowsAsync(warehouse);
 
-        var again = await warehouse.LoadAsync(Load(4, files));
+        var again = await warehouse.LoadAsync(Load(4, 4, files));
 
         Assert.True(first.Changed > 0);
         Assert.Equal(0, again.Changed);
@@ -242,18 +243,20 @@ public abstract class WarehouseContractTests : IAsyncLifetime
     public async Task A_failing_row_in_any_table_leaves_data_and_watermark_unchanged()
     {
         var warehouse = await ReadyAsync();
-        await warehouse.LoadAsync(Load(1, Accounts("base", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1)))));
+        await warehouse.LoadAsync(new WarehouseLoad("sink", 1,
+            [new TableChanges(TestTables.Positions, []), new TableChanges(TestTables.Accounts, [Accounts("base", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1)))])], null));
         var before = await RowsAsync(warehouse);
         var positions = ChangeFileWriter.WritePositions(Folder.File("p.parquet"), [("acc-000001", new DateOnly(2026, 1, 1), 10m, 1, 2)]);
         var bad = ChangeFileWriter.WriteAccountsWithNullCustomer(Folder.File("bad.parquet"),
             Enumerable.Range(0, 20).Select(i => AccountRow.Sample(i, 2) with { Balance = 77m }), nullForAccount: "acc-000015");
 
         // Positions merge first (fine), then the accounts file's NULL customer fails the whole load.
-        var load = new WarehouseLoad("sink", 2, [new TableChanges(TestTables.Positions, [positions]), new TableChanges(TestTables.Accounts, [bad])]);
-        await Assert.ThrowsAnyAsync<Exception>(() => warehouse.LoadAsync(load));
+        var load = new WarehouseLoad("sink", 2, [new TableChanges(TestTables.Positions, [positions]), new TableChanges(TestTables.Accounts, [bad])], 1);
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => warehouse.LoadAsync(load));
 
+        Assert.IsNotType<WarehouseFencedException>(error);
         Assert.Equal(1, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
-        Assert.Null(await warehouse.ReadWatermarkAsync("sink", "positions"));
+        Assert.Equal(1, (await warehouse.ReadWatermarkAsync("sink", "positions"))!.Value);
         var after = await RowsAsync(warehouse);
         Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
         Assert.Equal(before.Count, after.Count);
@@ -265,7 +268,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
     public async Task A_load_cancelled_before_its_commit_leaves_data_and_watermark_unchanged()
     {
         var warehouse = await ReadyAsync();
-        await warehouse.LoadAsync(Load(1, Accounts("base", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1)))));
+        await warehouse.LoadAsync(Load(null, 1, Accounts("base", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1)))));
         using var cancel = new CancellationTokenSource();
         OnLoadStep(warehouse, step =>
         {
@@ -276,7 +279,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         });
 
         var newer = Accounts("newer", Enumerable.Range(0, 20).Select(i => AccountRow.Sample(i, 2) with { Balance = 5m }));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => warehouse.LoadAsync(Load(2, newer), cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => warehouse.LoadAsync(Load(1, 2, newer), cancel.Token));
 
         OnLoadStep(warehouse, _ => { });
         Assert.Equal(1, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
@@ -285,8 +288,116 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         Assert.All(rows.Values, r => Assert.Equal(1L, r[8]));
 
         // The same load then commits in full.
-        var retried = await warehouse.LoadAsync(Load(2, newer));
+        var retried = await warehouse.LoadAsync(Load(1, 2, newer));
         Assert.Equal((10L, 10L), (retried.Inserted, retried.Updated));
+    }
+
+    [Fact]
+    public async Task A_load_expecting_a_stale_watermark_is_fenced_and_changes_nothing()
+    {
+        var warehouse = await ReadyAsync();
+        await warehouse.LoadAsync(new WarehouseLoad("sink", 1,
+            [new TableChanges(TestTables.Positions, []), new TableChanges(TestTables.Accounts, [Accounts("base", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1)))])], null));
+        await warehouse.LoadAsync(new WarehouseLoad("sink", 2,
+            [new TableChanges(TestTables.Positions, []), new TableChanges(TestTables.Accounts, [Accounts("second", Enumerable.Range(0, 5).Select(i => AccountRow.Sample(i, 2)))])], 1));
+        var before = await RowsAsync(warehouse);
+
+        // A loader that read watermark 1 before the second load committed (a paused sink): newer versions and new keys
+        // in both tables, which would all land if it were not fenced.
+        var positions = ChangeFileWriter.WritePositions(Folder.File("stale-p.parquet"), [("acc-000001", new DateOnly(2026, 1, 1), 10m, 1, 3)]);
+        var stale = new WarehouseLoad("sink", 3,
+            [new TableChanges(TestTables.Positions, [positions]), new TableChanges(TestTables.Accounts, [Accounts("stale", Enumerable.Range(0, 20).Select(i => AccountRow.Sample(i, 3) with { Balance = -3m }))])], 1);
+        var fenced = await Assert.ThrowsAsync<WarehouseFencedException>(() => warehouse.LoadAsync(stale));
+
+        Assert.Equal(("sink", (long?)1, (long?)2, 3L), (fenced.Pipeline, fenced.ExpectedWatermark, fenced.FoundWatermark, fenced.Watermark));
+        Assert.Equal("accounts", fenced.Table); // the first table in name order
+        Assert.Equal(warehouse.Engine, fenced.Engine);
+        Assert.Contains("expected watermark 1 but found 2", fenced.Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
+        Assert.Equal(2, (await warehouse.ReadWatermarkAsync("sink", "positions"))!.Value);
+        var after = await RowsAsync(warehouse);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
+        Assert.Equal(0, await warehouse.ExportAsync(TestTables.TargetOf(TestTables.Positions), Folder.File("stale-positions.parquet")));
+
+        // The loader that re-reads the watermark loads from there.
+        var fresh = await warehouse.LoadAsync(stale with { ExpectedWatermark = 2 });
+        Assert.Equal((11L, 10L), (fresh.Inserted, fresh.Updated)); // 10 new accounts and the position; 10 accounts newer
+        Assert.Equal(3, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
+    }
+
+    [Fact]
+    public async Task A_first_load_is_fenced_when_a_watermark_exists_and_an_expected_one_when_none_does()
+    {
+        var warehouse = await ReadyAsync();
+        var wrongFirst = await Assert.ThrowsAsync<WarehouseFencedException>(() =>
+            warehouse.LoadAsync(Load(5, 6, Accounts("none", [AccountRow.Sample(1, 1)]))));
+        Assert.Equal(((long?)5, (long?)null), (wrongFirst.ExpectedWatermark, wrongFirst.FoundWatermark));
+        Assert.Null(await warehouse.ReadWatermarkAsync("sink", "accounts"));
+        Assert.Empty(await RowsAsync(warehouse));
+
+        await warehouse.LoadAsync(Load(null, 1, Accounts("first", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1)))));
+        var before = await RowsAsync(warehouse);
+
+        var again = await Assert.ThrowsAsync<WarehouseFencedException>(() =>
+            warehouse.LoadAsync(Load(null, 2, Accounts("again", Enumerable.Range(0, 20).Select(i => AccountRow.Sample(i, 2) with { Balance = -2m })))));
+
+        Assert.Equal(((long?)null, (long?)1, 2L), (again.ExpectedWatermark, again.FoundWatermark, again.Watermark));
+        Assert.Contains("expected watermark none but found 1", again.Message, StringComparison.Ordinal);
+        Assert.Equal(1, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
+        var after = await RowsAsync(warehouse);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
+    }
+
+    /// <summary>
+    /// Two loaders build their loads from the same watermark and commit at the same time (the first to set the watermark
+    /// holds its transaction open a moment, so the second runs into it): exactly one commits, the other is fenced,
+    /// and the warehouse holds exactly the winner's rows and watermark. For a first load (none expected) and a later one.
+    /// </summary>
+    [Fact]
+    public async Task Two_loads_racing_from_the_same_expected_watermark_commit_exactly_once()
+    {
+        foreach (var expected in new long?[] { null, 1 })
+        {
+            var warehouse = await ReadyAsync();
+            if (expected is { } start)
+            {
+                await warehouse.LoadAsync(Load(null, start, Accounts($"base-{start}", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 1)))));
+            }
+
+            var holding = 0;
+            OnLoadStep(warehouse, step =>
+            {
+                if (step == "watermark" && Interlocked.Exchange(ref holding, 1) == 0)
+                {
+                    Thread.Sleep(500);
+                }
+            });
+            var loads = new[] { 2L, 3L }.Select(target =>
+                Load(expected, target, Accounts($"race-{expected}-{target}", Enumerable.Range(0, 15).Select(i => AccountRow.Sample(i, target) with { Balance = target })))).ToArray();
+
+            var outcomes = await Task.WhenAll(loads.Select(load => Task.Run(async () =>
+            {
+                try
+                {
+                    return (Load: load, Result: (WarehouseLoadResult?)await warehouse.LoadAsync(load), Fenced: (WarehouseFencedException?)null);
+                }
+                catch (WarehouseFencedException fenced)
+                {
+                    return (Load: load, Result: null, Fenced: fenced);
+                }
+            })));
+            OnLoadStep(warehouse, _ => { });
+
+            var winner = Assert.Single(outcomes, o => o.Result is not null);
+            var loser = Assert.Single(outcomes, o => o.Fenced is not null);
+            Assert.Equal((expected, (long?)winner.Load.Watermark, loser.Load.Watermark), (loser.Fenced!.ExpectedWatermark, loser.Fenced.FoundWatermark, loser.Fenced.Watermark));
+            Assert.Equal(winner.Load.Watermark, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
+            var rows = await RowsAsync(warehouse);
+            Assert.Equal(15, rows.Count);
+            Assert.All(rows.Values, r => Assert.Equal((winner.Load.Watermark, (decimal)winner.Load.Watermark), ((long)r[8]!, (decimal)r[2]!)));
+        }
     }
 
     [Fact]
@@ -301,7 +412,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
             new AccountRow("a-cent", "c", 0.01m, 0.000001m, new DateOnly(2000, 2, 29), new DateTimeOffset(2038, 1, 19, 3, 14, 8, TimeSpan.Zero).AddTicks(10), null, 0.1 + 0.2, 1),
             new AccountRow("a-zero", "c", 0m, 0m, new DateOnly(2026, 1, 25), new DateTimeOffset(1999, 12, 31, 23, 59, 59, TimeSpan.Zero).AddTicks(9_999_990), "", double.Epsilon, 1),
         };
-        await warehouse.LoadAsync(Load(1, Accounts("exact", rows)));
+        await warehouse.LoadAsync(Load(null, 1, Accounts("exact", rows)));
 
         var back = await RowsAsync(warehouse);
         foreach (var expected in rows)
@@ -323,7 +434,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         var warehouse = await ReadyAsync();
         var wrongScale = ChangeFileWriter.WriteAccounts(Folder.File("scale.parquet"), [AccountRow.Sample(1, 1) with { Balance = 1.2345m }], "DECIMAL(18,4)");
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => warehouse.LoadAsync(Load(1, wrongScale)));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => warehouse.LoadAsync(Load(null, 1, wrongScale)));
 
         Assert.Contains("balance", error.Message, StringComparison.Ordinal);
         Assert.Null(await warehouse.ReadWatermarkAsync("sink", "accounts"));
@@ -335,7 +446,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         var warehouse = await ReadyAsync();
 
         await Assert.ThrowsAsync<ArgumentException>(() => warehouse.ReadWatermarkAsync("sink", "accounts\"; DROP TABLE x; --"));
-        await Assert.ThrowsAsync<ArgumentException>(() => warehouse.LoadAsync(new WarehouseLoad("Sink'--", 1, [new TableChanges(TestTables.Accounts, [])])));
+        await Assert.ThrowsAsync<ArgumentException>(() => warehouse.LoadAsync(new WarehouseLoad("Sink'--", 1, [new TableChanges(TestTables.Accounts, [])], null)));
         Assert.Throws<ArgumentException>(() => new WarehouseTable(new TableSchema("Accounts", TestTables.AccountsSchema.Columns, []), ["account_id"], "version"));
         Assert.Throws<ArgumentException>(() => new WarehouseTable(new TableSchema("a", [new("x y", ColumnType.Long), new("v", ColumnType.Long)], []), ["x y"], "v"));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => OpenAsync("bad schema"));
@@ -352,7 +463,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         await warehouse.EnsureSchemaAsync(Model(view));
         await warehouse.EnsureSchemaAsync(Model(view));
         var rows = Enumerable.Range(0, 200).Select(i => AccountRow.Sample(i, 1)).ToList();
-        await warehouse.LoadAsync(Load(1, Accounts("v", rows)));
+        await warehouse.LoadAsync(Load(null, 1, Accounts("v", rows)));
 
         var path = Folder.File("view.parquet");
         var relation = new TableSchema("balances_by_city", [new("city", ColumnType.String), new("total", ColumnType.Money), new("accounts", ColumnType.Long)], []);
@@ -371,7 +482,7 @@ public abstract class WarehouseContractTests : IAsyncLifetime
         var file = ChangeFileWriter.WritePositions(Folder.File("pos.parquet"),
             [("a", day, 1m, 1, 1), ("a", day.AddDays(1), 2m, 2, 1), ("b", day, 3m, 3, 1), ("a", day, 4m, 4, 2)]);
 
-        var result = await warehouse.LoadAsync(new WarehouseLoad("sink", 9, [new TableChanges(TestTables.Positions, [file]), new TableChanges(TestTables.Accounts, [])]));
+        var result = await warehouse.LoadAsync(new WarehouseLoad("sink", 9, [new TableChanges(TestTables.Positions, [file]), new TableChanges(TestTables.Accounts, [])], null));
 
         Assert.Equal(3, result.Inserted);
         Assert.Equal(9, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
