@@ -60,6 +60,9 @@ public sealed partial class GoldAggregator : IDisposable
         _silver = new SilverSource(lake, options.SilverRoot, _database);
     }
 
+    /// <summary>Transaction batches up to this many rows fold row by row, bigger ones as DuckDB partial aggregates (tests lower it).</summary>
+    internal long RowByRowLimit { get; init; } = SilverSource.RowByRowLimit;
+
     /// <summary>The last round committed to every gold table.</summary>
     public long Round { get; private set; }
 
@@ -100,8 +103,9 @@ public sealed partial class GoldAggregator : IDisposable
             using (var connection = _database.Connect())
             {
                 var customers = await _silver.ReadCustomersAsync(connection, _applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
+                // The (bucket, account) memory behind distinct_accounts is restored per event date, from silver, when a
+                // round first folds transactions of that date row by row (RunRoundCoreAsync).
                 _fold = await _gold.LoadFoldAsync(complete, customers, cancellationToken).ConfigureAwait(false);
-                await _silver.RestoreDailyAccountsAsync(connection, _fold, _applied[_silver.PathOf(Cleansing.SilverTables.Transactions)], cancellationToken).ConfigureAwait(false);
             }
 
             Round = complete;
@@ -180,7 +184,15 @@ public sealed partial class GoldAggregator : IDisposable
                 }
 
                 var readSet = await _silver.ReadSetAsync(schema, from, to, cancellationToken).ConfigureAwait(false);
-                var rows = readSet.Files.Count == 0 ? 0 : SilverSource.Fold(connection, schema, readSet.ToSql(), fold);
+                if (schema == Cleansing.SilverTables.Transactions)
+                {
+                    // Dates folded before whose (bucket, account) pairs are not in memory (restored from gold or counted by
+                    // a bulk fold): restore them from silver as applied so far, before this batch adds to them.
+                    var dates = fold.DatesNeedingPairs(SilverSource.EventDates(readSet, fold));
+                    await _silver.RestoreDailyAccountsAsync(connection, fold, dates, from, cancellationToken).ConfigureAwait(false);
+                }
+
+                var rows = readSet.Files.Count == 0 ? 0 : SilverSource.Fold(connection, schema, readSet.ToSql(), fold, RowByRowLimit);
                 folded[path] = rows;
                 _metrics?.RowsFolded(path, rows);
             }

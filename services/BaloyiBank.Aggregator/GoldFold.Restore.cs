@@ -6,8 +6,9 @@ public sealed partial class GoldFold
     /// Rebuilds the state a fold had from its own output: the current gold rows of accounts, loans and daily
     /// buckets, and the customers' registrations (read from silver). Nothing is marked changed: the next
     /// <see cref="TakeChanges"/> returns only what is folded afterwards. The daily-account memory (which accounts
-    /// already count in a bucket's distinct_accounts) is not in gold: restore it from silver with
-    /// <see cref="RestoreDailyAccount(in DailyKey, string)"/> before folding more transactions.
+    /// already count in a bucket's distinct_accounts) is not in gold: every restored date is <see cref="DailyPairs.Counted"/>;
+    /// restore a date's pairs from silver with <see cref="RestoreDailyAccount(in DailyKey, string)"/> and
+    /// <see cref="CompleteDailyAccounts"/> before folding its transactions row by row.
     /// </summary>
     public static GoldFold Restore(
         IEnumerable<AccountBalance> accounts,
@@ -107,6 +108,7 @@ public sealed partial class GoldFold
         ref var bucket = ref _buckets[index];
         bucket.DistinctAccounts = row.DistinctAccounts;
         bucket.Version = row.GoldVersion;
+        SetDatePairs(row.Key.EventDate, DailyPairs.Counted);
     }
 
     private void ClearMarks()

@@ -34,9 +34,14 @@ public sealed partial class GoldFold
     private int _bucketCount;
     private readonly List<int> _dirtyBuckets = [];
 
-    // (bucket << 32) | account: which accounts already count in a bucket's distinct_accounts. Not persisted in gold:
-    // restored from silver on start (RestoreDailyAccount), so a commit never writes it.
+    // (bucket << 32) | account: which accounts already count in a bucket's distinct_accounts. Not persisted in gold and
+    // held only for the event dates that need it: a date's pairs are restored from silver (RestoreDailyAccount) the first
+    // time transactions of that date are folded row by row after a restart or a bulk fold (see DailyPairs).
     private readonly PairSet _dailyAccounts = new();
+
+    // Per event date (day number), whether the memory above holds every pair of its buckets; a date not in the
+    // dictionary has no bucket yet.
+    private readonly Dictionary<int, DailyPairs> _datePairs = [];
 
     // Short strings repeat millions of times (currencies, categories, cities): keep one instance of each.
     private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
@@ -49,6 +54,9 @@ public sealed partial class GoldFold
     public int LoanCount => _loans.Count;
     public int DailyBucketCount => _bucketCount;
     public int DailyAccountCount => _dailyAccounts.Count;
+
+    /// <summary>Event dates whose (bucket, account) pairs are not in memory: their distinct_accounts came from gold or a bulk count.</summary>
+    public int DatesWithoutPairs => _datePairs.Count(d => d.Value == DailyPairs.Counted);
 
     /// <summary>The latest event time of anything folded: the data's own clock (loan lateness is measured against its date).</summary>
     public DateTimeOffset? Watermark => Units.InstantOrNull(_watermark);
@@ -140,6 +148,12 @@ public sealed partial class GoldFold
         {
             bucket.Dirty = true;
             _dirtyBuckets.Add(t.Bucket);
+        }
+
+        if (!bucket.PairsKnown)
+        {
+            throw new InvalidOperationException(
+                $"The (bucket, account) pairs of {bucket.Key.EventDate:yyyy-MM-dd} are not in memory: restore them (RestoreDailyAccount, CompleteDailyAccounts) before folding its transactions row by row.");
         }
 
         AddDailyAccount(t.Bucket, t.Account);
@@ -268,11 +282,18 @@ public sealed partial class GoldFold
             }
 
             slot = _bucketCount++;
+            ref var pairs = ref CollectionsMarshal.GetValueRefOrAddDefault(_datePairs, key.EventDate.DayNumber, out var dateSeen);
+            if (!dateSeen)
+            {
+                pairs = DailyPairs.Known;
+            }
+
             _buckets[slot] = new DailyBucket
             {
                 Key = new(key.EventDate, Intern(key.Category), Intern(key.Country), Intern(key.City), Intern(key.Currency)),
                 MinCents = long.MaxValue,
                 MaxCents = long.MinValue,
+                PairsKnown = pairs == DailyPairs.Known,
             };
         }
 
@@ -309,14 +330,68 @@ public sealed partial class GoldFold
     }
 
     /// <summary>
-    /// Restores one (bucket, account) pair of the daily-account memory (from silver on start) without counting it again:
-    /// the bucket's distinct_accounts restored from gold already counts it. Returns false when it was already there.
+    /// A bulk fold's count of distinct accounts in a bucket of a date the fold had no bucket of before the batch (see
+    /// <see cref="PairsOf"/>): added to distinct_accounts without the pairs, so the date's pairs become
+    /// <see cref="DailyPairs.Counted"/> (restored from silver before its transactions are next folded row by row).
+    /// </summary>
+    internal void CountDailyAccounts(int bucket, long distinctAccounts)
+    {
+        ref var b = ref _buckets[bucket];
+        b.DistinctAccounts += distinctAccounts;
+        if (!b.Dirty)
+        {
+            b.Dirty = true;
+            _dirtyBuckets.Add(bucket);
+        }
+
+        SetDatePairs(b.Key.EventDate, DailyPairs.Counted);
+    }
+
+    /// <summary>The event dates that have buckets.</summary>
+    public IReadOnlyCollection<DateOnly> Dates => [.. _datePairs.Keys.Select(DateOnly.FromDayNumber)];
+
+    /// <summary>Whether an event date has buckets and whether their (bucket, account) pairs are in memory; null when it has no bucket.</summary>
+    public DailyPairs? PairsOf(DateOnly date) => _datePairs.TryGetValue(date.DayNumber, out var pairs) ? pairs : null;
+
+    /// <summary>The dates among <paramref name="dates"/> whose pairs must be restored before their transactions are folded row by row.</summary>
+    public IReadOnlyList<DateOnly> DatesNeedingPairs(IEnumerable<DateOnly> dates) =>
+        [.. dates.Distinct().Where(d => PairsOf(d) == DailyPairs.Counted).Order()];
+
+    private void SetDatePairs(DateOnly date, DailyPairs pairs)
+    {
+        ref var state = ref CollectionsMarshal.GetValueRefOrAddDefault(_datePairs, date.DayNumber, out var exists);
+        if (exists && state == pairs)
+        {
+            return;
+        }
+
+        state = pairs;
+        for (var i = 0; i < _bucketCount; i++)
+        {
+            if (_buckets[i].Key.EventDate == date)
+            {
+                _buckets[i].PairsKnown = pairs == DailyPairs.Known;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Restores one (bucket, account) pair of the daily-account memory (from silver) without counting it again:
+    /// the bucket's distinct_accounts (from gold or a bulk count) already counts it. Returns false when it was already there.
     /// </summary>
     public bool RestoreDailyAccount(in DailyKey key, string accountId)
     {
         ArgumentNullException.ThrowIfNull(accountId);
         var bucket = _bucketIndex.TryGetValue(key, out var b) ? b
             : throw new InvalidOperationException($"Gold is inconsistent with silver: silver has transactions in bucket {key}, which daily_transaction_summary does not hold.");
+        var account = _accountIndex.TryGetValue(accountId, out var a) ? a
+            : throw new InvalidOperationException($"Gold is inconsistent with silver: silver has transactions of account {accountId}, which account_balances does not hold.");
+        return RestoreDailyAccount(bucket, account);
+    }
+
+    /// <summary>The bucket-slot form of <see cref="RestoreDailyAccount(in DailyKey, string)"/>.</summary>
+    internal bool RestoreDailyAccount(int bucket, string accountId)
+    {
         var account = _accountIndex.TryGetValue(accountId, out var a) ? a
             : throw new InvalidOperationException($"Gold is inconsistent with silver: silver has transactions of account {accountId}, which account_balances does not hold.");
         return RestoreDailyAccount(bucket, account);
@@ -334,37 +409,56 @@ public sealed partial class GoldFold
     }
 
     /// <summary>
-    /// After restoring the daily-account memory: every bucket must hold exactly as many pairs as its distinct_accounts
-    /// (gold and the silver it was folded from agree). Returns a description of the first disagreement, or null.
+    /// After restoring the daily-account memory of every date: every bucket must hold exactly as many pairs as its
+    /// distinct_accounts (gold and the silver it was folded from agree); then every date's pairs are
+    /// <see cref="DailyPairs.Known"/>. Returns a description of the first disagreement (and changes nothing), or null.
     /// </summary>
-    public string? CheckDailyAccounts()
+    public string? CheckDailyAccounts() => CompleteDailyAccounts([.. _datePairs.Keys.Select(DateOnly.FromDayNumber)]);
+
+    /// <summary>
+    /// After restoring the pairs of <paramref name="dates"/> from silver: each of their buckets must hold exactly as many
+    /// pairs as its distinct_accounts; then those dates' pairs are <see cref="DailyPairs.Known"/> and their transactions
+    /// may be folded row by row. Returns a description of the first disagreement (and changes nothing), or null.
+    /// </summary>
+    public string? CompleteDailyAccounts(IReadOnlyCollection<DateOnly> dates)
     {
+        ArgumentNullException.ThrowIfNull(dates);
+        var days = dates.Select(d => d.DayNumber).ToHashSet();
         var counts = new long[_bucketCount];
         _dailyAccounts.ForEach(pair => counts[(int)(pair >> 32)]++);
         for (var i = 0; i < _bucketCount; i++)
         {
-            if (counts[i] != _buckets[i].DistinctAccounts)
+            if (days.Contains(_buckets[i].Key.EventDate.DayNumber) && counts[i] != _buckets[i].DistinctAccounts)
             {
                 return $"bucket {_buckets[i].Key} counts {_buckets[i].DistinctAccounts} distinct accounts in gold but silver holds {counts[i]}";
+            }
+        }
+
+        foreach (var date in dates)
+        {
+            if (_datePairs.ContainsKey(date.DayNumber))
+            {
+                SetDatePairs(date, DailyPairs.Known);
             }
         }
 
         return null;
     }
 
-    /// <summary>The sum of every bucket's distinct_accounts: the pairs a restored memory must hold.</summary>
-    internal long DistinctAccountsTotal
+    /// <summary>The sum of distinct_accounts over the buckets of <paramref name="dates"/>: the pairs their restored memory must hold.</summary>
+    internal long DistinctAccountsOf(IReadOnlyCollection<DateOnly> dates)
     {
-        get
+        var days = dates.Select(d => d.DayNumber).ToHashSet();
+        long total = 0;
+        for (var i = 0; i < _bucketCount; i++)
         {
-            long total = 0;
-            for (var i = 0; i < _bucketCount; i++)
+            if (days.Contains(_buckets[i].Key.EventDate.DayNumber))
             {
                 total += _buckets[i].DistinctAccounts;
             }
-
-            return total;
         }
+
+        return total;
     }
 
     /// <summary>The key of a bucket slot.</summary>
@@ -585,6 +679,7 @@ public sealed partial class GoldFold
         public long DistinctAccounts;
         public long Version;
         public bool Dirty;
+        public bool PairsKnown;
     }
 
     internal sealed class CustomerState(string id)
@@ -612,4 +707,14 @@ public sealed partial class GoldFold
         public long Version { get; set; }
         public bool Dirty { get; set; }
     }
+}
+
+/// <summary>Whether the fold's (bucket, account) memory holds the pairs behind an event date's distinct_accounts.</summary>
+public enum DailyPairs
+{
+    /// <summary>Every pair of the date's buckets is in memory: transactions of the date fold row by row.</summary>
+    Known,
+
+    /// <summary>distinct_accounts came from gold (a restart) or a bulk count; the pairs must be restored from silver first.</summary>
+    Counted,
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
@@ -162,9 +163,10 @@ public sealed class SilverSource : IDisposable
     /// <summary>
     /// The bulk of the work in DuckDB, where it is the better engine: two aggregations over the batch's files (per
     /// account and per daily bucket, each row numbered) read a data chunk at a time and merged into the fold (money as
-    /// the DECIMAL(18,2) columns' unscaled integers, i.e. cents; plain sums, not filtered ones, which cost DuckDB more), then every row as the pair of those row numbers, which
-    /// the fold adds to its (bucket, account) memory as slot integers: the batch's rows never cross into .NET as values.
-    /// No copy of the batch is materialized and the pairs are not de-duplicated in SQL (the fold's set does that).
+    /// the DECIMAL(18,2) columns' unscaled integers, i.e. cents; plain sums, not filtered ones, which cost DuckDB more).
+    /// Dates new to the fold (a rebuild: all of them) take distinct_accounts from DuckDB's count and keep no (bucket,
+    /// account) pairs in memory; only rows of dates whose pairs the fold holds come back, as pairs of row numbers, for the
+    /// fold's set. The batch's rows never cross into .NET as values.
     /// </summary>
     private static long FoldTransactions(DuckDbConnection connection, string from, GoldFold fold)
     {
@@ -178,7 +180,8 @@ public sealed class SilverSource : IDisposable
                 "CREATE OR REPLACE TEMP TABLE agg_buckets AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS rn, event_date, coalesce(merchant_category, transaction_type) AS category, " +
                 "country, city, currency, count(*) AS n, CAST(sum(amount) AS DECIMAL(18, 2)) AS total, " +
                 "CAST(sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS DECIMAL(18, 2)) AS net, " +
-                $"CAST(min(amount) AS DECIMAL(18, 2)) AS lo, CAST(max(amount) AS DECIMAL(18, 2)) AS hi FROM {from} GROUP BY event_date, category, country, city, currency");
+                "CAST(min(amount) AS DECIMAL(18, 2)) AS lo, CAST(max(amount) AS DECIMAL(18, 2)) AS hi " +
+                $"FROM {from} GROUP BY event_date, category, country, city, currency");
 
             long rows = 0;
             var accountSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_accounts")];
@@ -208,7 +211,14 @@ public sealed class SilverSource : IDisposable
                 }
             }
 
+            // distinct_accounts: a date whose (bucket, account) pairs the fold holds (Known) gets the batch's pairs through
+            // the fold's set; a date the fold has no bucket of gets its buckets' distinct accounts counted through a small
+            // set per date (cache-sized, dropped afterwards), so the fold keeps no pairs of it (Counted: restored from
+            // silver if its transactions are ever folded row by row). A Counted date must have been restored by the
+            // caller (SilverSource.RestoreDailyAccountsAsync) before.
             var bucketSlots = new int[connection.ExecuteScalar<long>("SELECT count(*) FROM agg_buckets")];
+            var bucketDates = new int[bucketSlots.Length];
+            Dictionary<int, bool> dateKnown = [];
             fold.ReserveBuckets(bucketSlots.Length);
             using (var r = DuckDbChunkReader.Query(connection, "SELECT rn, event_date, category, country, city, currency, n, total, net, lo, hi FROM agg_buckets"))
             {
@@ -224,14 +234,35 @@ public sealed class SilverSource : IDisposable
                     var hi = r.Int64Values(10);
                     for (var i = 0; i < r.RowCount; i++)
                     {
-                        var key = new DailyKey(DateOnly.FromDayNumber(EpochDayNumber + date[i]), r.GetString(2, i), r.GetString(3, i), r.GetString(4, i), r.GetString(5, i));
-                        bucketSlots[rn[i]] = fold.MergeDaily(key, n[i], total[i], net[i], lo[i], hi[i]);
+                        var day = DateOnly.FromDayNumber(EpochDayNumber + date[i]);
+                        if (!dateKnown.ContainsKey(date[i]))
+                        {
+                            // As the fold had the date before this batch (merging a bucket of a new date makes it Known).
+                            dateKnown[date[i]] = fold.PairsOf(day) switch
+                            {
+                                null => false,
+                                DailyPairs.Known => true,
+                                _ => throw new InvalidOperationException($"The (bucket, account) pairs of {day:yyyy-MM-dd} must be restored from silver before more of its transactions are folded."),
+                            };
+                        }
+
+                        bucketDates[rn[i]] = date[i];
+                        bucketSlots[rn[i]] = fold.MergeDaily(new DailyKey(day, r.GetString(2, i), r.GetString(3, i), r.GetString(4, i), r.GetString(5, i)), n[i], total[i], net[i], lo[i], hi[i]);
                     }
                 }
             }
 
-            // The same equality the aggregations grouped by (USING semantics: a NULL key joins nothing, as before).
-            fold.ReserveDailyAccounts(rows);
+            // Per batch bucket: the index of its date's counting set, or -1 when the fold holds the date's pairs.
+            var days = bucketDates.Distinct().ToArray();
+            var dayIndex = days.Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i);
+            var counting = new int[bucketSlots.Length];
+            for (var b = 0; b < counting.Length; b++)
+            {
+                counting[b] = dateKnown[bucketDates[b]] ? -1 : dayIndex[bucketDates[b]];
+            }
+
+            var sets = new PairSet?[days.Length];
+            var counts = new long[bucketSlots.Length];
             using (var r = DuckDbChunkReader.Query(connection,
                 $"SELECT b.rn, a.rn FROM {from} t " +
                 "JOIN agg_buckets b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
@@ -243,8 +274,25 @@ public sealed class SilverSource : IDisposable
                     var accounts = r.Int32Values(1);
                     for (var i = 0; i < buckets.Length; i++)
                     {
-                        fold.AddDailyAccount(bucketSlots[buckets[i]], accountSlots[accounts[i]]);
+                        var b = buckets[i];
+                        var set = counting[b];
+                        if (set < 0)
+                        {
+                            fold.AddDailyAccount(bucketSlots[b], accountSlots[accounts[i]]);
+                        }
+                        else if ((sets[set] ??= new PairSet()).Add(((long)b << 32) | (uint)accounts[i]))
+                        {
+                            counts[b]++;
+                        }
                     }
+                }
+            }
+
+            for (var b = 0; b < counting.Length; b++)
+            {
+                if (counting[b] >= 0)
+                {
+                    fold.CountDailyAccounts(bucketSlots[b], counts[b]);
                 }
             }
 
@@ -347,77 +395,100 @@ public sealed class SilverSource : IDisposable
     }
 
     /// <summary>
-    /// Restores the fold's (bucket, account) memory from the silver transactions up to <paramref name="through"/> (the
-    /// version gold applied): DuckDB joins every row to the fold's bucket and account slots (uploaded once) and returns the
-    /// distinct slot pairs as integers. The memory is not persisted in gold, so a commit never writes it. Throws when
-    /// silver and gold disagree (a bucket's distinct_accounts is not the number of its distinct accounts in silver).
+    /// Restores the fold's (bucket, account) memory of <paramref name="dates"/> from the silver transactions up to
+    /// <paramref name="through"/> (the version gold applied), so that more transactions of those dates can be folded row by
+    /// row: only the files of those event-date partitions are read; DuckDB joins their rows to the dates' bucket slots
+    /// (uploaded) and returns each distinct (bucket slot, account id). The memory is not persisted in gold, so a commit never
+    /// writes it. Throws when silver and gold disagree (a bucket's distinct_accounts is not the number of its distinct
+    /// accounts in silver).
     /// </summary>
-    public async Task RestoreDailyAccountsAsync(DuckDbConnection connection, GoldFold fold, long through, CancellationToken cancellationToken)
+    public async Task RestoreDailyAccountsAsync(DuckDbConnection connection, GoldFold fold, IReadOnlyCollection<DateOnly> dates, long through, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(fold);
-        if (through >= 0 && fold.DailyBucketCount > 0)
+        ArgumentNullException.ThrowIfNull(dates);
+        if (dates.Count == 0)
+        {
+            return;
+        }
+
+        if (through >= 0)
         {
             var readSet = await ReadSetAsync(SilverTables.Transactions, -1, through, cancellationToken).ConfigureAwait(false);
-            if (readSet.Files.Count > 0)
+            var days = dates.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
+            var files = readSet.Files.Where(f => !f.File.PartitionValues.TryGetValue("event_date", out var day) || day is null || days.Contains(day)).ToList();
+            if (files.Count > 0)
             {
-                RestoreDailyAccounts(connection, fold, readSet.ToSql());
+                RestoreDailyAccounts(connection, fold, dates, new DeltaReadSet(readSet.Schema, readSet.Version, files).ToSql());
             }
         }
 
-        if (fold.CheckDailyAccounts() is { } problem)
+        if (fold.CompleteDailyAccounts(dates) is { } problem)
         {
             throw new InvalidOperationException(
                 $"Gold under this root does not match silver transactions up to version {through}: {problem}. Rebuild gold from silver into a new GoldRoot.");
         }
     }
 
-    private static void RestoreDailyAccounts(DuckDbConnection connection, GoldFold fold, string from)
+    /// <summary>
+    /// The event dates of a read set of silver transactions, from its files' partition values. A file without one (not
+    /// written by cleansing) could hold any date: then every date the fold knows is returned.
+    /// </summary>
+    internal static IEnumerable<DateOnly> EventDates(DeltaReadSet readSet, GoldFold fold)
     {
-        const string buckets = "restore_buckets", accounts = "restore_accounts";
+        HashSet<DateOnly> dates = [];
+        foreach (var file in readSet.Files)
+        {
+            if (!file.File.PartitionValues.TryGetValue("event_date", out var day) || day is null
+                || !DateOnly.TryParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            {
+                return fold.Dates;
+            }
+
+            dates.Add(date);
+        }
+
+        return dates;
+    }
+
+    private static void RestoreDailyAccounts(DuckDbConnection connection, GoldFold fold, IReadOnlyCollection<DateOnly> dates, string from)
+    {
+        const string buckets = "restore_buckets";
         connection.Execute($"CREATE OR REPLACE TEMP TABLE {buckets} (b INTEGER, event_date DATE, category VARCHAR, country VARCHAR, city VARCHAR, currency VARCHAR)");
-        connection.Execute($"CREATE OR REPLACE TEMP TABLE {accounts} (a INTEGER, account_id VARCHAR)");
         try
         {
+            var wanted = dates.ToHashSet();
             using (var appender = connection.CreateAppender(buckets))
             {
                 for (var b = 0; b < fold.DailyBucketCount; b++)
                 {
                     var key = fold.BucketKey(b);
-                    appender.Append(b).Append(key.EventDate).Append(key.Category).Append(key.Country).Append(key.City).Append(key.Currency).EndRow();
+                    if (wanted.Contains(key.EventDate))
+                    {
+                        appender.Append(b).Append(key.EventDate).Append(key.Category).Append(key.Country).Append(key.City).Append(key.Currency).EndRow();
+                    }
                 }
 
                 appender.Close();
             }
 
-            using (var appender = connection.CreateAppender(accounts))
-            {
-                for (var a = 0; a < fold.AccountCount; a++)
-                {
-                    appender.Append(a).Append(fold.AccountId(a)).EndRow();
-                }
-
-                appender.Close();
-            }
-
-            fold.ReserveDailyAccounts(fold.DistinctAccountsTotal);
+            fold.ReserveDailyAccounts(fold.DistinctAccountsOf(dates));
             using var r = DuckDbChunkReader.Query(connection,
-                $"SELECT DISTINCT b.b, a.a FROM {from} t " +
+                $"SELECT DISTINCT b.b, t.account_id FROM {from} t " +
                 $"JOIN {buckets} b ON b.event_date = t.event_date AND b.category = coalesce(t.merchant_category, t.transaction_type) AND b.country = t.country " +
-                $"AND b.city = t.city AND b.currency = t.currency JOIN {accounts} a ON a.account_id = t.account_id");
+                "AND b.city = t.city AND b.currency = t.currency");
             while (r.NextChunk())
             {
                 var bucketSlots = r.Int32Values(0);
-                var accountSlots = r.Int32Values(1);
                 for (var i = 0; i < bucketSlots.Length; i++)
                 {
-                    fold.RestoreDailyAccount(bucketSlots[i], accountSlots[i]);
+                    fold.RestoreDailyAccount(bucketSlots[i], r.GetString(1, i));
                 }
             }
         }
         finally
         {
-            connection.Execute($"DROP TABLE IF EXISTS {buckets}; DROP TABLE IF EXISTS {accounts}");
+            connection.Execute($"DROP TABLE IF EXISTS {buckets}");
         }
     }
 
