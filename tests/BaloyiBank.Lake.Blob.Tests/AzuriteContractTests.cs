@@ -16,6 +16,12 @@ public sealed class AzuriteContractTests(AzuriteServer azurite) : LakeStoreContr
         return Task.FromResult<ILakeStore>(store);
     }
 
+    protected override async Task<IReadOnlyList<string>> ChildLakeAsync(ILakeStore store)
+    {
+        await ((BlobLakeStore)store).CreateContainerIfMissingAsync();
+        return [store.Location];
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
@@ -48,6 +54,9 @@ public sealed class AzuritePrefixedContractTests(AzuriteServer azurite) : LakeSt
         _stores.Add(store);
         return store;
     }
+
+    protected override Task<IReadOnlyList<string>> ChildLakeAsync(ILakeStore store) =>
+        Task.FromResult<IReadOnlyList<string>>([store.Location[..^"/tenant-a/lake".Length], "tenant-a/lake"]);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

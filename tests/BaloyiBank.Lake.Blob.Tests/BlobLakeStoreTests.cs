@@ -52,60 +52,6 @@ public sealed class BlobLakeStoreTests(AzuriteServer azurite, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task PutIfAbsent_race_of_4_processes_has_exactly_one_winner_per_name()
-    {
-        const int Racers = 4;
-        const int Names = 40;
-        var container = AzuriteServer.NewContainerName("race-processes");
-        var store = NewStore(container: container);
-        await store.CreateContainerIfMissingAsync();
-        var children = Enumerable.Range(0, Racers).Select(r => StartRaceChild($"{azurite.ServiceUri}/{container}", Names, $"p{r}")).ToList();
-        try
-        {
-            foreach (var child in children)
-            {
-                Assert.Equal("ready", await child.StandardOutput.ReadLineAsync());
-            }
-
-            foreach (var child in children)
-            {
-                await child.StandardInput.WriteLineAsync("go");
-                await child.StandardInput.FlushAsync();
-            }
-
-            var outputs = await Task.WhenAll(children.Select(c => c.StandardOutput.ReadToEndAsync()));
-            foreach (var child in children)
-            {
-                await child.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-                Assert.Equal(0, child.ExitCode);
-            }
-
-            for (var i = 0; i < Names; i++)
-            {
-                var path = RaceNames.Path(i);
-                var winners = Enumerable.Range(0, Racers).Where(r => outputs[r].Contains($"{path} Created", StringComparison.Ordinal)).ToList();
-                Assert.Single(winners);
-                Assert.All(outputs, o => Assert.Contains($"{path} ", o, StringComparison.Ordinal));
-                Assert.Equal(RaceNames.Content($"p{winners[0]}", i), Encoding.UTF8.GetString((await store.GetAsync(path))!));
-            }
-
-            Assert.Equal(Names, await store.ListAsync("race/").CountAsync());
-        }
-        finally
-        {
-            foreach (var child in children)
-            {
-                if (!child.HasExited)
-                {
-                    child.Kill();
-                }
-
-                child.Dispose();
-            }
-        }
-    }
-
-    [Fact]
     public async Task Listing_5300_blobs_follows_the_continuation_marker_across_pages()
     {
         var store = NewStore("list-many");
@@ -272,26 +218,5 @@ public sealed class BlobLakeStoreTests(AzuriteServer azurite, ITestOutputHelper 
         var store = azurite.Store(container ?? AzuriteServer.NewContainerName(purpose), configure: configure, output: output);
         _stores.Add(store);
         return store;
-    }
-
-    private static Process StartRaceChild(string root, int names, string racer)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "BaloyiBank.Lake.RaceChild.dll");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in new[] { dll, root, names.ToString(CultureInfo.InvariantCulture), racer })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start the lake race child");
     }
 }

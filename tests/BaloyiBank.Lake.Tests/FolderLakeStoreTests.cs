@@ -38,6 +38,8 @@ public sealed class FolderLakeStoreContractTests : LakeStoreContract, IDisposabl
         return Task.FromResult<ILakeStore>(new FolderLakeStore(root));
     }
 
+    protected override Task<IReadOnlyList<string>> ChildLakeAsync(ILakeStore store) => Task.FromResult<IReadOnlyList<string>>([store.Location]);
+
     public void Dispose()
     {
         foreach (var root in _roots)
@@ -49,59 +51,6 @@ public sealed class FolderLakeStoreContractTests : LakeStoreContract, IDisposabl
 
 public sealed class FolderLakeStoreTests : TemporaryFolderTest
 {
-    [Fact]
-    public async Task PutIfAbsent_race_of_4_processes_has_exactly_one_winner_per_name()
-    {
-        const int Racers = 4;
-        const int Names = 50;
-        var children = Enumerable.Range(0, Racers).Select(r => RaceChildProcess.Start(Root, Names, $"p{r}")).ToList();
-        try
-        {
-            foreach (var child in children)
-            {
-                Assert.Equal("ready", await child.StandardOutput.ReadLineAsync());
-            }
-
-            // Released together, so their put-if-absents collide rather than run one after another.
-            foreach (var child in children)
-            {
-                await child.StandardInput.WriteLineAsync("go");
-                await child.StandardInput.FlushAsync();
-            }
-
-            var outputs = await Task.WhenAll(children.Select(c => c.StandardOutput.ReadToEndAsync()));
-            foreach (var child in children)
-            {
-                await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-                Assert.Equal(0, child.ExitCode);
-            }
-
-            var store = new FolderLakeStore(Root);
-            for (var i = 0; i < Names; i++)
-            {
-                var path = RaceNames.Path(i);
-                var winners = Enumerable.Range(0, Racers).Where(r => outputs[r].Contains($"{path} Created", StringComparison.Ordinal)).ToList();
-                Assert.Single(winners);
-                Assert.All(Enumerable.Range(0, Racers), r => Assert.Contains($"{path} ", outputs[r], StringComparison.Ordinal));
-                Assert.Equal(RaceNames.Content($"p{winners[0]}", i), Encoding.UTF8.GetString((await store.GetAsync(path))!));
-            }
-
-            Assert.Equal(Names, await store.ListAsync("").CountAsync());
-        }
-        finally
-        {
-            foreach (var child in children)
-            {
-                if (!child.HasExited)
-                {
-                    child.Kill();
-                }
-
-                child.Dispose();
-            }
-        }
-    }
-
     [Fact]
     public async Task Temporary_files_of_a_crashed_writer_are_invisible_and_cleaned_when_old()
     {
@@ -205,27 +154,3 @@ public sealed class FolderLakeStoreTests : TemporaryFolderTest
     }
 }
 
-/// <summary>Starts the race child with the same dotnet host that runs the tests.</summary>
-internal static class RaceChildProcess
-{
-    public static Process Start(string root, int names, string racer)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "BaloyiBank.Lake.RaceChild.dll");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in new[] { dll, root, names.ToString(System.Globalization.CultureInfo.InvariantCulture), racer })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start the lake race child");
-    }
-}

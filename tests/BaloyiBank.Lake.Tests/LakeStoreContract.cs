@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text;
+using BaloyiBank.Lake.RaceChild;
 
 namespace BaloyiBank.Lake.Tests;
 
@@ -9,6 +12,94 @@ namespace BaloyiBank.Lake.Tests;
 public abstract class LakeStoreContract
 {
     protected abstract Task<ILakeStore> CreateStoreAsync();
+
+    /// <summary>
+    /// How a child process (BaloyiBank.Lake.RaceChild: <c>root [prefix]</c>) opens the lake of <paramref name="store"/>,
+    /// one made by <see cref="CreateStoreAsync"/>, as a store of its own.
+    /// </summary>
+    protected abstract Task<IReadOnlyList<string>> ChildLakeAsync(ILakeStore store);
+
+    /// <summary>How long children may take to finish their race (a local folder is quick, an emulator over HTTP less so).</summary>
+    protected virtual TimeSpan ChildTimeout => TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task PutIfAbsent_race_of_4_processes_has_exactly_one_winner_per_name()
+    {
+        const int Racers = 4;
+        const int Names = 40;
+        var store = await CreateStoreAsync();
+        var lake = await ChildLakeAsync(store);
+        var children = Enumerable.Range(0, Racers).Select(r => StartRaceChild(lake, Names, $"p{r}")).ToList();
+        try
+        {
+            foreach (var child in children)
+            {
+                Assert.Equal("ready", await child.StandardOutput.ReadLineAsync());
+            }
+
+            // Released together, so their put-if-absents collide rather than run one after another.
+            foreach (var child in children)
+            {
+                await child.StandardInput.WriteLineAsync("go");
+                await child.StandardInput.FlushAsync();
+            }
+
+            var outputs = await Task.WhenAll(children.Select(c => c.StandardOutput.ReadToEndAsync()));
+            foreach (var child in children)
+            {
+                await child.WaitForExitAsync().WaitAsync(ChildTimeout);
+                Assert.Equal(0, child.ExitCode);
+            }
+
+            for (var i = 0; i < Names; i++)
+            {
+                var path = RaceNames.Path(i);
+                var winners = Enumerable.Range(0, Racers).Where(r => outputs[r].Contains($"{path} Created", StringComparison.Ordinal)).ToList();
+                Assert.Single(winners);
+                Assert.All(outputs, o => Assert.Contains($"{path} ", o, StringComparison.Ordinal));
+                Assert.Equal(RaceNames.Content($"p{winners[0]}", i), Encoding.UTF8.GetString((await store.GetAsync(path, Ct))!));
+            }
+
+            Assert.Equal(Names, await store.ListAsync("race/", Ct).CountAsync());
+        }
+        finally
+        {
+            foreach (var child in children)
+            {
+                if (!child.HasExited)
+                {
+                    child.Kill();
+                }
+
+                child.Dispose();
+            }
+        }
+    }
+
+    private static Process StartRaceChild(IReadOnlyList<string> lake, int names, string racer)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "BaloyiBank.Lake.RaceChild.dll");
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path)
+            ? path
+            : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add(lake[0]);
+        start.ArgumentList.Add(names.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(racer);
+        foreach (var extra in lake.Skip(1))
+        {
+            start.ArgumentList.Add(extra);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the lake race child");
+    }
 
     private static CancellationToken Ct => CancellationToken.None;
 
