@@ -90,8 +90,9 @@ internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposab
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        // Waits for an ack being sent (its frame is then queued before the close) and stops later ones.
-        await _sending.WaitAsync().ConfigureAwait(false);
+        // Waits for an ack being sent (its frame is then queued before the close) and stops later ones; an ack that
+        // cannot be written for CloseTimeout (a connection whose frame writer is stuck) does not hold the close up.
+        var locked = await _sending.WaitAsync(CloseTimeout).ConfigureAwait(false);
         try
         {
             if (_closing)
@@ -103,7 +104,10 @@ internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposab
         }
         finally
         {
-            _sending.Release();
+            if (locked)
+            {
+                _sending.Release();
+            }
         }
 
         if (Channel.IsOpen && _tag is not null)
@@ -137,21 +141,36 @@ internal sealed class StreamConsumer : AsyncDefaultBasicConsumer, IAsyncDisposab
         }
     }
 
-    public static async Task CloseChannelQuietlyAsync(IChannel channel)
+    /// <summary>
+    /// The longest a channel close (or an ack in flight before it) is waited for. RabbitMQ.Client 7.x can leave
+    /// <c>IChannel.CloseAsync</c> waiting forever for its consumer dispatcher, whatever token it is given
+    /// (rabbitmq/rabbitmq-dotnet-client#1751); a probe's close then hung a log description with every thread idle.
+    /// </summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Closes (at most <see cref="CloseTimeout"/>) and disposes a channel; false when the close did not finish in time.</summary>
+    public static async Task<bool> CloseChannelQuietlyAsync(IChannel channel)
     {
         try
         {
             if (channel.IsOpen)
             {
-                await channel.CloseAsync().ConfigureAwait(false);
+                await channel.CloseAsync().WaitAsync(CloseTimeout).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is RabbitMQClientException or IOException or ObjectDisposedException or OperationCanceledException or TimeoutException)
+        catch (TimeoutException)
+        {
+            // The close is stuck inside the client: leave the channel to it (disposing would wait on the same close)
+            // and go on; the connection is reset when it misbehaves further.
+            return false;
+        }
+        catch (Exception ex) when (ex is RabbitMQClientException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             // Already gone.
         }
 
         channel.Dispose();
+        return true;
     }
 }
 
