@@ -424,6 +424,7 @@ internal sealed partial class CleansingPipeline(
         progress.Phases.AddStage(staging);
         progress.Phases.AddFiles(writing);
         progress.Phases.AddCommit(committing);
+        progress.Phases.AddFlush(total);
         var visibleAt = time.GetUtcNow();
         var oldest = visibleAt.UtcTicks;
         foreach (var enqueued in batches.SelectMany(b => b.EnqueuedTicks))

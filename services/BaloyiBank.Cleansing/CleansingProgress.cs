@@ -118,6 +118,8 @@ public sealed class FlushPhaseTotals
     private long _stage;
     private long _files;
     private long _commit;
+    private long _flushes;
+    private long _flushTime;
 
     /// <summary>Parsing, validating and routing events (the cleanser), outside flushes.</summary>
     public TimeSpan Cleanse => TimeSpan.FromTicks(Interlocked.Read(ref _cleanse));
@@ -130,6 +132,18 @@ public sealed class FlushPhaseTotals
 
     /// <summary>Delta commits (log entries, checkpoints).</summary>
     public TimeSpan Commit => TimeSpan.FromTicks(Interlocked.Read(ref _commit));
+
+    /// <summary>Flushes done (each writes and commits every partition's sealed batch).</summary>
+    public long Flushes => Interlocked.Read(ref _flushes);
+
+    /// <summary>Wall time of the flushes, summed: sealing to visible commit and its bookkeeping.</summary>
+    public TimeSpan FlushTime => TimeSpan.FromTicks(Interlocked.Read(ref _flushTime));
+
+    internal void AddFlush(TimeSpan time)
+    {
+        Interlocked.Increment(ref _flushes);
+        Interlocked.Add(ref _flushTime, time.Ticks);
+    }
 
     internal void AddCleanse(TimeSpan time) => Interlocked.Add(ref _cleanse, time.Ticks);
     internal void AddStage(TimeSpan time) => Interlocked.Add(ref _stage, time.Ticks);

@@ -159,7 +159,7 @@ internal static class BenchCommand
         if (report.Latency is { } latency)
         {
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[bold]Latency[/] at {latency.Rate:N0} events/s for {latency.Seconds:N0} s ({latency.Events:N0} events committed): event enqueued → silver commit p50 {latency.P50.TotalMilliseconds:N0} ms, p99 {latency.P99.TotalMilliseconds:N0} ms, max {latency.Max.TotalMilliseconds:N0} ms (target p99 ≤ flush age {latency.FlushAge.TotalMilliseconds:N0} ms + 1,000 ms)");
+                $"[bold]Latency[/] at {latency.Rate:N0} events/s for {latency.Seconds:N0} s, after a {latency.WarmUp.TotalSeconds:N0} s warm-up ({latency.Events:N0} events committed after it): event enqueued → silver commit p50 {latency.P50.TotalMilliseconds:N0} ms, p99 {latency.P99.TotalMilliseconds:N0} ms, max {latency.Max.TotalMilliseconds:N0} ms (target p99 ≤ flush age {latency.FlushAge.TotalMilliseconds:N0} ms + 1,000 ms); {latency.Flushes:N0} flushes, {latency.MeanFlush.TotalMilliseconds:N0} ms each on average (files {latency.FilesTime.TotalSeconds:N1} s, commits {latency.CommitTime.TotalSeconds:N1} s in all); during the warm-up {latency.WarmUpEvents:N0} events committed, p99 {latency.WarmUpP99.TotalMilliseconds:N0} ms, max {latency.WarmUpMax.TotalMilliseconds:N0} ms");
         }
     }
 
