@@ -54,6 +54,10 @@ public sealed record AggregatorBenchmarkResult
     public double RebuildToDuckDbAccountRowsCpuRatio => RebuildCpu.TotalSeconds / DuckDbAccountRowsCpu.TotalSeconds;
     /// <summary>A new aggregator starting on the rebuilt gold (what a restart after a crash costs before catch-up).</summary>
     public required TimeSpan Restart { get; init; }
+    /// <summary>The first live round (<see cref="AggregatorBenchmark.LiveRoundRows"/> rows on an existing date) after the restart: it restores that date's pairs first.</summary>
+    public required TimeSpan FirstRoundAfterRestart { get; init; }
+    /// <summary>The next live round of as many rows on the same date (its pairs now in memory).</summary>
+    public required TimeSpan SecondRoundAfterRestart { get; init; }
     /// <summary>Accounts whose rebuilt gold balance differs from DuckDB's (must be 0).</summary>
     public required long BalanceMismatches { get; init; }
 }
@@ -65,6 +69,9 @@ public sealed record AggregatorBenchmarkResult
 /// </summary>
 public static class AggregatorBenchmark
 {
+    /// <summary>Rows of each live round after the restart.</summary>
+    public const int LiveRoundRows = 50_000;
+
     public static async Task<AggregatorBenchmarkResult> RunAsync(string workFolder, long rows = 10_000_000, int accounts = 1_000_000, int foldRows = 5_000_000, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workFolder);
@@ -105,12 +112,25 @@ public static class AggregatorBenchmark
         connection.Execute("DROP TABLE bench_duckdb_rows");
 
         clock.Restart();
-        using (var restarted = new GoldAggregator(lake, options, database))
-        {
-            await restarted.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        using var restarted = new GoldAggregator(lake, options, database);
+        await restarted.StartAsync(cancellationToken).ConfigureAwait(false);
         var restart = clock.Elapsed;
+
+        // What the restart deferred: the first live round after it restores the (bucket, account) pairs of the date it adds
+        // to; a second round on the same date does not. Both add LiveRoundRows more rows to the last date.
+        var liveRounds = new TimeSpan[2];
+        using (var table = new DeltaTable(lake, "silver/transactions", new DeltaTableOptions { Database = database }))
+        {
+            var snapshot = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+            for (var round = 0; round < liveRounds.Length; round++)
+            {
+                var first = rows + (round * LiveRoundRows);
+                (_, snapshot) = await AppendSilverAsync(table, snapshot, connection, first, first + LiveRoundRows - 1, rows, LiveRoundRows * (round + 1), accounts, cancellationToken).ConfigureAwait(false);
+                clock.Restart();
+                _ = await restarted.RunRoundAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The live round after the restart folded nothing.");
+                liveRounds[round] = clock.Elapsed;
+            }
+        }
 
         // The two answers must agree, or the timing compares different work.
         connection.Execute(
@@ -145,6 +165,8 @@ public static class AggregatorBenchmark
             DuckDbAccountRows = duckDbRows,
             DuckDbAccountRowsCpu = duckDbRowsCpu,
             Restart = restart,
+            FirstRoundAfterRestart = liveRounds[0],
+            SecondRoundAfterRestart = liveRounds[1],
             BalanceMismatches = mismatches,
         };
     }
@@ -159,35 +181,50 @@ public static class AggregatorBenchmark
         var files = 0;
         for (long first = 0; first < rows; first += chunk)
         {
-            var last = Math.Min(rows, first + chunk) - 1;
-            connection.Execute(string.Create(CultureInfo.InvariantCulture, $"""
-                CREATE OR REPLACE TEMP TABLE bench_silver AS
-                SELECT 'TXN-' || i AS transaction_id, 'EVT-' || i AS event_id, 'ACC-' || lpad(CAST(a AS VARCHAR), 8, '0') AS account_id,
-                       'CUS-' || CAST(a // 2 AS VARCHAR) AS customer_id, tt AS transaction_type,
-                       CASE WHEN tt IN ('deposit', 'transfer_in') THEN 'credit' ELSE 'debit' END AS direction,
-                       CAST(amt AS DECIMAL(18,2)) AS amount,
-                       CAST(CASE WHEN tt IN ('deposit', 'transfer_in') THEN amt ELSE -amt END AS DECIMAL(18,2)) AS signed_amount,
-                       ['ZAR', 'USD', 'EUR'][1 + a % 3] AS currency, 'card' AS channel,
-                       CASE WHEN tt = 'card_purchase' THEN ['groceries', 'fuel', 'travel', 'health'][1 + CAST(hash(i, 1) % 4 AS INTEGER)] END AS merchant_category,
-                       NULL::VARCHAR AS merchant_name, NULL::VARCHAR AS counterparty, NULL::VARCHAR AS reference,
-                       'City' || CAST(hash(i, 2) % 40 AS VARCHAR) AS city, 'ZA' AS country, -26.2 AS latitude, 28.0 AS longitude,
-                       ts AS occurred_at, CAST(ts AS DATE) AS event_date,
-                       CAST(a % 8 AS INTEGER) AS source_partition, i AS source_offset, ts AS enqueued_at, ts AS ingested_at, 1 AS schema_version
-                FROM (SELECT i, CAST(hash(i, 0) % {accounts} AS BIGINT) AS a,
-                             ['deposit', 'withdrawal', 'card_purchase', 'transfer_in', 'fee'][1 + CAST(hash(i, 3) % 5 AS INTEGER)] AS tt,
-                             (1 + hash(i, 4) % 200000) / 100.0 AS amt,
-                             TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds(i * {Math.Max(1, 2_592_000_000_000 / rows)}) AS ts
-                      FROM range({first}, {last + 1}) r(i))
-                """));
-            var adds = await new DeltaFileWriter(table, SilverTables.Transactions)
-                .WriteAsync(connection, "bench_silver", string.Create(CultureInfo.InvariantCulture, $"part-p0000-o{first:D12}-{last:D12}"), cancellationToken).ConfigureAwait(false);
-            files += adds.Count;
-            var result = await table.CommitAsync(snapshot, new DeltaCommit { Adds = adds, Transaction = new("benchmark", last), Operation = "WRITE" }, cancellationToken).ConfigureAwait(false);
-            snapshot = result.Snapshot;
+            (var added, snapshot) = await AppendSilverAsync(table, snapshot, connection, first, Math.Min(rows, first + chunk) - 1, rows, 0, accounts, cancellationToken).ConfigureAwait(false);
+            files += added;
         }
 
-        connection.Execute("DROP TABLE IF EXISTS bench_silver");
         return files;
+    }
+
+    /// <summary>
+    /// Silver rows <paramref name="first"/>..<paramref name="last"/> (offsets and ids), timed as row i − <paramref name="shift"/>
+    /// of <paramref name="rows"/> spread over 30 days, committed as one silver version.
+    /// </summary>
+    private static async Task<(int Files, DeltaSnapshot Snapshot)> AppendSilverAsync(
+        DeltaTable table, DeltaSnapshot snapshot, DuckDbConnection connection, long first, long last, long rows, long shift, int accounts, CancellationToken cancellationToken)
+    {
+        connection.Execute(string.Create(CultureInfo.InvariantCulture, $"""
+            CREATE OR REPLACE TEMP TABLE bench_silver AS
+            SELECT 'TXN-' || i AS transaction_id, 'EVT-' || i AS event_id, 'ACC-' || lpad(CAST(a AS VARCHAR), 8, '0') AS account_id,
+                   'CUS-' || CAST(a // 2 AS VARCHAR) AS customer_id, tt AS transaction_type,
+                   CASE WHEN tt IN ('deposit', 'transfer_in') THEN 'credit' ELSE 'debit' END AS direction,
+                   CAST(amt AS DECIMAL(18,2)) AS amount,
+                   CAST(CASE WHEN tt IN ('deposit', 'transfer_in') THEN amt ELSE -amt END AS DECIMAL(18,2)) AS signed_amount,
+                   ['ZAR', 'USD', 'EUR'][1 + a % 3] AS currency, 'card' AS channel,
+                   CASE WHEN tt = 'card_purchase' THEN ['groceries', 'fuel', 'travel', 'health'][1 + CAST(hash(i, 1) % 4 AS INTEGER)] END AS merchant_category,
+                   NULL::VARCHAR AS merchant_name, NULL::VARCHAR AS counterparty, NULL::VARCHAR AS reference,
+                   'City' || CAST(hash(i, 2) % 40 AS VARCHAR) AS city, 'ZA' AS country, -26.2 AS latitude, 28.0 AS longitude,
+                   ts AS occurred_at, CAST(ts AS DATE) AS event_date,
+                   CAST(a % 8 AS INTEGER) AS source_partition, i AS source_offset, ts AS enqueued_at, ts AS ingested_at, 1 AS schema_version
+            FROM (SELECT i, CAST(hash(i, 0) % {accounts} AS BIGINT) AS a,
+                         ['deposit', 'withdrawal', 'card_purchase', 'transfer_in', 'fee'][1 + CAST(hash(i, 3) % 5 AS INTEGER)] AS tt,
+                         (1 + hash(i, 4) % 200000) / 100.0 AS amt,
+                         TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds((i - {shift}) * {Math.Max(1, 2_592_000_000_000 / rows)}) AS ts
+                  FROM range({first}, {last + 1}) r(i))
+            """));
+        try
+        {
+            var adds = await new DeltaFileWriter(table, SilverTables.Transactions)
+                .WriteAsync(connection, "bench_silver", string.Create(CultureInfo.InvariantCulture, $"part-p0000-o{first:D12}-{last:D12}"), cancellationToken).ConfigureAwait(false);
+            var result = await table.CommitAsync(snapshot, new DeltaCommit { Adds = adds, Transaction = new("benchmark", last), Operation = "WRITE" }, cancellationToken).ConfigureAwait(false);
+            return (adds.Count, result.Snapshot);
+        }
+        finally
+        {
+            connection.Execute("DROP TABLE IF EXISTS bench_silver");
+        }
     }
 
     private static TimeSpan CpuTime()
