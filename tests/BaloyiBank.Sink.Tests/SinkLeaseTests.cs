@@ -13,8 +13,11 @@ public sealed class SinkLeaseTests
     {
         var root = Path.Combine(Path.GetTempPath(), "baloyi-sink-tests", Guid.NewGuid().ToString("N"));
         var lake = new FolderLakeStore(root);
-        var a = new SinkLease(lake, "_leases/sink", "a", TimeSpan.FromSeconds(1));
-        var b = new SinkLease(lake, "_leases/sink", "b", TimeSpan.FromSeconds(1));
+        // The leases' clock moves only when the test says so: on a loaded machine a real second can pass between two
+        // calls, and a 1 s lease then expired before the standby's first look (seen once in CI).
+        var clock = new SteppedClock();
+        var a = new SinkLease(lake, "_leases/sink", "a", TimeSpan.FromSeconds(1), clock);
+        var b = new SinkLease(lake, "_leases/sink", "b", TimeSpan.FromSeconds(1), clock);
 
         Assert.True(await a.AcquireOrRenewAsync());
         Assert.False(await b.AcquireOrRenewAsync());
@@ -22,7 +25,7 @@ public sealed class SinkLeaseTests
         Assert.True(await a.AcquireOrRenewAsync());   // renewal
         Assert.False(await b.AcquireOrRenewAsync());
 
-        await Task.Delay(TimeSpan.FromMilliseconds(1_300)); // a stops renewing: its lease expires
+        clock.Now += TimeSpan.FromMilliseconds(1_300); // a stops renewing: its lease expires
         Assert.True(await b.AcquireOrRenewAsync());
         Assert.False(await a.AcquireOrRenewAsync());
         Assert.False(a.IsHeld);
@@ -97,5 +100,12 @@ public sealed class SinkLeaseTests
         builder.Services.AddSingleton<IWarehouse>(sp => sp.GetRequiredService<NonDisposingWarehouse>());
         builder.Services.AddSink(builder.Configuration);
         return builder.Build();
+    }
+
+    private sealed class SteppedClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 }
