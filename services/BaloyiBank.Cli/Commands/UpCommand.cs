@@ -135,6 +135,8 @@ internal static class UpCommand
     /// <summary>Waits, stage by stage, until the warehouse holds the whole stream; restarts services that die meanwhile.</summary>
     private static async Task<int> WaitForWarehouseAsync(Deployment deployment, Supervisor supervisor, HealthProbe probe, long total, TimeSpan limit, StrongBox<TimeSpan>? endToEnd, CancellationToken ct)
     {
+        // The CPU each part spends in the same window as the clock (services started, with their start-up, before).
+        var cpuAtStart = ProcessCpu.Take(deployment);
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         var stage = Stage.Generating;
@@ -200,9 +202,11 @@ internal static class UpCommand
                 case Stage.Warehouse when sink.Long("watermark") >= goldRound:
                     var seconds = clock.Elapsed.TotalSeconds;
                     endToEnd?.Value = clock.Elapsed;
+                    var cpu = ProcessCpu.Take(deployment).Describe(cpuAtStart, total);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{seconds,6:F1} s] the warehouse holds gold round {goldRound:N0}"));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"End to end: {total:N0} events generated to the warehouse in {seconds:F1} s = {total / seconds:N0} events/s; service restarts: {supervisor.Restarts}."));
+                    Console.WriteLine(cpu);
                     Console.WriteLine($"Check it with: baloyi verify --data {deployment.Root}");
                     return 0;
             }
