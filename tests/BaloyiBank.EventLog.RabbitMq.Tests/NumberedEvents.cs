@@ -1,3 +1,4 @@
+using BaloyiBank.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -38,18 +39,6 @@ internal static class Numbered
 /// <summary>Starts the CrashWriter child with the same dotnet host that runs the tests.</summary>
 internal static class CrashWriterProcess
 {
-    public static Process Start(string uri, string name, int partitions, long total)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "BaloyiBank.EventLog.RabbitMq.CrashWriter.dll");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false, StandardOutputEncoding = Encoding.UTF8 };
-        foreach (var argument in new[] { dll, uri, name, partitions.ToString(CultureInfo.InvariantCulture), total.ToString(CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start the CrashWriter");
-    }
+    public static Process Start(string uri, string name, int partitions, long total) =>
+        ChildDotnet.Start("BaloyiBank.EventLog.RabbitMq.CrashWriter", [uri, name, partitions.ToString(CultureInfo.InvariantCulture), total.ToString(CultureInfo.InvariantCulture)]);
 }

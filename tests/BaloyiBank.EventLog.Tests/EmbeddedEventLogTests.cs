@@ -1,3 +1,4 @@
+using BaloyiBank.Tests.Shared;
 using System.Diagnostics;
 using System.Text;
 using BaloyiBank.EventLog.Embedded;
@@ -539,23 +540,6 @@ public sealed class EmbeddedEventLogTests : IDisposable
 /// <summary>Starts the CrashWriter child with the same dotnet host that runs the tests.</summary>
 internal static class CrashWriterProcess
 {
-    public static Process Start(string folder, int run, int partitions, string mode)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "BaloyiBank.EventLog.CrashWriter.dll");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in new[] { dll, folder, run.ToString(System.Globalization.CultureInfo.InvariantCulture), partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), mode })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start the CrashWriter");
-    }
+    public static Process Start(string folder, int run, int partitions, string mode) =>
+        ChildDotnet.Start("BaloyiBank.EventLog.CrashWriter", [folder, run.ToString(System.Globalization.CultureInfo.InvariantCulture), partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), mode]);
 }

@@ -1,3 +1,4 @@
+using BaloyiBank.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -76,30 +77,8 @@ public abstract class LakeStoreContract
         }
     }
 
-    private static Process StartRaceChild(IReadOnlyList<string> lake, int names, string racer)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "BaloyiBank.Lake.RaceChild.dll");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path)
-            ? path
-            : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add(lake[0]);
-        start.ArgumentList.Add(names.ToString(CultureInfo.InvariantCulture));
-        start.ArgumentList.Add(racer);
-        foreach (var extra in lake.Skip(1))
-        {
-            start.ArgumentList.Add(extra);
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start the lake race child");
-    }
+    private static Process StartRaceChild(IReadOnlyList<string> lake, int names, string racer) =>
+        ChildDotnet.Start("BaloyiBank.Lake.RaceChild", [lake[0], names.ToString(CultureInfo.InvariantCulture), racer, .. lake.Skip(1)], redirectInput: true);
 
     private static CancellationToken Ct => CancellationToken.None;
 
