@@ -52,6 +52,19 @@ internal sealed partial class CleansingPipeline(
 {
     private static readonly TimeSpan FlushCheckInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LogEndRefresh = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// With nothing pending the flush loop looks less often: the first record opens a batch whose age counts from
+    /// then, so its flush is not later for it, and an idle service does not wake 100 times a second.
+    /// </summary>
+    private static readonly TimeSpan IdleFlushCheckInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How old the shared log description may be for a feed whose read came back empty: such a feed has read all the
+    /// broker gave it, so the description only confirms that (a stuck consumer would show as lag) and need not be
+    /// taken every second while the stream is idle; after a commit it is at most <see cref="LogEndRefresh"/> old.
+    /// </summary>
+    private static readonly TimeSpan IdleLogEndRefresh = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan LogEndTimeout = TimeSpan.FromSeconds(30);
 
     private readonly FlushPolicy _policy = FlushPolicy.From(options);
@@ -119,7 +132,7 @@ internal sealed partial class CleansingPipeline(
                 var state = await RebuildStateAsync(connection, partition, resumeAt, cancellationToken).ConfigureAwait(false);
                 var p = partition;
                 feeds.Add(new PartitionFeed(partition, appId, state, boundary, log.OpenReader(partition, StartPosition.AtOffset(resumeAt)),
-                    options, progress, _pending, ct => LogEndAsync(p, ct), database, time));
+                    options, progress, _pending, ct => LogEndAsync(p, IdleLogEndRefresh, ct), database, time));
                 progress.Resumed(partition, audited, ends.First(e => e.Partition == partition).NextOffset);
                 LogResumed(logger, partition, resumeAt, appId, boundary ?? -1, state.AccountCount, state.Transactions.Count);
             }
@@ -204,7 +217,7 @@ internal sealed partial class CleansingPipeline(
 
             try
             {
-                await Task.Delay(FlushCheckInterval, time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(rows > 0 ? FlushCheckInterval : IdleFlushCheckInterval, time, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -215,16 +228,16 @@ internal sealed partial class CleansingPipeline(
 
     /// <summary>
     /// A partition's log end for the lag figures, from one description of the whole log shared by every feed for
-    /// <see cref="LogEndRefresh"/>: a feed at the log's end asks after each empty read, and eight feeds each
+    /// <paramref name="maxAge"/>: a feed at the log's end asks after each empty read, and eight feeds each
     /// describing eight partition streams several times a second put a broker under needless load. Null when the
     /// description did not come within <see cref="LogEndTimeout"/> (the lag figure then waits; cleansing does not).
     /// </summary>
-    private async Task<long?> LogEndAsync(int partition, CancellationToken cancellationToken)
+    private async Task<long?> LogEndAsync(int partition, TimeSpan maxAge, CancellationToken cancellationToken)
     {
         Task<IReadOnlyList<PartitionInfo>> ends;
         lock (_endsGate)
         {
-            if (_ends is null || _ends.IsFaulted || _ends.IsCanceled || Stopwatch.GetElapsedTime(_endsAt) > LogEndRefresh)
+            if (_ends is null || _ends.IsFaulted || _ends.IsCanceled || Stopwatch.GetElapsedTime(_endsAt) > maxAge)
             {
                 _ends = log.DescribeAsync(cancellationToken);
                 _endsAt = Stopwatch.GetTimestamp();
@@ -333,7 +346,7 @@ internal sealed partial class CleansingPipeline(
         foreach (var batch in batches.Select(b => b.Batch))
         {
             progress.BatchCommitted(batch);
-            if (await LogEndAsync(batch.Partition, cancellationToken).ConfigureAwait(false) is { } end)
+            if (await LogEndAsync(batch.Partition, LogEndRefresh, cancellationToken).ConfigureAwait(false) is { } end)
             {
                 progress.LogEnd(batch.Partition, end);
             }
