@@ -25,6 +25,14 @@ public sealed class AggregatorOptions
 
     /// <summary>A gold table is compacted to its current rows once it holds this many data files.</summary>
     public int CompactionFileThreshold { get; set; } = 64;
+
+    /// <summary>
+    /// The (bucket, account) pairs behind daily distinct_accounts stay in memory for event dates up to this many days
+    /// before the newest one folded; older dates' pairs are dropped after each round, so memory does not grow with the
+    /// stream's history. A late transaction for such a date has its date's pairs read back from silver first (about a
+    /// second per date of 300k pairs).
+    /// </summary>
+    public int PairsKeptDays { get; set; } = 7;
 }
 
 /// <summary>Checks <see cref="AggregatorOptions"/> at start-up; every message names the option, the problem and the fix.</summary>
@@ -49,6 +57,8 @@ public sealed class AggregatorOptionsValidator : IValidateOptions<AggregatorOpti
                 $"must be between 00:00:00 and 00:10:00 (got {options.MinRoundInterval})", "set Aggregator__MinRoundInterval to e.g. 00:00:00.500")
             .Require(options.CompactionFileThreshold is >= 2 and <= 100_000, nameof(options.CompactionFileThreshold),
                 $"must be between 2 and 100000 (got {options.CompactionFileThreshold})", "set Aggregator__CompactionFileThreshold to e.g. 64")
+            .Require(options.PairsKeptDays is >= 0 and <= 3_660, nameof(options.PairsKeptDays),
+                $"must be between 0 and 3660 days (got {options.PairsKeptDays})", "set Aggregator__PairsKeptDays to how many days late transactions usually arrive, e.g. 7")
             .ToResult();
     }
 

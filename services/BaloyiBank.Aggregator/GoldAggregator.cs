@@ -202,6 +202,11 @@ public sealed partial class GoldAggregator : IDisposable
         var committed = await _gold.CommitRoundAsync(changes, target, cancellationToken).ConfigureAwait(false);
         Round = round;
         _applied = new Dictionary<string, long>(target, StringComparer.Ordinal);
+        if (fold.AsOfDate is { } newest && fold.ForgetPairsBefore(newest.AddDays(-_options.PairsKeptDays)) is > 0 and var forgotten)
+        {
+            LogPairsForgotten(_logger, forgotten, newest.AddDays(-_options.PairsKeptDays), fold.DailyAccountCount);
+        }
+
         _metrics?.Committed(changes);
         LogRound(_logger, round, folded.Values.Sum(), changes.TotalRows, clock.ElapsedMilliseconds);
 
@@ -233,6 +238,9 @@ public sealed partial class GoldAggregator : IDisposable
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Gold round {Round}: {Rows} silver rows folded, {Changed} gold rows changed in {Milliseconds} ms")]
     private static partial void LogRound(ILogger logger, long round, long rows, long changed, long milliseconds);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Dropped the (bucket, account) pairs of {Dates} event dates before {Cutoff}; {Pairs} pairs stay in memory")]
+    private static partial void LogPairsForgotten(ILogger logger, int dates, DateOnly cutoff, int pairs);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Gold table {Table} compacted to its current rows after round {Round}")]
     private static partial void LogCompacted(ILogger logger, string table, long round);

@@ -347,6 +347,34 @@ public sealed partial class GoldFold
         SetDatePairs(b.Key.EventDate, DailyPairs.Counted);
     }
 
+    /// <summary>
+    /// Drops the (bucket, account) pairs of every event date before <paramref name="cutoff"/> whose pairs are in memory:
+    /// their distinct_accounts stay as counted, the dates become <see cref="DailyPairs.Counted"/>, and a later
+    /// transaction of such a date needs them restored from silver first (as after a restart). Returns how many dates.
+    /// </summary>
+    public int ForgetPairsBefore(DateOnly cutoff)
+    {
+        var days = _datePairs.Where(d => d.Key < cutoff.DayNumber && d.Value == DailyPairs.Known).Select(d => d.Key).ToHashSet();
+        if (days.Count == 0)
+        {
+            return 0;
+        }
+
+        var buckets = new bool[_bucketCount];
+        for (var i = 0; i < _bucketCount; i++)
+        {
+            buckets[i] = days.Contains(_buckets[i].Key.EventDate.DayNumber);
+        }
+
+        _dailyAccounts.RemoveWhere(pair => buckets[(int)(pair >> 32)]);
+        foreach (var day in days)
+        {
+            SetDatePairs(DateOnly.FromDayNumber(day), DailyPairs.Counted);
+        }
+
+        return days.Count;
+    }
+
     /// <summary>The event dates that have buckets.</summary>
     public IReadOnlyCollection<DateOnly> Dates => [.. _datePairs.Keys.Select(DateOnly.FromDayNumber)];
 

@@ -64,6 +64,26 @@ internal sealed class PairSet
         }
     }
 
+    /// <summary>Removes every value <paramref name="remove"/> accepts (one pass that rebuilds the table); returns how many.</summary>
+    public int RemoveWhere(Func<long, bool> remove)
+    {
+        ArgumentNullException.ThrowIfNull(remove);
+        var old = _slots;
+        var slots = new long[old.Length];
+        var before = Count;
+        Count = 0;
+        foreach (var s in old)
+        {
+            if (s != 0 && !remove(~s))
+            {
+                Insert(slots, _shift, s);
+            }
+        }
+
+        _slots = slots;
+        return before - Count;
+    }
+
     /// <summary>Grows once so that <paramref name="count"/> values fit without further resizing.</summary>
     public void EnsureCapacity(int count)
     {

@@ -29,6 +29,33 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public void Removing_the_pairs_of_some_buckets_leaves_exactly_the_others_and_the_set_still_answers_like_a_HashSet()
+    {
+        var pair = Gen.Choose(0, 40).SelectMany(b => Gen.Choose(0, 5_000).Select(a => ((long)b << 32) | (uint)a));
+        var buckets = Gen.Choose(0, 40).ArrayOf();
+        Check.One(Runs, Prop.ForAll(pair.ArrayOf().ToArbitrary(), buckets.ToArbitrary(), pair.ArrayOf().ToArbitrary(), (values, removed, later) =>
+        {
+            var set = new PairSet();
+            HashSet<long> reference = [.. values];
+            foreach (var value in values)
+            {
+                set.Add(value);
+            }
+
+            var gone = removed.ToHashSet();
+            Assert.Equal(reference.RemoveWhere(v => gone.Contains((int)(v >> 32))), set.RemoveWhere(v => gone.Contains((int)(v >> 32))));
+            Assert.Equal(reference.Count, set.Count);
+            Assert.All(values, v => Assert.Equal(reference.Contains(v), set.Contains(v)));
+            foreach (var value in later)
+            {
+                Assert.Equal(reference.Add(value), set.Add(value));
+            }
+
+            Assert.Equal(reference.Count, set.Count);
+        }));
+    }
+
+    [Fact]
     public void The_pair_set_keeps_every_value_across_a_reservation_and_many_resizes()
     {
         var set = new PairSet();

@@ -67,6 +67,17 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         await rounds.StartAsync();
         await rounds.CatchUpAsync();
 
+        // The same rounds keeping the pairs of the newest event date only: older dates' pairs are dropped after each
+        // round, and a late transaction for one of them has that date's pairs read back from silver first.
+        var keepOneDate = SilverRig.Options("gold_forgetful");
+        keepOneDate.PairsKeptDays = 0;
+        using var forgetful = new GoldAggregator(rig.Lake, keepOneDate);
+        await forgetful.StartAsync();
+        await forgetful.CatchUpAsync();
+        var forgottenDates = forgetful.Fold.DatesWithoutPairs;
+        Assert.True(forgottenDates >= 2, $"{forgottenDates} dates forgotten");
+        Assert.InRange(forgetful.Fold.DailyAccountCount, 1, rounds.Fold.DailyAccountCount - 1);
+
         // The same rounds with every transaction batch folded as DuckDB partial aggregates: the first round counts every
         // date's distinct accounts in SQL and keeps no pairs; the second must restore the dates it adds to (late rows)
         // from silver first.
@@ -81,6 +92,7 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         await rig.CleanseAsync();
         await rounds.CatchUpAsync();
         await bulk.CatchUpAsync();
+        await forgetful.CatchUpAsync();
         Assert.True(bulk.Fold.DailyAccountCount > 0, "no date was restored before the second bulk round added to it");
 
         // The silver the test is about: several days, late rows, more than one currency, loans and their payments.
@@ -126,14 +138,23 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         }
 
         Assert.Equal(FoldPropertyTests.Describe(reference), FoldPropertyTests.Describe(bulk.Fold));
+        Assert.Equal(FoldPropertyTests.Describe(reference), FoldPropertyTests.Describe(forgetful.Fold));
+        Assert.True((await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options("gold_forgetful"))).Matches);
 
         using var rebuilt = new GoldAggregator(rig.Lake, SilverRig.Options("gold_rebuilt"));
         await rebuilt.StartAsync();
         Assert.Single(await rebuilt.CatchUpAsync());
         Assert.Equal(FoldPropertyTests.Describe(reference), FoldPropertyTests.Describe(rebuilt.Fold));
         Assert.Equal(FoldPropertyTests.Describe(reference), FoldPropertyTests.Describe(rounds.Fold));
-        Assert.Equal(reference.DailyAccountCount, rebuilt.Fold.DailyAccountCount);
-        Assert.Equal(reference.DailyAccountCount, rounds.Fold.DailyAccountCount);
+        // Row by row, a fold holds the pairs of the dates it keeps (Aggregator:PairsKeptDays, 7 by default, before the
+        // newest date) and no others: the ~11 simulated days here leave older dates without their pairs.
+        foreach (var fold in new[] { rebuilt.Fold, rounds.Fold })
+        {
+            var known = fold.Dates.Where(d => fold.PairsOf(d) == DailyPairs.Known).ToList();
+            Assert.Equal(fold.DistinctAccountsOf(known), fold.DailyAccountCount);
+            Assert.All(known, d => Assert.True(d >= fold.AsOfDate!.Value.AddDays(-7), $"{d} kept"));
+            Assert.True(fold.DatesWithoutPairs > 0, "no date was dropped");
+        }
 
         // A restart restores balances from gold, no (bucket, account) pairs: those of a date come from silver when a round
         // first adds to it. Then it goes on like the others; so does a row-by-row restart of the bulk-folded gold.

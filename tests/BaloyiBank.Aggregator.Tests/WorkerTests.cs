@@ -88,13 +88,14 @@ public sealed class WorkerTests
     [Fact]
     public void Options_are_validated_with_the_option_the_problem_and_the_fix()
     {
-        var result = new AggregatorOptionsValidator().Validate(null, new AggregatorOptions { GoldRoot = "silver", PollInterval = TimeSpan.Zero, CompactionFileThreshold = 1, AppId = "a b" });
+        var result = new AggregatorOptionsValidator().Validate(null, new AggregatorOptions { GoldRoot = "silver", PollInterval = TimeSpan.Zero, CompactionFileThreshold = 1, AppId = "a b", PairsKeptDays = -1 });
         Assert.True(result.Failed);
         var failures = result.Failures!.ToList();
         Assert.Contains(failures, f => f.StartsWith("Aggregator:GoldRoot must differ from Aggregator:SilverRoot", StringComparison.Ordinal) && f.Contains("Fix: set Aggregator__GoldRoot", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Aggregator:PollInterval must be between", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Aggregator:CompactionFileThreshold", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Aggregator:AppId", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Aggregator:PairsKeptDays must be between 0 and 3660", StringComparison.Ordinal) && f.Contains("Fix: set Aggregator__PairsKeptDays", StringComparison.Ordinal));
         Assert.True(new AggregatorOptionsValidator().Validate(null, new AggregatorOptions()).Succeeded);
     }
 
