@@ -102,7 +102,9 @@ public sealed class SinkFenceTests
         await GoldRig.WaitForAsync(() => standbyProgress.Watermark == second, "the new holder to load the next round", () => standbyProgress.LastError);
 
         paused.Resume();
-        await GoldRig.WaitForAsync(() => staleProgress.FencedLoads == 1 && !staleProgress.HoldsLease && staleProgress.Watermark == second,
+        // The worker gives up the lease (progress) just before it logs what it found (6013): wait for both.
+        await GoldRig.WaitForAsync(() => staleProgress.FencedLoads == 1 && !staleProgress.HoldsLease && staleProgress.Watermark == second
+                && logs.Entries.Any(e => e.Id == 6013),
             "the stale sink to be fenced and stand by", () => staleProgress.LastError, TimeSpan.FromMinutes(1));
 
         Assert.Null(staleProgress.LastError);
