@@ -1,3 +1,4 @@
+using Azure.Core;
 using BaloyiBank.ServiceDefaults;
 using BaloyiBank.Warehouse;
 using MassTransit;
@@ -17,7 +18,7 @@ public static class SinkServiceCollectionExtensions
     /// <c>WarehouseLoaded</c>, register the control bus with <c>bus.AddSinkConsumers()</c>.
     /// </summary>
     public static IServiceCollection AddSink(this IServiceCollection services, IConfiguration configuration,
-        Func<CancellationToken, ValueTask<string>>? accessToken = null)
+        TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -25,7 +26,7 @@ public static class SinkServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SinkOptions>, SinkLakeValidator>();
         if (!services.Any(s => s.ServiceType == typeof(IWarehouse)))
         {
-            services.AddBaloyiWarehouse(configuration, accessToken);
+            services.AddBaloyiWarehouse(configuration, credential);
         }
 
         services.TryAddSingleton(TimeProvider.System);

@@ -66,18 +66,57 @@ public sealed class ResilienceTests : IDisposable
     {
         var logger = new ListLogger<ResilientWarehouse>();
         // No password: the connection never gets that far.
-        var engine = new SqlServerWarehouse($"Server=tcp:127.0.0.1,{ClosedPort()};Database=bank;Integrated Security=false;User ID=sink;Connect Timeout=3;Pooling=false", "bank");
+        var engine = new SqlServerWarehouse($"Server=tcp:127.0.0.1,{ClosedPort()};Database=bank;Integrated Security=false;User ID=sink;Connect Timeout=1;Pooling=false", "bank");
         await using var warehouse = new ResilientWarehouse(engine, Fast(), logger);
 
         var error = await Assert.ThrowsAsync<WarehouseException>(() => warehouse.LoadAsync(AccountsLoad()));
 
-        Assert.Equal(WarehouseErrorKind.Transient, error.Kind);
-        Assert.Equal(3, error.Attempts);
-        Assert.Equal(WarehouseEngine.SqlServer, error.Engine);
-        Assert.Equal("System.Data.SqlClient.SqlException", error.InnerException!.GetType().FullName);
-        Assert.Equal(2, logger.Entries.Count(e => e.Id.Id == 5001 && e.Level == LogLevel.Warning));
+        // Microsoft.Data.SqlClient's managed SNI reports the refused connection as a SqlException, classified transient.
+        var sql = Assert.IsType<Microsoft.Data.SqlClient.SqlException>(error.InnerException);
+        Assert.Equal(WarehouseErrorKind.Transient, WarehouseErrors.Classify(sql));
+        Assert.Equal((WarehouseErrorKind.Transient, 3, WarehouseEngine.SqlServer, "load"), (error.Kind, error.Attempts, error.Engine, error.Operation));
+        Assert.StartsWith("Warehouse load on SqlServer failed (transient, 3 attempts): ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(sql.Message, error.Message, StringComparison.Ordinal);
+        // What the operator reads: the driver's "unreachable" text, from its managed SNI (number 0, class 20, TCP provider error).
+        Assert.Equal((0, (byte)20), (sql.Number, sql.Class));
+        Assert.Contains("The server was not found or was not accessible", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(provider: TCP Provider, error: ", error.Message, StringComparison.Ordinal);
+        var retries = logger.Entries.Where(e => e.Id.Id == 5001).ToList();
+        Assert.Equal(2, retries.Count);
+        Assert.All(retries, r => Assert.Equal(LogLevel.Warning, r.Level));
+        Assert.All(retries, r => Assert.Contains("load on SqlServer: transient failure", r.Message, StringComparison.Ordinal));
+        Assert.All(retries, r => Assert.Contains("(SqlException: ", r.Message, StringComparison.Ordinal));
         var failed = Assert.Single(logger.Entries, e => e.Id.Id == 5002);
+        Assert.Equal(LogLevel.Error, failed.Level);
         Assert.Contains("load on SqlServer failed (Transient) after 3 attempt(s)", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_entra_login_on_a_closed_port_is_retried_the_configured_number_of_times_and_never_asks_for_a_token()
+    {
+        var logger = new ListLogger<ResilientWarehouse>();
+        var credential = new CountingCredential();
+        var options = new WarehouseOptions
+        {
+            Kind = "synapse",
+            Schema = "bank",
+            ConnectionString = $"Server=tcp:127.0.0.1,{ClosedPort()};Database=pool;Authentication=Active Directory Managed Identity;User Id=00000000-0000-0000-0000-00000000abcd;Connect Timeout=1;Pooling=false",
+            Resilience = Fast(3),
+        };
+        await using var warehouse = WarehouseFactory.Create(options, new OneLoggerFactory(logger), credential);
+
+        var error = await Assert.ThrowsAsync<WarehouseException>(() => warehouse.ReadWatermarkAsync("sink", "accounts"));
+
+        // The keyword was turned into the token callback (the driver alone would refuse it: its Entra providers are a separate package).
+        var login = ((SqlServerWarehouse)((ResilientWarehouse)warehouse).Inner).Login;
+        Assert.Same(credential, login.Credential);
+        Assert.DoesNotContain("Authentication", login.ConnectionString, StringComparison.OrdinalIgnoreCase);
+        Assert.IsType<Microsoft.Data.SqlClient.SqlException>(error.InnerException);
+        Assert.Equal((WarehouseErrorKind.Transient, 4, WarehouseEngine.Synapse), (error.Kind, error.Attempts, error.Engine));
+        Assert.StartsWith("Warehouse read-watermark on Synapse failed (transient, 4 attempts): ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, logger.Entries.Count(e => e.Id.Id == 5001));
+        // The server was never reached, so no token was asked for.
+        Assert.Equal(0, credential.Calls);
     }
 
     [Fact]

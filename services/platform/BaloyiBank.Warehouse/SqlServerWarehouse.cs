@@ -1,42 +1,65 @@
 using System.Data;
-using System.Data.SqlClient;
 using System.Diagnostics;
+using Azure.Core;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
+using Microsoft.Data.SqlClient;
 
 namespace BaloyiBank.Warehouse;
 
-// System.Data.SqlClient is marked obsolete in favour of Microsoft.Data.SqlClient, whose usable versions the
-// package source lacks (shared/design/DEPENDENCIES.md): its use is deliberate, in this file only.
-#pragma warning disable CS0618
-
 /// <summary>
-/// SQL Server / Azure SQL, or a Synapse dedicated SQL pool, through System.Data.SqlClient 4.9.1 (the managed-SNI
-/// Unix build). SQL Server: SqlBulkCopy of the newest row per key (read from the change files by DuckDB) into a
+/// SQL Server / Azure SQL, or a Synapse dedicated SQL pool, through Microsoft.Data.SqlClient 7 (its managed SNI on
+/// Linux). SQL Server: SqlBulkCopy of the newest row per key (read from the change files by DuckDB) into a
 /// session temp table, then the watermark's compare-and-set (the fence) + MERGE in one transaction. Synapse:
 /// <c>COPY INTO</c> a staging heap from the files' ADLS URLs with the pool's managed identity, CTAS de-duplication,
-/// then the fence + MERGE (or DELETE/UPDATE/INSERT for non-HASH targets) in one transaction. Not run against a real server here: its SQL is tested
-/// as text, its connection failures as classified retries.
+/// then the fence + MERGE (or DELETE/UPDATE/INSERT for non-HASH targets) in one transaction. Logs in as
+/// <see cref="SqlServerLogin"/> says (SQL login, or a Microsoft Entra token from Azure.Identity). Not run against a
+/// real server here: its SQL is tested as text, its connection failures as classified retries.
 /// </summary>
 public sealed class SqlServerWarehouse : IWarehouse
 {
-    private readonly string connectionString;
+    private readonly SqlServerLogin login;
+    private readonly Func<SqlAuthenticationParameters, CancellationToken, Task<SqlAuthenticationToken>>? tokenCallback;
     private readonly TSqlDialect dialect;
-    private readonly Func<CancellationToken, ValueTask<string>>? accessToken;
     private readonly TimeProvider clock;
 
-    /// <param name="connectionString">Without a password when <paramref name="accessToken"/> is given.</param>
+    /// <param name="connectionString">
+    /// A SQL login, or a Microsoft Entra one: <c>Authentication=Active Directory Managed Identity</c> / <c>Default</c> /
+    /// <c>Workload Identity</c> (see <see cref="SqlServerLogin"/>), or no password and a <paramref name="credential"/>.
+    /// </param>
     /// <param name="synapse">True for a Synapse dedicated SQL pool.</param>
-    /// <param name="accessToken">A Microsoft Entra token source (e.g. Azure.Identity's managed identity for <c>https://database.windows.net/.default</c>).</param>
+    /// <param name="credential">A Microsoft Entra token source (e.g. Azure.Identity's ManagedIdentityCredential); wins over the string's <c>Authentication</c>.</param>
     public SqlServerWarehouse(string connectionString, string schema = "baloyi", bool synapse = false,
-        Func<CancellationToken, ValueTask<string>>? accessToken = null, TimeProvider? timeProvider = null)
+        TokenCredential? credential = null, TimeProvider? timeProvider = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        this.connectionString = connectionString;
+        if (GlobalizationInvariant())
+        {
+            throw new InvalidOperationException("The SQL Server / Synapse warehouse cannot run in globalization-invariant mode: Microsoft.Data.SqlClient maps collations to code pages through ICU and refuses to connect. "
+                + "Fix: set <InvariantGlobalization>false</InvariantGlobalization> in the host's project (or DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=false) and install ICU (libicu), or use Warehouse__Kind=postgres or duckdb.");
+        }
+
+        login = SqlServerLogin.Resolve(connectionString, credential);
+        // One callback for the warehouse's life: the driver's pool keys connections by it.
+        tokenCallback = login.TokenCallback();
         dialect = new TSqlDialect(schema, synapse);
-        this.accessToken = accessToken;
         clock = timeProvider ?? TimeProvider.System;
     }
+
+    /// <summary>True when the runtime has no culture data (the switch, or the environment variable that sets it).</summary>
+    internal static bool GlobalizationInvariant()
+    {
+        try
+        {
+            return System.Globalization.CultureInfo.GetCultureInfo("en-US").Name.Length == 0;
+        }
+        catch (System.Globalization.CultureNotFoundException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>How this warehouse logs in (the resolved connection string and Entra credential, if any).</summary>
+    public SqlServerLogin Login => login;
 
     public WarehouseEngine Engine => dialect.Engine;
 
@@ -296,14 +319,14 @@ public sealed class SqlServerWarehouse : IWarehouse
 
     private async Task<SqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqlConnection(connectionString);
+        var connection = new SqlConnection(login.ConnectionString);
+        if (tokenCallback is not null)
+        {
+            connection.AccessTokenCallback = tokenCallback;
+        }
+
         try
         {
-            if (accessToken is not null)
-            {
-                connection.AccessToken = await accessToken(cancellationToken).ConfigureAwait(false);
-            }
-
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }

@@ -1,15 +1,11 @@
-using System.Data.SqlClient;
 using System.Net.Sockets;
 using BaloyiBank.DuckDb;
+using Microsoft.Data.SqlClient;
 using Npgsql;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace BaloyiBank.Warehouse;
-
-// System.Data.SqlClient is marked obsolete in favour of Microsoft.Data.SqlClient, whose usable versions the
-// package source lacks (shared/design/DEPENDENCIES.md): its use is deliberate, in this file only.
-#pragma warning disable CS0618
 
 /// <summary>Whether trying the same load again may succeed.</summary>
 public enum WarehouseErrorKind

@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Identity;
 using BaloyiBank.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,12 +12,13 @@ namespace BaloyiBank.Warehouse;
 /// <summary>Builds the configured engine behind <see cref="ResilientWarehouse"/>.</summary>
 public static class WarehouseFactory
 {
-    /// <param name="accessToken">
-    /// SQL Server / Synapse with <see cref="WarehouseOptions.UseManagedIdentity"/>: a Microsoft Entra token source
-    /// for <c>https://database.windows.net/.default</c> (e.g. Azure.Identity's ManagedIdentityCredential).
+    /// <param name="credential">
+    /// SQL Server / Synapse: the Microsoft Entra token source to log in with instead of the one
+    /// <see cref="WarehouseOptions.UseManagedIdentity"/> (a ManagedIdentityCredential) or the connection string's
+    /// <c>Authentication</c> keyword would build (see <see cref="SqlServerLogin"/>). Ignored for a password login.
     /// </param>
     public static IWarehouse Create(WarehouseOptions options, ILoggerFactory? loggerFactory = null,
-        Func<CancellationToken, ValueTask<string>>? accessToken = null, TimeProvider? timeProvider = null)
+        TokenCredential? credential = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new WarehouseOptionsValidator().Validate(null, options);
@@ -24,9 +27,16 @@ public static class WarehouseFactory
             throw new OptionsValidationException(WarehouseOptions.SectionName, typeof(WarehouseOptions), problems.Failures);
         }
 
-        if (options.UseManagedIdentity && accessToken is null)
+        // A given credential serves an Entra login only: a password login stays one even with a TokenCredential in DI.
+        if (!options.UseManagedIdentity && !SqlServerLogin.NamesEntra(options.ConnectionString))
         {
-            throw new InvalidOperationException("Warehouse:UseManagedIdentity is set but no token source was given. Fix: pass an Azure.Identity credential's token to WarehouseFactory.Create.");
+            credential = null;
+        }
+        else if (options.UseManagedIdentity)
+        {
+            credential ??= new ManagedIdentityCredential(string.IsNullOrWhiteSpace(options.ManagedIdentityClientId)
+                ? ManagedIdentityId.SystemAssigned
+                : ManagedIdentityId.FromUserAssignedClientId(options.ManagedIdentityClientId));
         }
 
         IWarehouse engine = options.Engine switch
@@ -34,7 +44,7 @@ public static class WarehouseFactory
             WarehouseEngine.DuckDb => new DuckDbWarehouse(options.DuckDbPath, options.Schema, timeProvider: timeProvider),
             WarehouseEngine.PostgreSql => new PostgresWarehouse(options.ConnectionString!, options.Schema, timeProvider),
             var engineKind => new SqlServerWarehouse(options.ConnectionString!, options.Schema, engineKind == WarehouseEngine.Synapse,
-                options.UseManagedIdentity ? accessToken : null, timeProvider),
+                credential, timeProvider),
         };
         return new ResilientWarehouse(engine, options.Resilience,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ResilientWarehouse>(), timeProvider);
@@ -42,13 +52,15 @@ public static class WarehouseFactory
 
     /// <summary>
     /// Registers <see cref="WarehouseOptions"/> (section <c>Warehouse</c>, validated at start-up) and the resilient
-    /// <see cref="IWarehouse"/> singleton.
+    /// <see cref="IWarehouse"/> singleton. SQL Server / Synapse log in with <paramref name="credential"/>, else a
+    /// <see cref="TokenCredential"/> registered in DI, when either is there (see <see cref="Create"/>).
     /// </summary>
     public static IServiceCollection AddBaloyiWarehouse(this IServiceCollection services, IConfiguration configuration,
-        Func<CancellationToken, ValueTask<string>>? accessToken = null)
+        TokenCredential? credential = null)
     {
         services.AddValidatedOptions<WarehouseOptions, WarehouseOptionsValidator>(configuration, WarehouseOptions.SectionName);
-        services.AddSingleton(sp => Create(sp.GetRequiredService<IOptions<WarehouseOptions>>().Value, sp.GetService<ILoggerFactory>(), accessToken));
+        services.AddSingleton(sp => Create(sp.GetRequiredService<IOptions<WarehouseOptions>>().Value, sp.GetService<ILoggerFactory>(),
+            credential ?? sp.GetService<TokenCredential>()));
         return services;
     }
 }

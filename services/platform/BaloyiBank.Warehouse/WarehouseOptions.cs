@@ -24,8 +24,15 @@ public sealed class WarehouseOptions
     /// </summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>SQL Server / Synapse: log in with a Microsoft Entra token (managed identity) instead of a password.</summary>
+    /// <summary>
+    /// SQL Server / Synapse: log in with a Microsoft Entra token of the host's managed identity (Azure.Identity's
+    /// ManagedIdentityCredential) instead of a password. The same as <c>Authentication=Active Directory Managed
+    /// Identity</c> in the connection string.
+    /// </summary>
     public bool UseManagedIdentity { get; set; }
+
+    /// <summary>With <see cref="UseManagedIdentity"/>: the client id of a user-assigned identity (empty: the system-assigned one).</summary>
+    public string? ManagedIdentityClientId { get; set; }
 
     public WarehouseResilienceOptions Resilience { get; set; } = new();
 
@@ -75,6 +82,9 @@ public sealed class WarehouseOptionsValidator : IValidateOptions<WarehouseOption
         var kind = options.Kind?.ToLowerInvariant() ?? string.Empty;
         var r = options.Resilience ?? new WarehouseResilienceOptions();
         var needsConnection = kind is "postgres" or "postgresql" or "sqlserver" or "synapse";
+        var (_, loginProblem, loginFix) = kind is "sqlserver" or "synapse" && !string.IsNullOrWhiteSpace(options.ConnectionString)
+            ? SqlServerLogin.TryResolve(options.ConnectionString, options.UseManagedIdentity, null)
+            : default;
         return new OptionProblems(WarehouseOptions.SectionName)
             .Require(Kinds.Contains(kind), nameof(options.Kind),
                 $"must be duckdb, postgres, sqlserver or synapse (got '{options.Kind}')",
@@ -89,6 +99,10 @@ public sealed class WarehouseOptionsValidator : IValidateOptions<WarehouseOption
                 "set the environment variable Warehouse__ConnectionString (never commit it), e.g. Host=127.0.0.1;Port=55432;Database=baloyi;Username=baloyi;Password=…")
             .Require(!options.UseManagedIdentity || kind is "sqlserver" or "synapse", nameof(options.UseManagedIdentity),
                 "applies only to sqlserver and synapse", "remove Warehouse__UseManagedIdentity or set Warehouse__Kind to synapse")
+            .Require(loginProblem is null, nameof(options.ConnectionString), loginProblem!, loginFix!)
+            .Require(string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) || (options.UseManagedIdentity && Guid.TryParse(options.ManagedIdentityClientId, out _)),
+                nameof(options.ManagedIdentityClientId), "must be a client id (a GUID) and needs UseManagedIdentity=true",
+                "set Warehouse__UseManagedIdentity=true and Warehouse__ManagedIdentityClientId to the user-assigned identity's client id, or remove it for the system-assigned one")
             .Require(r.MaxRetries is >= 0 and <= 20, "Resilience:MaxRetries",
                 $"must be between 0 and 20 (got {r.MaxRetries})", "set Warehouse__Resilience__MaxRetries to e.g. 5")
             .Require(r.BaseDelay > TimeSpan.Zero && r.BaseDelay <= r.MaxDelay && r.MaxDelay <= TimeSpan.FromMinutes(10), "Resilience:BaseDelay",
