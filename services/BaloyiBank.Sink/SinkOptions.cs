@@ -11,8 +11,20 @@ public sealed class SinkOptions
 {
     public const string SectionName = "Sink";
 
-    /// <summary>How often to load without a <c>GoldCommitted</c> wake-up.</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How often to load without a <c>GoldCommitted</c> wake-up (unset: 60 s, unless <see cref="Schedule"/> is set;
+    /// setting both is an error).
+    /// </summary>
+    public TimeSpan? Interval { get; set; }
+
+    /// <summary>
+    /// Instead of <see cref="Interval"/>: a cron expression (Cronos; 5 fields, or 6 with seconds first, or a macro such as
+    /// <c>@hourly</c>) for when to load without a wake-up, read in <see cref="ScheduleTimeZone"/>. See <see cref="SinkSchedule"/>.
+    /// </summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>The time zone <see cref="Schedule"/> is read in: an IANA id (default <c>UTC</c>).</summary>
+    public string ScheduleTimeZone { get; set; } = "UTC";
 
     /// <summary>Lake folder of the gold tables (as <c>Aggregator:GoldRoot</c>).</summary>
     public string GoldRoot { get; set; } = "gold";
@@ -39,9 +51,8 @@ public sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
     public ValidateOptionsResult Validate(string? name, SinkOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new OptionProblems(SinkOptions.SectionName)
-            .Require(options.Interval >= TimeSpan.FromMilliseconds(100) && options.Interval <= TimeSpan.FromDays(1), nameof(options.Interval),
-                $"must be between 00:00:00.100 and 1.00:00:00 (got {options.Interval})", "set Sink__Interval to e.g. 00:01:00")
+        var (_, scheduleProblem) = SinkSchedule.TryFrom(options);
+        var problems = new OptionProblems(SinkOptions.SectionName)
             .Require(IsLakeFolder(options.GoldRoot), nameof(options.GoldRoot),
                 $"must be a relative lake folder (got '{options.GoldRoot}')", "set Sink__GoldRoot to the aggregator's gold folder, e.g. gold")
             .Require(!string.IsNullOrWhiteSpace(options.GoldAppId), nameof(options.GoldAppId),
@@ -51,8 +62,11 @@ public sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
             .Require(IsLakeFolder(options.LeaseFolder) && options.LeaseFolder.Trim('/') != options.GoldRoot.Trim('/'), nameof(options.LeaseFolder),
                 $"must be a relative lake folder outside the gold tables (got '{options.LeaseFolder}')", "set Sink__LeaseFolder to e.g. _leases/sink")
             .Require(options.LeaseDuration >= TimeSpan.FromSeconds(1) && options.LeaseDuration <= TimeSpan.FromHours(1), nameof(options.LeaseDuration),
-                $"must be between 00:00:01 and 01:00:00 (got {options.LeaseDuration})", "set Sink__LeaseDuration to e.g. 00:02:00")
-            .ToResult();
+                $"must be between 00:00:01 and 01:00:00 (got {options.LeaseDuration})", "set Sink__LeaseDuration to e.g. 00:02:00");
+        // The schedule's message is a whole line already (it names Interval, Schedule or ScheduleTimeZone itself).
+        return scheduleProblem is null && problems.Failures.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(scheduleProblem is null ? problems.Failures : [scheduleProblem, .. problems.Failures]);
     }
 
     private static bool IsLakeFolder(string? folder) =>

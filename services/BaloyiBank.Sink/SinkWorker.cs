@@ -88,7 +88,8 @@ public sealed class SinkProgress
 
 /// <summary>
 /// The sink service: holds the warehouse lease (or waits as a standby until it expires), then loads gold into the
-/// warehouse every <see cref="SinkOptions.Interval"/> and on every <see cref="GoldCommitted"/>, renewing the lease
+/// warehouse at start, on its <see cref="SinkSchedule"/> (<see cref="SinkOptions.Interval"/> or the cron
+/// <see cref="SinkOptions.Schedule"/>) and on every <see cref="GoldCommitted"/>, renewing the lease
 /// in between, and announces each committed load as <see cref="WarehouseLoaded"/>. A failed load is logged and
 /// counted; the next scheduled or signalled load tries again (the warehouse retries transient errors itself). A
 /// fenced load (this instance paused past its lease and another sink loaded meanwhile) is a warning, not a failure:
@@ -114,7 +115,10 @@ public sealed partial class SinkWorker(
         var settings = options.Value;
         var publisher = services.GetService<IPublishEndpoint>();
         var lease = new SinkLease(lake, settings.LeaseFolder, Owner, settings.LeaseDuration, time);
-        var tick = TimeSpan.FromTicks(Math.Min(settings.Interval.Ticks, settings.LeaseDuration.Ticks / 3));
+        var schedule = SinkSchedule.From(settings);
+        // Renew the lease well within its duration, and look at the clock at least once per interval.
+        var tick = TimeSpan.FromTicks(Math.Min(schedule.MaxWait.Ticks, settings.LeaseDuration.Ticks / 3));
+        LogSchedule(logger, schedule.ToString());
         using var loader = new SinkLoader(lake, warehouse, settings, logger, metrics);
         var nextLoad = time.GetUtcNow();
         var woken = false;
@@ -136,7 +140,7 @@ public sealed partial class SinkWorker(
                     if (woken || time.GetUtcNow() >= nextLoad)
                     {
                         await LoadOnceAsync(loader, lease, publisher, stoppingToken).ConfigureAwait(false);
-                        nextLoad = time.GetUtcNow() + settings.Interval;
+                        nextLoad = schedule.Next(time);
                     }
 
                     var untilLoad = nextLoad - time.GetUtcNow();
@@ -251,6 +255,9 @@ public sealed partial class SinkWorker(
 
     [LoggerMessage(EventId = 6012, Level = LogLevel.Error, Message = "Sink load failed ({Kind}): {Reason}; the next scheduled load tries again")]
     private static partial void LogLoadFailed(ILogger logger, string kind, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Information, Message = "Sink schedule: loads at start, {Schedule}, and when woken by GoldCommitted")]
+    private static partial void LogSchedule(ILogger logger, string schedule);
 
     [LoggerMessage(EventId = 6013, Level = LogLevel.Information, Message = "Sink after a fenced load: the warehouse is at gold round {Watermark}; this instance {State} the warehouse lease (holder {Holder})")]
     private static partial void LogAfterFenced(ILogger logger, long watermark, string state, string holder);

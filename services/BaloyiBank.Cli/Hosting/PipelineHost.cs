@@ -104,7 +104,7 @@ internal static class PipelineHost
             defaults["Generator:StopApplicationWhenDone"] = "false";
         }
 
-        if (string.IsNullOrWhiteSpace(configuration["Sink:Interval"]))
+        if (string.IsNullOrWhiteSpace(configuration["Sink:Interval"]) && string.IsNullOrWhiteSpace(configuration["Sink:Schedule"]))
         {
             // A run is watched by a person: load every few seconds rather than the service's minute.
             defaults["Sink:Interval"] = "00:00:03";
