@@ -80,7 +80,10 @@ public sealed class SqlServerLoginTests
         var mine = new CountingCredential();
 
         Assert.Same(mine, SqlServerLogin.Resolve($"{Server};Authentication=Active Directory Default", mine).Credential);
-        Assert.Same(mine, SqlServerLogin.Resolve(Server, mine).Credential);
+        var managed = SqlServerLogin.Resolve($"{Server};User ID=sink", mine);
+        Assert.Same(mine, managed.Credential);
+        // The driver refuses a token beside a user name.
+        Assert.DoesNotContain("sink", managed.ConnectionString, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -84,12 +84,9 @@ public sealed record SqlServerLogin(string ConnectionString, TokenCredential? Cr
                 $"remove Password and Integrated Security from Warehouse__ConnectionString, or drop the Entra login (Authentication, Warehouse__UseManagedIdentity) to log in with the password");
         }
 
-        // The driver refuses AccessTokenCallback beside Authentication; User Id named the identity, now in the credential.
+        // The driver refuses a token beside Authentication or a user name; User Id named the identity, now in the credential.
         builder.Remove("Authentication");
-        if (named is not null)
-        {
-            builder.Remove("User ID");
-        }
+        builder.Remove("User ID");
 
         var chosen = credential ?? (hostCredential ? null : named!());
         return (new SqlServerLogin(builder.ConnectionString, chosen), null, null);
