@@ -113,9 +113,8 @@ public sealed class TelemetryTests
     [Fact]
     public async Task The_application_insights_connection_string_switches_on_azure_monitor_for_traces_metrics_and_logs()
     {
-        // The SDK's own usage reports ("statsbeat") are not what is tested and must not leave the machine: the
-        // exporter reads these switches from the process environment only (tests here run one at a time).
-        using var noStatsbeat = NoStatsbeat();
+        // The SDK's own usage reports ("statsbeat") are not what is tested and must not leave the machine.
+        using var isolation = AzureMonitorIsolation();
         await using var receiver = await Receiver.StartAsync();
         using var host = TestHost.Build(
             new()
@@ -149,7 +148,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Azure_monitor_keeps_the_journey_sampler_instead_of_its_own()
     {
-        using var noStatsbeat = NoStatsbeat();
+        using var isolation = AzureMonitorIsolation();
         await using var receiver = await Receiver.StartAsync();
         using var host = TestHost.Build(
             new()
@@ -191,8 +190,13 @@ public sealed class TelemetryTests
         Assert.True(child.Recorded);
     }
 
-    private static EnvironmentVariables NoStatsbeat() =>
-        new(("APPLICATIONINSIGHTS_STATSBEAT_DISABLED", "true"), ("APPLICATIONINSIGHTS_SDKSTATS_DISABLED_ALL", "true"));
+    /// <summary>
+    /// The Azure Monitor exporter reads some switches from the process environment only, and lets an environment
+    /// connection string or sampler win over configuration: clear those, and turn off its own usage reports.
+    /// </summary>
+    private static EnvironmentVariables AzureMonitorIsolation() =>
+        new(("APPLICATIONINSIGHTS_STATSBEAT_DISABLED", "true"), ("APPLICATIONINSIGHTS_SDKSTATS_DISABLED_ALL", "true"),
+            (Telemetry.AzureMonitorConnectionStringVariable, null), ("OTEL_TRACES_SAMPLER", null), ("OTEL_TRACES_SAMPLER_ARG", null));
 
     private static void Flush(IHost host)
     {
@@ -206,7 +210,7 @@ public sealed class TelemetryTests
     {
         private readonly (string Name, string? Previous)[] _previous;
 
-        public EnvironmentVariables(params (string Name, string Value)[] variables)
+        public EnvironmentVariables(params (string Name, string? Value)[] variables)
         {
             _previous = [.. variables.Select(v => (v.Name, Environment.GetEnvironmentVariable(v.Name)))];
             foreach (var (name, value) in variables)
