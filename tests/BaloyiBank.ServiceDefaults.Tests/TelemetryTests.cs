@@ -62,6 +62,8 @@ public sealed class TelemetryTests
         }
 
         Assert.True(counter.Enabled);
+        // Logging.AddOpenTelemetry and WithLogging share one provider: each log line is exported once.
+        Assert.Single(host.Services.GetServices<ILoggerProvider>().OfType<OpenTelemetryLoggerProvider>());
         counter.Add(3);
         LogProbe(host.Services.GetRequiredService<ILogger<TelemetryTests>>(), "otlp-log-marker", null);
         Flush(host);
