@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -38,10 +40,10 @@ public sealed class HealthEndpointOptionsValidator : IValidateOptions<HealthEndp
 }
 
 /// <summary>
-/// Serves the host's health checks: <c>GET /alive</c> runs the checks tagged "live" (the process answers),
-/// <c>GET /health</c> runs every check (the service does its work: its dependencies answer and it is not failing).
-/// Both answer 200 when healthy or degraded and 503 when unhealthy, with a JSON body listing each check, its
-/// description and its figures (e.g. lag, events consumed), so an operator or <c>baloyi up</c> can read progress.
+/// Serves the host's health checks on <c>Health:Host</c>:<c>Health:Port</c> with ASP.NET Core's <c>MapHealthChecks</c>
+/// (see <see cref="HealthEndpointExtensions.MapDefaultEndpoints"/>). The services are worker hosts, not web
+/// applications, so the endpoints run in a small Kestrel app of their own that answers from this host's
+/// <see cref="HealthCheckService"/>; with port 0 nothing listens.
 /// </summary>
 public sealed partial class HealthEndpointServer(
     IOptions<HealthEndpointOptions> options,
@@ -49,8 +51,10 @@ public sealed partial class HealthEndpointServer(
     IHostEnvironment environment,
     ILogger<HealthEndpointServer> logger) : IHostedService, IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private WebApplication? _app;
+
+    /// <summary>Where the endpoints answer once started; null when <c>Health:Port</c> is 0.</summary>
+    public Uri? ListeningOn { get; private set; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -63,9 +67,10 @@ public sealed partial class HealthEndpointServer(
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = environment.ApplicationName, Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Parse(settings.Host), settings.Port));
+        // The checks registered by the service live in this host's container, not in the endpoint app's.
+        builder.Services.AddSingleton(checks);
         var app = builder.Build();
-        app.MapGet("/alive", context => RespondAsync(context, r => r.Tags.Contains(ServiceDefaultsExtensions.LiveTag)));
-        app.MapGet("/health", context => RespondAsync(context, null));
+        app.MapDefaultEndpoints(environment.ApplicationName);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -79,6 +84,7 @@ public sealed partial class HealthEndpointServer(
         }
 
         _app = app;
+        ListeningOn = new Uri($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}/");
         LogListening(logger, settings.Host, settings.Port);
     }
 
@@ -99,15 +105,26 @@ public sealed partial class HealthEndpointServer(
         }
     }
 
-    private async Task RespondAsync(HttpContext context, Func<HealthCheckRegistration, bool>? predicate)
+    [LoggerMessage(Level = LogLevel.Information, Message = "Health endpoints on http://{Host}:{Port}/health and /alive")]
+    private static partial void LogListening(ILogger logger, string host, int port);
+}
+
+/// <summary>
+/// The body of <c>/health</c> and <c>/alive</c>: the service, the overall status, and each check's status, description
+/// and figures (e.g. lag, events consumed), so an operator or <c>baloyi up</c>/<c>status</c> can read progress.
+/// </summary>
+public static class HealthResponse
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static Task WriteAsync(HttpContext context, HealthReport report, string service)
     {
-        var report = await checks.CheckHealthAsync(predicate, context.RequestAborted).ConfigureAwait(false);
-        context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(report);
         context.Response.ContentType = "application/json";
-        context.Response.Headers.CacheControl = "no-store";
         var body = new Dictionary<string, object?>
         {
-            ["service"] = environment.ApplicationName,
+            ["service"] = service,
             ["status"] = report.Status.ToString(),
             ["durationMs"] = Math.Round(report.TotalDuration.TotalMilliseconds, 1),
             ["checks"] = report.Entries.ToDictionary(e => e.Key, e => (object?)new Dictionary<string, object?>
@@ -117,11 +134,8 @@ public sealed partial class HealthEndpointServer(
                 ["data"] = e.Value.Data,
             }, StringComparer.Ordinal),
         };
-        await JsonSerializer.SerializeAsync(context.Response.Body, body, Json, context.RequestAborted).ConfigureAwait(false);
+        return JsonSerializer.SerializeAsync(context.Response.Body, body, Json, context.RequestAborted);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Health endpoints on http://{Host}:{Port}/health and /alive")]
-    private static partial void LogListening(ILogger logger, string host, int port);
 }
 
 public static class HealthEndpointExtensions
@@ -138,4 +152,23 @@ public static class HealthEndpointExtensions
         builder.Services.AddHostedService<HealthEndpointServer>();
         return builder;
     }
+
+    /// <summary>
+    /// <c>/alive</c> runs the checks tagged "live" (the process answers); <c>/health</c> runs every check (the service
+    /// does its work: its dependencies answer and it is not failing). 200 when healthy or degraded, 503 when
+    /// unhealthy, never cached, with the JSON of <see cref="HealthResponse"/>.
+    /// </summary>
+    public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder endpoints, string service)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapHealthChecks("/health", Options(service, null));
+        endpoints.MapHealthChecks("/alive", Options(service, r => r.Tags.Contains(ServiceDefaultsExtensions.LiveTag)));
+        return endpoints;
+    }
+
+    private static HealthCheckOptions Options(string service, Func<HealthCheckRegistration, bool>? predicate) => new()
+    {
+        Predicate = predicate,
+        ResponseWriter = (context, report) => HealthResponse.WriteAsync(context, report, service),
+    };
 }

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace BaloyiBank.ServiceDefaults;
 
 /// <summary>
-/// What every BaloyiBank service gets, in one call (the eShop ServiceDefaults shape):
-/// console logging, OpenTelemetry traces/metrics/logs exported over OTLP when
-/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and health checks ("live" and "ready").
+/// What every BaloyiBank service gets, in one call (the eShop ServiceDefaults shape): console logging,
+/// OpenTelemetry traces/metrics/logs (exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, to
+/// Azure Monitor when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set), and health checks ("live" and "ready").
+/// The HTTP endpoints that serve the checks are <see cref="HealthEndpointExtensions.AddHealthEndpoints"/>.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
@@ -27,7 +28,16 @@ public static class ServiceDefaultsExtensions
             o.TimestampFormat = "HH:mm:ss.fff ";
             o.UseUtcTimestamp = true;
         });
-        builder.AddBaloyiTelemetry(serviceName);
+        builder.ConfigureOpenTelemetry(serviceName);
+        builder.AddDefaultHealthChecks();
+        return builder;
+    }
+
+    /// <summary>The liveness check: the process answers (<c>/alive</c>); each service adds its own "ready" checks.</summary>
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;

@@ -1,3 +1,4 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,9 +13,10 @@ using OpenTelemetry.Trace;
 namespace BaloyiBank.ServiceDefaults;
 
 /// <summary>
-/// OpenTelemetry without the (unavailable) hosting package: providers are built with
-/// <c>Sdk.Create…Builder()</c>, owned by the DI container (disposed, hence flushed, with the
-/// host) and created at start-up by <see cref="TelemetryLifetime"/>.
+/// OpenTelemetry through OpenTelemetry.Extensions.Hosting: <c>services.AddOpenTelemetry()</c> with tracing and
+/// metrics, <c>Logging.AddOpenTelemetry</c> for logs; the providers start and stop with the host. Exporters are
+/// switched on by the standard variables only: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (OTLP) and
+/// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> (Azure Monitor), each for traces, metrics and logs.
 /// </summary>
 public static class Telemetry
 {
@@ -27,13 +29,25 @@ public static class Telemetry
     /// <summary>The standard variable that switches the OTLP exporter on (no custom flags).</summary>
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>The standard variable that switches the Azure Monitor (Application Insights) exporter on.</summary>
+    public const string AzureMonitorConnectionStringVariable = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
     /// <summary>Share of new traces (event journeys) recorded when no sampler is configured.</summary>
     public const double DefaultTraceSampleRatio = 0.01;
 
-    public static TBuilder AddBaloyiTelemetry<TBuilder>(this TBuilder builder, string serviceName)
+    /// <summary>The resource namespace of every service (<c>service.namespace</c>).</summary>
+    public const string ServiceNamespace = "baloyibank";
+
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, string serviceName)
         where TBuilder : IHostApplicationBuilder
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
+
         var exportOtlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
+        var azureMonitor = builder.Configuration[AzureMonitorConnectionStringVariable];
+        var exportAzureMonitor = !string.IsNullOrWhiteSpace(azureMonitor);
+        var exporting = exportOtlp || exportAzureMonitor;
         // Per-event spans at 100k+ events/s would flood any backend: sample whole event journeys
         // (parent-based, so every hop keeps or drops an event's trace together) unless the
         // operator chose a sampler with the standard OTEL_TRACES_SAMPLER variable.
@@ -45,73 +59,110 @@ public static class Telemetry
                 [$"Telemetry:TraceSampleRatio must be between 0 and 1 (got {sampleRatio}). Fix: set Telemetry__TraceSampleRatio to e.g. 0.01 (1 % of events traced end to end)."]);
         }
 
-        var resource = ResourceBuilder.CreateDefault()
-            .AddService(serviceName, serviceNamespace: "baloyibank", serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId);
-
-        builder.Services.AddSingleton(_ =>
+        if (exportAzureMonitor)
         {
-            var tracing = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource);
-            if (exportOtlp)
-            {
-                // Listen only when exporting: with no listener, per-event spans cost nothing on the hot path.
-                tracing.AddSource(SourcePrefix + "*").AddSource([.. LibrarySources]);
-                if (!samplerFromEnvironment)
-                {
-                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)));
-                }
-
-                // Endpoint, protocol and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
-                tracing.AddOtlpExporter();
-            }
-
-            return tracing.Build();
-        });
-        builder.Services.AddSingleton(_ =>
-        {
-            var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource);
-            if (exportOtlp)
-            {
-                metrics.AddMeter(SourcePrefix + "*").AddMeter([.. LibrarySources]).AddOtlpExporter();
-            }
-
-            return metrics.Build();
-        });
-        if (exportOtlp)
-        {
-            builder.Logging.AddOpenTelemetry(o =>
-            {
-                o.SetResourceBuilder(resource);
-                o.IncludeScopes = true;
-                o.IncludeFormattedMessage = true;
-                o.AddOtlpExporter();
-            });
+            // Set before the exporters read their options, so a caller's Configure<AzureMonitorExporterOptions> still applies after.
+            builder.Services.Configure<AzureMonitorExporterOptions>(o => o.ConnectionString = azureMonitor);
         }
 
-        builder.Services.AddHostedService<TelemetryLifetime>();
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName, serviceNamespace: ServiceNamespace,
+                serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
+            .WithTracing(tracing =>
+            {
+                // Listen only when exporting: with no listener, per-event spans cost nothing on the hot path.
+                if (!exporting)
+                {
+                    return;
+                }
+
+                tracing.AddSource(SourcePrefix + "*").AddSource([.. LibrarySources]);
+                if (exportOtlp)
+                {
+                    // Endpoint, protocol and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
+                    tracing.AddOtlpExporter();
+                }
+
+                if (exportAzureMonitor)
+                {
+                    tracing.AddAzureMonitorTraceExporter();
+                }
+
+                if (!samplerFromEnvironment)
+                {
+                    // After the exporters: the Azure Monitor exporter sets its own (rate-limited, not parent-based)
+                    // sampler, and the builder applies the calls in order, so the last sampler set wins.
+                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)));
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                // Same rule: an instrument nobody listens to is skipped by a field check in Add/Record.
+                if (!exporting)
+                {
+                    return;
+                }
+
+                // Runtime metrics (GC, heap, thread pool, exceptions) are observable: read only at export time.
+                metrics.AddMeter(SourcePrefix + "*").AddMeter([.. LibrarySources]).AddRuntimeInstrumentation();
+                if (exportOtlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+
+                if (exportAzureMonitor)
+                {
+                    metrics.AddAzureMonitorMetricExporter();
+                }
+            });
+
+        if (exporting)
+        {
+            // Without an exporter the provider would still be handed every enabled log call, for nothing.
+            builder.Logging.AddOpenTelemetry(o =>
+            {
+                o.IncludeScopes = true;
+                o.IncludeFormattedMessage = true;
+            });
+            otel.WithLogging(logging =>
+            {
+                if (exportOtlp)
+                {
+                    logging.AddOtlpExporter();
+                }
+
+                if (exportAzureMonitor)
+                {
+                    logging.AddAzureMonitorLogExporter();
+                }
+            });
+            builder.Services.AddHostedService<TelemetryExportLifetime>();
+        }
+
         return builder;
     }
 }
 
-/// <summary>Creates the providers when the host starts and flushes them when it stops.</summary>
-internal sealed class TelemetryLifetime(
+/// <summary>Says where telemetry goes when the host starts, and flushes it when the host stops (before the last logs are lost).</summary>
+internal sealed partial class TelemetryExportLifetime(
     TracerProvider tracerProvider,
     MeterProvider meterProvider,
+    LoggerProvider loggerProvider,
     IConfiguration configuration,
-    ILogger<TelemetryLifetime> logger) : IHostedService
+    ILogger<TelemetryExportLifetime> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var endpoint = configuration[Telemetry.OtlpEndpointVariable];
         if (!string.IsNullOrWhiteSpace(endpoint))
         {
-            logger.LogInformation("Exporting traces, metrics and logs over OTLP to {Endpoint}", endpoint);
+            LogOtlp(logger, UriMasking.Mask(endpoint));
         }
-        else if (!string.IsNullOrWhiteSpace(configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+
+        if (!string.IsNullOrWhiteSpace(configuration[Telemetry.AzureMonitorConnectionStringVariable]))
         {
-            // No Azure Monitor exporter package is available: App Insights is reached through an OTel Collector.
-            logger.LogWarning(
-                "APPLICATIONINSIGHTS_CONNECTION_STRING is set but OTEL_EXPORTER_OTLP_ENDPOINT is not: telemetry is not exported. " +
-                "Run the OTel Collector from deploy/otel (azuremonitor exporter) and set OTEL_EXPORTER_OTLP_ENDPOINT to it");
+            // The connection string holds the instrumentation key: named, never printed.
+            LogAzureMonitor(logger, Telemetry.AzureMonitorConnectionStringVariable);
         }
 
         return Task.CompletedTask;
@@ -121,6 +172,13 @@ internal sealed class TelemetryLifetime(
     {
         tracerProvider.ForceFlush(5000);
         meterProvider.ForceFlush(5000);
+        loggerProvider.ForceFlush(5000);
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Exporting traces, metrics and logs over OTLP to {Endpoint}")]
+    private static partial void LogOtlp(ILogger logger, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Exporting traces, metrics and logs to Azure Monitor (connection string from {Variable})")]
+    private static partial void LogAzureMonitor(ILogger logger, string variable);
 }
