@@ -24,7 +24,7 @@ internal static class CommandLineApp
 
     /// <summary>
     /// Runs <paramref name="args"/>. <paramref name="beforeAction"/> (tests) sees each parse that passed the checks, just
-    /// before its command would run; returning a code stops there with it.
+    /// before its command would run (not for --help); returning a code stops there with it.
     /// </summary>
     public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null,
         Func<ParseResult, int?>? beforeAction = null, CancellationToken cancellationToken = default)
@@ -40,19 +40,21 @@ internal static class CommandLineApp
         }
 
         // Only when the command itself will run (not --help or --version).
-        var runsCommand = parse.Action is not null && ReferenceEquals(parse.Action, parse.CommandResult.Command.Action);
-        foreach (var data in parse.CommandResult.Command.Options.OfType<DataOption>().Where(_ => runsCommand))
+        if (parse.Action is not null && ReferenceEquals(parse.Action, parse.CommandResult.Command.Action))
         {
-            if (DataFolder.Check(parse.GetValue(data)!, data.Access) is { } problem)
+            foreach (var data in parse.CommandResult.Command.Options.OfType<DataOption>())
             {
-                await error.WriteLineAsync(problem);
-                return UsageError;
+                if (DataFolder.Check(parse.GetValue(data)!, data.Access) is { } problem)
+                {
+                    await error.WriteLineAsync(problem);
+                    return UsageError;
+                }
             }
-        }
 
-        if (beforeAction?.Invoke(parse) is { } stopped)
-        {
-            return stopped;
+            if (beforeAction?.Invoke(parse) is { } stopped)
+            {
+                return stopped;
+            }
         }
 
         // Ctrl-C / SIGTERM cancel the command's token; the run then stops its services gracefully (the current

@@ -110,6 +110,18 @@ internal static class CommonOptions
                     return text;
                 }
 
+                if (text.Contains('=', StringComparison.Ordinal) && !text.Contains("://", StringComparison.Ordinal))
+                {
+                    // Npgsql keywords (Host=…;Password=…), which the warehouse also takes; never echoed, they may hold a password.
+                    if (!HasHost(text))
+                    {
+                        result.AddError($"--warehouse is not a valid PostgreSQL connection string (value not shown: it may hold a password); it needs Host=…;Database=…. {Fix}");
+                        return defaultValue;
+                    }
+
+                    return text;
+                }
+
                 if (!text.StartsWith("postgres://", StringComparison.Ordinal) && !text.StartsWith("postgresql://", StringComparison.Ordinal))
                 {
                     result.AddError($"--warehouse must be duckdb or a postgres://user:password@host:port/database URL (got '{Redact(text)}'). {Fix}");
@@ -134,6 +146,19 @@ internal static class CommonOptions
         return option;
     }
 
+    private static bool HasHost(string keywords)
+    {
+        try
+        {
+            var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = keywords };
+            return (builder.TryGetValue("Host", out var host) || builder.TryGetValue("Server", out host)) && host is string { Length: > 0 };
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The single token of <paramref name="result"/>, or null after adding the error (a missing value is System.CommandLine's own error).</summary>
     private static string? Single(ArgumentResult result, string name, string fix)
     {
@@ -155,7 +180,8 @@ internal static class CommonOptions
             return false;
         }
 
-        var integer = T.IsInteger(T.One);
+        // One half truncates to 0 in an integer type only.
+        var integer = T.IsInteger(T.One / (T.One + T.One));
         var styles = integer ? NumberStyles.Integer : NumberStyles.Float;
         if (!T.TryParse(text, styles, CultureInfo.InvariantCulture, out value))
         {

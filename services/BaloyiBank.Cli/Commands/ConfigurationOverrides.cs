@@ -83,11 +83,13 @@ internal static partial class ConfigurationOverrides
     /// <summary>Null when the options class of the key's section takes the value; else what is wrong. Unknown sections (Logging, …) pass unchecked.</summary>
     private static string? Check(string key, string value)
     {
-        var section = Sections.Where(s => key.StartsWith(s.Section + ":", StringComparison.OrdinalIgnoreCase)).MaxBy(s => s.Section.Length);
-        if (section.Create is null)
+        var matching = Sections.Where(s => key.StartsWith(s.Section + ":", StringComparison.OrdinalIgnoreCase)).OrderByDescending(s => s.Section.Length).ToList();
+        if (matching.Count == 0)
         {
             return null;
         }
+
+        var section = matching[0];
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new(key, value)]).Build().GetSection(section.Section);
         try
