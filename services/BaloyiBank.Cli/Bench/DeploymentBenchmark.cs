@@ -19,13 +19,11 @@ internal static class DeploymentBenchmark
 {
     public static Command Create()
     {
-        var data = new Option<DirectoryInfo>("--data")
-        {
-            Description = "A fresh folder for the deployment (deleted afterwards unless --keep).",
-            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "baloyi-bench-deployment")),
-        };
-        var events = new Option<long>("--events") { Description = "Events through the whole pipeline.", DefaultValueFactory = _ => 1_000_000 };
-        var rabbitPort = new Option<int>("--rabbitmq-port") { Description = "RabbitMQ's AMQP port for this run.", DefaultValueFactory = _ => 6112 };
+        var data = CommonOptions.Data("A fresh folder for the deployment (deleted afterwards unless --keep).", Path.Combine(Path.GetTempPath(), "baloyi-bench-deployment"));
+        var events = CommonOptions.Number("--events", "Events through the whole pipeline.",
+            1L, long.MaxValue, "a whole number of at least 1", "pass e.g. --events 1000000", 1_000_000L);
+        // Azurite and PostgreSQL take ports at the same offset from 10000 and 55432 (so at most 65535).
+        var rabbitPort = CommonOptions.PortWithDefault("--rabbitmq-port", "RabbitMQ's AMQP port for this run.", 65535 - 55432 + 5672, 6112);
         var keep = new Option<bool>("--keep") { Description = "Leave the deployment running and its folder in place." };
         var command = new Command("deployment", "Four service processes on RabbitMQ + Azurite + PostgreSQL: events/s generated to warehouse, and raw RabbitMQ stream rates in the same run.")
         {

@@ -10,13 +10,9 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var data = new Option<DirectoryInfo>("--data")
-        {
-            Description = "Scratch folder on the disk to measure (emptied afterwards).",
-            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "bench")),
-        };
-        var events = new Option<int>("--events") { Description = "Events appended per batch size.", DefaultValueFactory = _ => 2_000_000 };
-        events.Validators.Add(r => { if (r.GetValue(events) < 10_000) r.AddError($"--events must be at least 10000 (got {r.GetValue(events)}). Fix: pass e.g. --events 2000000."); });
+        var data = CommonOptions.Data("Scratch folder on the disk to measure (emptied afterwards).", Path.Combine("data", "bench"));
+        var events = CommonOptions.Number("--events", "Events appended per batch size.",
+            10_000, int.MaxValue, "at least 10000", "pass e.g. --events 2000000", 2_000_000);
 
         var log = new Command("log", "Embedded event log: append and read throughput (events/s, MB/s) vs the raw sequential write speed of the same disk.") { data, events };
         log.SetAction(async (parse, ct) =>
@@ -27,31 +23,20 @@ internal static class BenchCommand
             Print(console, report);
             return 0;
         });
-        var cleansingEvents = new Option<long>("--events") { Description = "Events generated into the log, then cleansed.", DefaultValueFactory = _ => 5_000_000 };
-        cleansingEvents.Validators.Add(r => { if (r.GetValue(cleansingEvents) < 10_000) r.AddError($"--events must be at least 10000 (got {r.GetValue(cleansingEvents)}). Fix: pass e.g. --events 5000000."); });
-        var latencyRate = new Option<double>("--latency-rate") { Description = "Generator rate (events/s) of the latency run; 0 skips it.", DefaultValueFactory = _ => 50_000 };
-        var latencySeconds = new Option<int>("--latency-seconds") { Description = "Length of the latency run.", DefaultValueFactory = _ => 20 };
+        var cleansingEvents = CommonOptions.Number("--events", "Events generated into the log, then cleansed.",
+            10_000L, long.MaxValue, "at least 10000", "pass e.g. --events 5000000", 5_000_000L);
+        var latencyRate = CommonOptions.Number("--latency-rate", "Generator rate (events/s) of the latency run; 0 skips it.",
+            0d, double.MaxValue, "0 (skip the latency run) or a positive number of events per second", "pass e.g. --latency-rate 50000", 50_000d);
+        var latencySeconds = CommonOptions.Number("--latency-seconds", "Length of the latency run.",
+            1, int.MaxValue, "a whole number of seconds of at least 1", "pass e.g. --latency-seconds 20", 20);
         var keepLog = new Option<bool>("--keep-log") { Description = "Keep the pre-filled log in --data and reuse it next time (same --events, partitions and seed)." };
-        var set = new Option<string[]>("--set") { Description = "Configuration overrides for the run, e.g. --set Cleansing:FlushRows=100000.", AllowMultipleArgumentsPerToken = true };
+        var set = ConfigurationOverrides.Create("Configuration overrides for the run, e.g. --set Cleansing:FlushRows=100000.", "Cleansing:FlushRows=100000");
         var cleansing = new Command("cleansing", "Cleansing alone from a pre-filled log to committed silver (events/s) vs DuckDB read_json → Parquet on the same events; event-to-commit latency at a steady rate.")
         {
             data, cleansingEvents, latencyRate, latencySeconds, keepLog, set,
         };
         cleansing.SetAction(async (parse, ct) =>
         {
-            Dictionary<string, string?> overrides = [];
-            foreach (var pair in parse.GetValue(set) ?? [])
-            {
-                var cut = pair.IndexOf('=', StringComparison.Ordinal);
-                if (cut <= 0)
-                {
-                    Console.Error.WriteLine($"--set '{pair}' is not key=value. Fix: pass e.g. --set Cleansing:FlushRows=100000.");
-                    return 2;
-                }
-
-                overrides[pair[..cut]] = pair[(cut + 1)..];
-            }
-
             var settings = new CleansingBenchmarkSettings
             {
                 Directory = parse.GetValue(data)!.FullName,
@@ -59,15 +44,17 @@ internal static class BenchCommand
                 LatencyRate = parse.GetValue(latencyRate),
                 LatencyDuration = TimeSpan.FromSeconds(parse.GetValue(latencySeconds)),
                 KeepLog = parse.GetValue(keepLog),
-                Overrides = overrides,
+                Overrides = parse.GetValue(set)!,
             };
             var console = Presentation.RunConsole.CreateConsole();
             var report = await CleansingBenchmark.RunAsync(settings, line => console.MarkupLineInterpolated($"[grey]{line}[/]"), ct);
             Print(console, report);
             return 0;
         });
-        var aggregatorRows = new Option<long>("--rows") { Description = "Synthetic silver transactions to rebuild gold from.", DefaultValueFactory = _ => 10_000_000 };
-        var accounts = new Option<int>("--accounts") { Description = "Accounts the transactions spread over.", DefaultValueFactory = _ => 1_000_000 };
+        var aggregatorRows = CommonOptions.Number("--rows", "Synthetic silver transactions to rebuild gold from.",
+            1L, long.MaxValue, "a whole number of at least 1", "pass e.g. --rows 10000000", 10_000_000L);
+        var accounts = CommonOptions.Number("--accounts", "Accounts the transactions spread over.",
+            1, int.MaxValue, "a whole number of at least 1", "pass e.g. --accounts 1000000", 1_000_000);
         var aggregator = new Command("aggregator", "Gold: in-memory fold throughput and a full rebuild from silver Parquet vs DuckDB's GROUP BY of the same balances.")
         {
             data, aggregatorRows, accounts,
@@ -102,8 +89,9 @@ internal static class BenchCommand
             }
         });
 
-        var warehouseRows = new Option<int>("--rows") { Description = "Rows of the changed set and of the table.", DefaultValueFactory = _ => 1_000_000 };
-        var warehouseTarget = new Option<string>("--warehouse") { Description = "duckdb (a scratch file) or postgres://user:password@host:port/database.", DefaultValueFactory = _ => "duckdb" };
+        var warehouseRows = CommonOptions.Number("--rows", "Rows of the changed set and of the table.",
+            1, int.MaxValue, "a whole number of at least 1", "pass e.g. --rows 1000000", 1_000_000);
+        var warehouseTarget = CommonOptions.Warehouse("duckdb (a scratch file) or postgres://user:password@host:port/database.", "duckdb");
         var warehouse = new Command("warehouse", "Warehouse MERGE throughput: 1M changed rows, a 1% change of a 1M-row table, and the same load again (0 changes).")
         {
             data, warehouseRows, warehouseTarget,

@@ -8,7 +8,8 @@ internal static class DownCommand
 {
     public static Command Create()
     {
-        var data = CommonOptions.Data();
+        // It deletes the services' pid files there.
+        var data = CommonOptions.ExistingData(DataAccess.WriteIfExists);
         var keepServers = new Option<bool>("--keep-servers") { Description = "Stop only the services; leave RabbitMQ, Azurite and PostgreSQL running." };
         var command = new Command("down", "Stop the services and local servers that baloyi up started in --data.") { data, keepServers };
         command.SetAction(async (parse, ct) =>

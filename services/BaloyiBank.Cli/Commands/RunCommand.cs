@@ -27,39 +27,21 @@ internal static class RunCommand
     {
         var data = CommonOptions.Data();
         var partitions = CommonOptions.Partitions();
-        var events = new Option<long?>("--events") { Description = "Generate N events in this run, then stop." };
-        var totalEvents = new Option<long?>("--total-events") { Description = "Stop once the stream holds T events in total (resumes after a crash to the same end)." };
-        var duration = new Option<string?>("--duration") { Description = "Stop after this long: 90s, 5m, 1h30m." };
-        var rate = new Option<double?>("--rate") { Description = $"Target events per second; 0 = unlimited. Default: unlimited with a limit, {DemoRate:N0}/s without." };
-        var burst = new Option<int?>("--burst") { Description = "Events that may be sent at once above the rate (token bucket size)." };
-        var seed = new Option<long?>("--seed") { Description = "Seed of the synthetic bank; the same seed and start give byte-identical events." };
-        var start = new Option<string?>("--start") { Description = "Simulated clock start, a UTC instant such as 2026-01-01T00:00:00Z." };
+        var events = CommonOptions.Number<long>("--events", "Generate N events in this run, then stop.",
+            1, long.MaxValue, "a whole number of at least 1", "pass e.g. --events 200000, or leave it out to stream until Ctrl-C");
+        var totalEvents = CommonOptions.Number<long>("--total-events", "Stop once the stream holds T events in total (resumes after a crash to the same end).",
+            1, long.MaxValue, "a whole number of at least 1", "pass e.g. --total-events 1000000");
+        var duration = CommonOptions.Duration("--duration", "Stop after this long: 90s, 5m, 1h30m.", "5m");
+        var rate = CommonOptions.Number<double>("--rate", $"Target events per second; 0 = unlimited. Default: unlimited with a limit, {DemoRate:N0}/s without.",
+            0, double.MaxValue, "0 (unlimited) or a positive number of events per second", "pass e.g. --rate 2000");
+        var burst = CommonOptions.Number<int>("--burst", "Events that may be sent at once above the rate (token bucket size).",
+            1, int.MaxValue, "a whole number of at least 1", "pass e.g. --burst 1000");
+        var seed = CommonOptions.Number<long>("--seed", "Seed of the synthetic bank; the same seed and start give byte-identical events.",
+            long.MinValue, long.MaxValue, "a whole number", "pass e.g. --seed 42");
+        var start = CommonOptions.UtcInstant("--start", "Simulated clock start, a UTC instant such as 2026-01-01T00:00:00Z.");
         var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "Also write the final summary as JSON to this file." };
         var verbose = new Option<bool>("--verbose") { Description = "Show the services' information logs." };
-        var warehouse = new Option<string?>("--warehouse")
-        {
-            Description = "Where the sink loads gold: duckdb (default, <data>/warehouse.duckdb) or postgres://user:password@host:port/database.",
-        };
-        warehouse.Validators.Add(r =>
-        {
-            if (r.GetValue(warehouse) is { } w && w != "duckdb" && !w.StartsWith("postgres://", StringComparison.Ordinal) && !w.StartsWith("postgresql://", StringComparison.Ordinal))
-            {
-                r.AddError("--warehouse must be duckdb or a postgres://user:password@host:port/database URL. Fix: pass e.g. --warehouse postgres://baloyi@127.0.0.1:5432/baloyi (password in the URL or PGPASSWORD).");
-            }
-        });
-
-        events.Validators.Add(r => { if (r.GetValue(events) is < 1 and var n) r.AddError($"--events must be at least 1 (got {n}). Fix: pass e.g. --events 200000, or leave it out to stream until Ctrl-C."); });
-        totalEvents.Validators.Add(r => { if (r.GetValue(totalEvents) is < 1 and var n) r.AddError($"--total-events must be at least 1 (got {n}). Fix: pass e.g. --total-events 1000000."); });
-        rate.Validators.Add(r => { if (r.GetValue(rate) is { } v && (v < 0 || !double.IsFinite(v))) r.AddError($"--rate must be 0 (unlimited) or a positive number of events per second (got {v.ToString(CultureInfo.InvariantCulture)}). Fix: pass e.g. --rate 2000."); });
-        burst.Validators.Add(r => { if (r.GetValue(burst) is < 1 and var b) r.AddError($"--burst must be at least 1 (got {b}). Fix: pass e.g. --burst 1000."); });
-        duration.Validators.Add(r => { if (r.GetValue(duration) is { } d && !DurationParser.TryParse(d, out _)) r.AddError($"--duration '{d}' is not a duration. Fix: pass e.g. --duration 90s, 5m or 1h30m."); });
-        start.Validators.Add(r =>
-        {
-            if (r.GetValue(start) is { } s && !TryParseUtc(s, out _))
-            {
-                r.AddError($"--start '{s}' is not a UTC instant. Fix: pass e.g. --start 2026-01-01T00:00:00Z (with the Z).");
-            }
-        });
+        var warehouse = CommonOptions.Warehouse("Where the sink loads gold: duckdb (default, <data>/warehouse.duckdb) or postgres://user:password@host:port/database.");
 
         var command = new Command("run", "Run the pipeline in one process on embedded defaults, with live progress and a summary in figures.")
         {
@@ -67,7 +49,8 @@ internal static class RunCommand
         };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(events) is not null && r.GetValue(totalEvents) is not null)
+            // Presence, not values: a value that failed to parse has its own error and GetValue would throw.
+            if (r.GetResult(events) is { Implicit: false } && r.GetResult(totalEvents) is { Implicit: false })
             {
                 r.AddError("--events and --total-events cannot be combined. Fix: pass one of them.");
             }
@@ -87,11 +70,11 @@ internal static class RunCommand
                     ["EventLog:Partitions"] = Invariant(parse.GetValue(partitions)),
                     ["Generator:MaxEvents"] = Invariant(parse.GetValue(events)),
                     ["Generator:StopAtSequence"] = Invariant(parse.GetValue(totalEvents)),
-                    ["Generator:Duration"] = parse.GetValue(duration) is { } d && DurationParser.TryParse(d, out var span) ? span.ToString("c", CultureInfo.InvariantCulture) : null,
+                    ["Generator:Duration"] = parse.GetValue(duration)?.ToString("c", CultureInfo.InvariantCulture),
                     ["Generator:Rate"] = Invariant(parse.GetValue(rate) ?? (limited ? 0 : DemoRate)),
                     ["Generator:Burst"] = Invariant(parse.GetValue(burst)),
                     ["Generator:Seed"] = Invariant(parse.GetValue(seed)),
-                    ["Generator:Start"] = parse.GetValue(start) is { } s && TryParseUtc(s, out var utc) ? utc.ToString("O", CultureInfo.InvariantCulture) : null,
+                    ["Generator:Start"] = parse.GetValue(start)?.ToString("O", CultureInfo.InvariantCulture),
                 }.Where(kv => kv.Value is not null).ToDictionary(),
                 SummaryJson: parse.GetValue(summaryJson),
                 Verbose: parse.GetValue(verbose));
@@ -200,8 +183,4 @@ internal static class RunCommand
     private static string? Invariant(IFormattable? value) => value?.ToString(null, CultureInfo.InvariantCulture);
 
     private static string? Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
-
-    internal static bool TryParseUtc(string text, out DateTimeOffset instant) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant)
-        && (text.EndsWith('Z') || text.EndsWith("+00:00", StringComparison.Ordinal));
 }

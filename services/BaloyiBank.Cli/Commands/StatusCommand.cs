@@ -9,7 +9,7 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var data = CommonOptions.Data();
+        var data = CommonOptions.ExistingData(DataAccess.Read);
         var command = new Command("status", "Show the event log's partitions (first and next offsets, records, last enqueue time) and, for a baloyi up deployment, each service's health.") { data };
         command.SetAction(async (parse, ct) =>
         {

@@ -24,21 +24,15 @@ internal static class UpCommand
     {
         var data = CommonOptions.Data();
         var partitions = CommonOptions.Partitions();
-        var events = new Option<long?>("--events") { Description = "The stream's total events: the generator stops there and up returns once the warehouse caught up." };
-        var rate = new Option<double?>("--rate") { Description = "Generator events per second; 0 = as fast as it can (default)." };
-        var rabbitPort = new Option<int?>("--rabbitmq-port") { Description = "RabbitMQ's AMQP port (default 5672; streams on port - 120)." };
-        var azuritePort = new Option<int?>("--azurite-port") { Description = "Azurite's blob port (default 10000)." };
-        var postgresPort = new Option<int?>("--postgres-port") { Description = "PostgreSQL's port (default 55432)." };
-        var timeout = new Option<string>("--timeout") { Description = "How long --events may take before up gives up: 90s, 30m.", DefaultValueFactory = _ => "30m" };
-        events.Validators.Add(r => { if (r.GetValue(events) is < 1 and var n) r.AddError($"--events must be at least 1 (got {n}). Fix: pass e.g. --events 1000000, or leave it out for an endless stream."); });
-        rate.Validators.Add(r => { if (r.GetValue(rate) is { } v && (v < 0 || !double.IsFinite(v))) r.AddError($"--rate must be 0 (unlimited) or a positive number (got {v.ToString(CultureInfo.InvariantCulture)}). Fix: pass e.g. --rate 5000."); });
+        var events = CommonOptions.Number<long>("--events", "The stream's total events: the generator stops there and up returns once the warehouse caught up.",
+            1, long.MaxValue, "a whole number of at least 1", "pass e.g. --events 1000000, or leave it out for an endless stream");
+        var rate = CommonOptions.Number<double>("--rate", "Generator events per second; 0 = as fast as it can (default).",
+            0, double.MaxValue, "0 (unlimited) or a positive number", "pass e.g. --rate 5000");
         // RabbitMQ also takes the port - 120 (streams) and + 20000 (Erlang distribution).
-        foreach (var (port, max) in new[] { (rabbitPort, 45000), (azuritePort, 65535), (postgresPort, 65535) })
-        {
-            port.Validators.Add(r => { if (r.GetValue(port) is { } p && (p < 1024 || p > max)) r.AddError($"{port.Name} must be between 1024 and {max} (got {p}). Fix: pick a free port."); });
-        }
-
-        timeout.Validators.Add(r => { if (!DurationParser.TryParse(r.GetValue(timeout)!, out _)) r.AddError($"--timeout '{r.GetValue(timeout)}' is not a duration. Fix: pass e.g. --timeout 30m."); });
+        var rabbitPort = CommonOptions.Port("--rabbitmq-port", "RabbitMQ's AMQP port (default 5672; streams on port - 120).", 5672, 45000);
+        var azuritePort = CommonOptions.Port("--azurite-port", "Azurite's blob port (default 10000).", 10000);
+        var postgresPort = CommonOptions.Port("--postgres-port", "PostgreSQL's port (default 55432).", 55432);
+        var timeout = CommonOptions.Duration("--timeout", "How long --events may take before up gives up: 90s, 30m.", "30m", TimeSpan.FromMinutes(30));
         var command = new Command("up", "Start RabbitMQ, Azurite, PostgreSQL and the four services as separate processes; with --events N, wait until the warehouse holds them.")
         {
             data, events, rate, partitions, rabbitPort, azuritePort, postgresPort, timeout,
@@ -78,8 +72,7 @@ internal static class UpCommand
             }
 
             deployment.Save();
-            var limit = DurationParser.TryParse(parse.GetValue(timeout)!, out var parsed) ? parsed : TimeSpan.FromMinutes(30);
-            return await UpAsync(deployment, generatorChanged, limit, null, ct);
+            return await UpAsync(deployment, generatorChanged, parse.GetValue(timeout), null, ct);
         });
         return command;
     }

@@ -19,15 +19,9 @@ internal static class VerifyCommand
 {
     public static Command Create()
     {
-        var data = new Option<DirectoryInfo>("--data")
-        {
-            Description = "The data folder of a run (its lake is <data>/lake).",
-            DefaultValueFactory = _ => new DirectoryInfo("data"),
-        };
-        var warehouse = new Option<string?>("--warehouse")
-        {
-            Description = "The warehouse the run loaded: duckdb (default, <data>/warehouse.duckdb) or the same postgres://… URL given to run.",
-        };
+        // Verification writes scratch copies (.verify-audit, .verify-warehouse) in the folder.
+        var data = CommonOptions.ExistingData(DataAccess.WriteIfExists, "The data folder of a run (its lake is <data>/lake).");
+        var warehouse = CommonOptions.Warehouse("The warehouse the run loaded: duckdb (default, <data>/warehouse.duckdb) or the same postgres://… URL given to run.");
         var command = new Command("verify", "Recompute gold from silver with DuckDB SQL and compare row by row, then the warehouse with gold; non-zero exit on any difference.") { data, warehouse };
         command.SetAction(async (parse, ct) =>
         {
