@@ -39,15 +39,14 @@ public sealed class CleansingOptions
     public TimeSpan FlushAge { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Tables a flush writes files for at once, each on its own DuckDB connection (silver transactions and bronze
-    /// take about as long as each other); the commits still follow one another in table order.
+    /// Tables a flush writes files for at once (silver transactions and bronze take about as long as each other);
+    /// the commits still follow one another in table order.
     /// </summary>
     public int FlushWriters { get; set; } = 2;
 
     /// <summary>
-    /// Threads of the worker's in-memory DuckDB (Parquet writing, statistics, state rebuild); 0 = DuckDB's default
-    /// (one per core). The flush already writes <see cref="FlushWriters"/> tables at once and the partition feeds
-    /// run beside it, so DuckDB's own workers mostly add a query thread spinning while it waits for them.
+    /// Threads of the worker's in-memory DuckDB, which only rebuilds partition state from silver on a restart; 0 =
+    /// DuckDB's default (one per core).
     /// </summary>
     public int DuckDbThreads { get; set; } = 1;
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -109,9 +108,8 @@ internal sealed partial class CleansingPipeline(
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        // Only recovery queries silver with DuckDB; the flushes write Parquet straight from the feeds' buffers.
         using var connection = database.Connect();
-        // A flush writes its tables' files this many at a time, each on its own connection.
-        DuckDbConnection[] writers = [connection, .. Enumerable.Range(1, options.FlushWriters - 1).Select(_ => database.Connect())];
         var feeds = new List<PartitionFeed>();
         try
         {
@@ -132,7 +130,7 @@ internal sealed partial class CleansingPipeline(
                 var state = await RebuildStateAsync(connection, partition, resumeAt, cancellationToken).ConfigureAwait(false);
                 var p = partition;
                 feeds.Add(new PartitionFeed(partition, appId, state, boundary, log.OpenReader(partition, StartPosition.AtOffset(resumeAt)),
-                    options, progress, _pending, ct => LogEndAsync(p, IdleLogEndRefresh, ct), database, time));
+                    options, progress, _pending, ct => LogEndAsync(p, IdleLogEndRefresh, ct), time));
                 progress.Resumed(partition, audited, ends.First(e => e.Partition == partition).NextOffset);
                 LogResumed(logger, partition, resumeAt, appId, boundary ?? -1, state.AccountCount, state.Transactions.Count);
             }
@@ -142,7 +140,7 @@ internal sealed partial class CleansingPipeline(
             if (recovering.Count > 0)
             {
                 await Task.WhenAll(recovering.Select(f => f.ReadThroughBoundaryAsync(cancellationToken))).ConfigureAwait(false);
-                await FlushAsync(writers, [.. recovering.Select(f => f.Seal()!)], cancellationToken).ConfigureAwait(false);
+                await FlushAsync([.. recovering.Select(f => f.Seal()!)], cancellationToken).ConfigureAwait(false);
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -151,7 +149,7 @@ internal sealed partial class CleansingPipeline(
             var readers = feeds.Select(f => Task.Run(() => f.RunAsync(maxPending, stop.Token), CancellationToken.None)).ToList();
             try
             {
-                await FlushLoopAsync(writers, feeds, readers, stop.Token).ConfigureAwait(false);
+                await FlushLoopAsync(feeds, readers, stop.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -174,15 +172,11 @@ internal sealed partial class CleansingPipeline(
                 handle.Table.Dispose();
             }
 
-            foreach (var writer in writers.Skip(1))
-            {
-                writer.Dispose();
-            }
         }
     }
 
     /// <summary>Flushes whenever the pending rows, bytes or the oldest batch's age reach the policy; surfaces a failed feed.</summary>
-    private async Task FlushLoopAsync(DuckDbConnection[] writers, List<PartitionFeed> feeds, List<Task> readers, CancellationToken cancellationToken)
+    private async Task FlushLoopAsync(List<PartitionFeed> feeds, List<Task> readers, CancellationToken cancellationToken)
     {
         var nextSweep = time.GetUtcNow() + options.OrphanSweepInterval;
         while (!cancellationToken.IsCancellationRequested)
@@ -211,7 +205,7 @@ internal sealed partial class CleansingPipeline(
             if (rows > 0 && _policy.ShouldFlush(rows, bytes, time.GetUtcNow() - oldest!.Value, _flushTime))
             {
                 List<SealedBatch> batches = [.. feeds.Select(f => f.Seal()).OfType<SealedBatch>()];
-                await FlushAsync(writers, batches, cancellationToken).ConfigureAwait(false);
+                await FlushAsync(batches, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -258,23 +252,10 @@ internal sealed partial class CleansingPipeline(
         }
     }
 
-    private async Task FlushAsync(IReadOnlyList<DuckDbConnection> writers, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await WriteAndCommitAsync(writers, batches, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // The feeds' rows are in the files (or the flush failed and they are read from the log again).
-            foreach (var rows in batches.SelectMany(b => b.FeedRows.Values))
-            {
-                rows.Dispose();
-            }
-        }
-    }
+    private Task FlushAsync(IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken) =>
+        WriteAndCommitAsync(batches, cancellationToken);
 
-    private async Task WriteAndCommitAsync(IReadOnlyList<DuckDbConnection> writers, IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
+    private async Task WriteAndCommitAsync(IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
     {
         var flushStarted = Stopwatch.GetTimestamp();
         using var span = StartFlushSpan(batches);
@@ -286,33 +267,20 @@ internal sealed partial class CleansingPipeline(
         List<TableSchema> due = [.. CleansingWorker.Tables.Where(schema =>
             !transactions.All(t => _tables[schema].Snapshot.IsCommitted(t.AppId, t.Version)) && SilverStaging.RowCount(schema, batches) > 0)];
 
-        // Files first, several tables at once (each on its own connection: the big ones, silver transactions and
-        // bronze, take about as long as each other), then the commits one by one in table order, so the commit
+        // Files first, several tables at once (the big ones, silver transactions and bronze, take about as long as
+        // each other), then the commits one by one in table order, so the commit
         // rule above holds. A crash in between leaves written files that no commit names: orphans the retried
         // flush overwrites (same names) and the sweep removes.
         var adds = new IReadOnlyList<AddFile>[due.Count];
-        var idle = new ConcurrentQueue<DuckDbConnection>(writers);
         var clock = new Lock();
-        await Parallel.ForAsync(0, due.Count, new ParallelOptions { MaxDegreeOfParallelism = writers.Count, CancellationToken = cancellationToken }, async (i, ct) =>
+        await Parallel.ForAsync(0, due.Count, new ParallelOptions { MaxDegreeOfParallelism = options.FlushWriters, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            if (!idle.TryDequeue(out var connection))
+            var (stagedIn, writtenIn, files) = await WriteFilesAsync(due[i], batches, stem, committedAt, ct).ConfigureAwait(false);
+            adds[i] = files;
+            lock (clock)
             {
-                throw new InvalidOperationException("More table writes ran at once than there are writer connections.");
-            }
-
-            try
-            {
-                var (stagedIn, writtenIn, files) = await WriteFilesAsync(connection, due[i], batches, stem, committedAt, ct).ConfigureAwait(false);
-                adds[i] = files;
-                lock (clock)
-                {
-                    staging += stagedIn;
-                    writing += writtenIn;
-                }
-            }
-            finally
-            {
-                idle.Enqueue(connection);
+                staging += stagedIn;
+                writing += writtenIn;
             }
         }).ConfigureAwait(false);
 
@@ -360,37 +328,18 @@ internal sealed partial class CleansingPipeline(
         await PublishAsync(batches, committed, committedAt, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>One table's data files of the flush, written on <paramref name="connection"/>: the feeds' row buffers through a view, or rows staged now.</summary>
+    /// <summary>One table's data files of the flush: from the feeds' column buffers, or from rows staged now.</summary>
     private async Task<(TimeSpan Staging, TimeSpan Writing, IReadOnlyList<AddFile> Adds)> WriteFilesAsync(
-        DuckDbConnection connection, TableSchema schema, IReadOnlyList<SealedBatch> batches, string stem, DateTimeOffset committedAt, CancellationToken cancellationToken)
+        TableSchema schema, IReadOnlyList<SealedBatch> batches, string stem, DateTimeOffset committedAt, CancellationToken cancellationToken)
     {
         var phase = Stopwatch.GetTimestamp();
-        var source = SilverStaging.StagingName(schema);
-        var fed = SilverStaging.FedTables.Contains(schema);
-        if (fed)
-        {
-            // The feeds' row buffers of this flush, read through one view.
-            var parts = batches.Where(b => b.FeedRows.ContainsKey(schema))
-                .Select(b => $"SELECT * FROM {b.FeedRows[schema].Scan}");
-            connection.Execute($"CREATE OR REPLACE TEMP VIEW {SilverStaging.Quote(source)} AS {string.Join(" UNION ALL ", parts)}");
-        }
-        else
-        {
-            SilverStaging.Stage(connection, schema, batches, options.ConsumerGroup, committedAt);
-        }
-
+        IReadOnlyList<ColumnBuffer> sources = SilverStaging.FedTables.Contains(schema)
+            ? [.. batches.Where(b => b.FeedRows.ContainsKey(schema)).Select(b => b.FeedRows[schema])]
+            : [SilverStaging.Stage(schema, batches, options.ConsumerGroup, committedAt)];
         var staging = Stopwatch.GetElapsedTime(phase);
         phase = Stopwatch.GetTimestamp();
-        try
-        {
-            var adds = await new DeltaFileWriter(_tables[schema].Table, schema)
-                .WriteAsync(connection, source, stem, cancellationToken).ConfigureAwait(false);
-            return (staging, Stopwatch.GetElapsedTime(phase), adds);
-        }
-        finally
-        {
-            connection.Execute(fed ? $"DROP VIEW IF EXISTS {SilverStaging.Quote(source)}" : $"DROP TABLE IF EXISTS {SilverStaging.Quote(source)}");
-        }
+        var adds = await new DeltaFileWriter(_tables[schema].Table, schema).WriteAsync(sources, stem, cancellationToken).ConfigureAwait(false);
+        return (staging, Stopwatch.GetElapsedTime(phase), adds);
     }
 
     /// <summary>Deletes data files no commit names once they are older than the grace period (a crash between files and commit).</summary>

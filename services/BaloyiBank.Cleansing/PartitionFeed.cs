@@ -1,19 +1,18 @@
 using System.Diagnostics;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 
 namespace BaloyiBank.Cleansing;
 
 /// <summary>
-/// A partition's micro-batch taken for writing: its counts and quarantine rows, the sealed DuckDB row buffers
-/// holding its valid rows and raw records (<see cref="FeedStaging"/>; the flush disposes them), each record's
+/// A partition's micro-batch taken for writing: its counts and quarantine rows, the sealed column buffers
+/// holding its valid rows and raw records (<see cref="FeedStaging"/>), each record's
 /// enqueue time (latency) and a few trace contexts of its events (span links).
 /// </summary>
 internal sealed record SealedBatch(
     string AppId,
     MicroBatch Batch,
-    IReadOnlyDictionary<TableSchema, DuckDbRowBuffer> FeedRows,
+    IReadOnlyDictionary<TableSchema, ColumnBuffer> FeedRows,
     IReadOnlyList<long> EnqueuedTicks,
     IReadOnlyList<ActivityContext> TraceContexts);
 
@@ -44,7 +43,6 @@ internal sealed class PartitionFeed(
     CleansingProgress progress,
     PendingRows pending,
     Func<CancellationToken, Task<long?>> logEnd,
-    DuckDbDatabase database,
     TimeProvider time) : IAsyncDisposable
 {
     /// <summary>Trace contexts kept per batch for the flush span's links.</summary>
@@ -52,7 +50,7 @@ internal sealed class PartitionFeed(
 
     private readonly Lock _gate = new();
     private readonly RawEventCleanser _cleanser = new(options);
-    private readonly FeedStaging _staging = new(database, partition);
+    private readonly FeedStaging _staging = new();
     private readonly List<LogRecord> _carried = [];
     private MicroBatch? _batch;
     private List<long> _enqueued = [];

@@ -1,50 +1,40 @@
 using System.Buffers;
 using System.Text.Json;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 
 namespace BaloyiBank.Cleansing;
 
 /// <summary>
 /// Puts a micro-batch's rows where <see cref="DeltaFileWriter"/> turns them into Parquet: the partition
-/// feeds' row buffers (<see cref="FeedStaging"/>) or, for tables staged at flush time, a TEMP table. Columns
+/// feeds' column buffers (<see cref="FeedStaging"/>) or, for tables staged at flush time, a buffer built then. Columns
 /// are appended in schema order; each Append* below mirrors its table in <see cref="SilverTables"/>.
 /// </summary>
 internal static class SilverStaging
 {
-    /// <summary>Tables whose rows each partition feed writes into DuckDB row buffers as it cleanses (<see cref="FeedStaging"/>).</summary>
+    /// <summary>Tables whose rows each partition feed writes into column buffers as it cleanses (<see cref="FeedStaging"/>).</summary>
     public static IReadOnlyList<TableSchema> FedTables { get; } =
         [SilverTables.Transactions, SilverTables.Customers, SilverTables.Accounts, SilverTables.Loans, SilverTables.LoanPayments, BronzeTables.BankEvents];
 
-    public static string StagingName(TableSchema schema) => $"staging_{schema.Name}";
-
-    /// <summary>A DuckDB identifier in double quotes (names come from code: table names and numbers).</summary>
-    public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-
     /// <summary>
-    /// Replaces the staging table of a table staged at flush time (quarantine, the audit) with the rows of
-    /// <paramref name="batches"/>; returns the row count.
+    /// The rows of a table staged at flush time (quarantine, the audit) from <paramref name="batches"/>, sealed.
     /// </summary>
-    public static int Stage(DuckDbConnection connection, TableSchema schema, IReadOnlyList<SealedBatch> batches, string consumerGroup, DateTimeOffset committedAt)
+    public static ColumnBuffer Stage(TableSchema schema, IReadOnlyList<SealedBatch> batches, string consumerGroup, DateTimeOffset committedAt)
     {
         ArgumentNullException.ThrowIfNull(batches);
-        var name = StagingName(schema);
-        DeltaFileWriter.CreateStagingTable(connection, schema, name);
-        using var appender = connection.CreateAppender(name);
-        var rows = 0;
+        var rows = new ColumnBuffer(schema);
         foreach (var sealedBatch in batches)
         {
             var batch = sealedBatch.Batch;
-            rows += schema switch
+            _ = schema switch
             {
-                _ when ReferenceEquals(schema, SilverTables.Quarantine) => Append(appender, batch.QuarantineRows, AppendQuarantine),
-                _ when ReferenceEquals(schema, CleansingBatchesTable.Schema) => AppendAudit(appender, batch, consumerGroup, committedAt),
+                _ when ReferenceEquals(schema, SilverTables.Quarantine) => Append(rows, batch.QuarantineRows, AppendQuarantine),
+                _ when ReferenceEquals(schema, CleansingBatchesTable.Schema) => AppendAudit(rows, batch, consumerGroup, committedAt),
                 _ => throw new ArgumentException($"Table {schema.Name} is staged by the partition feeds, not at flush time.", nameof(schema)),
             };
         }
 
-        appender.Close();
+        rows.Seal();
         return rows;
     }
 
@@ -77,7 +67,7 @@ internal static class SilverStaging
     };
 
     /// <summary>Appends one valid row (all its columns, then ends the row) to an appender of its table.</summary>
-    public static void AppendRow(DuckDbChunkWriter appender, SilverRow row)
+    public static void AppendRow(ColumnBuffer appender, SilverRow row)
     {
         switch (row)
         {
@@ -103,7 +93,7 @@ internal static class SilverStaging
         appender.EndRow();
     }
 
-    private static int Append<T>(DuckDbChunkWriter appender, IReadOnlyList<T> rows, Action<DuckDbChunkWriter, T> append)
+    private static int Append<T>(ColumnBuffer appender, IReadOnlyList<T> rows, Action<ColumnBuffer, T> append)
     {
         foreach (var row in rows)
         {
@@ -114,10 +104,10 @@ internal static class SilverStaging
         return rows.Count;
     }
 
-    private static void AppendLineage(DuckDbChunkWriter a, SilverRow row) => a
+    private static void AppendLineage(ColumnBuffer a, SilverRow row) => a
         .Append(row.SourcePartition).Append(row.SourceOffset).Append(row.EnqueuedAt).Append(row.IngestedAt).Append(row.SchemaVersion);
 
-    private static void AppendTransaction(DuckDbChunkWriter a, TransactionRow r)
+    private static void AppendTransaction(ColumnBuffer a, TransactionRow r)
     {
         a.Append(r.TransactionId).Append(r.EventId).Append(r.AccountId).Append(r.CustomerId).Append(r.TransactionType)
             .Append(r.Direction).Append(r.Amount).Append(r.SignedAmount).Append(r.Currency).Append(r.Channel)
@@ -126,21 +116,21 @@ internal static class SilverStaging
         AppendLineage(a, r);
     }
 
-    private static void AppendCustomer(DuckDbChunkWriter a, CustomerRow r)
+    private static void AppendCustomer(ColumnBuffer a, CustomerRow r)
     {
         a.Append(r.CustomerId).Append(r.EventId).Append(r.FirstName).Append(r.LastName).Append(r.Email).Append(r.DateOfBirth)
             .Append(r.Segment).Append(r.City).Append(r.Country).Append(r.OccurredAt);
         AppendLineage(a, r);
     }
 
-    private static void AppendAccount(DuckDbChunkWriter a, AccountRow r)
+    private static void AppendAccount(ColumnBuffer a, AccountRow r)
     {
         a.Append(r.AccountId).Append(r.EventId).Append(r.CustomerId).Append(r.AccountType).Append(r.Currency)
             .Append(r.OpeningBalance).Append(r.OverdraftLimit).Append(r.Branch).Append(r.OccurredAt);
         AppendLineage(a, r);
     }
 
-    private static void AppendLoan(DuckDbChunkWriter a, LoanRow r)
+    private static void AppendLoan(ColumnBuffer a, LoanRow r)
     {
         a.Append(r.LoanId).Append(r.EventId).Append(r.CustomerId).Append(r.AccountId).Append(r.Product).Append(r.Principal)
             .Append(r.Currency).Append(r.AnnualInterestRate).Append(r.TermMonths).Append(r.MonthlyInstalment)
@@ -148,7 +138,7 @@ internal static class SilverStaging
         AppendLineage(a, r);
     }
 
-    private static void AppendLoanPayment(DuckDbChunkWriter a, LoanPaymentRow r)
+    private static void AppendLoanPayment(ColumnBuffer a, LoanPaymentRow r)
     {
         a.Append(r.PaymentId).Append(r.EventId).Append(r.LoanId).Append(r.CustomerId).Append(r.AccountId).Append(r.Amount)
             .Append(r.PrincipalPortion).Append(r.InterestPortion).Append(r.Currency).Append(r.DueDate)
@@ -156,11 +146,11 @@ internal static class SilverStaging
         AppendLineage(a, r);
     }
 
-    private static void AppendQuarantine(DuckDbChunkWriter a, QuarantineRow r) => a
+    private static void AppendQuarantine(ColumnBuffer a, QuarantineRow r) => a
         .Append(r.SourcePartition).Append(r.SourceOffset).Append(r.EnqueuedAt).Append(r.IngestedAt).Append(r.Reason)
         .Append(r.Detail).Append(r.EventType).Append(r.Payload.Span).Append(r.PayloadBytes).Append(r.IngestDate);
 
-    private static int AppendAudit(DuckDbChunkWriter a, MicroBatch batch, string consumerGroup, DateTimeOffset committedAt)
+    private static int AppendAudit(ColumnBuffer a, MicroBatch batch, string consumerGroup, DateTimeOffset committedAt)
     {
         // Sorted, so a replayed batch writes byte-identical JSON.
         var reasons = JsonSerializer.Serialize(
@@ -187,7 +177,7 @@ internal sealed class BronzeEncoder : IDisposable
 
     public BronzeEncoder() => _json = new Utf8JsonWriter(_buffer);
 
-    public void Append(DuckDbChunkWriter appender, LogRecord record)
+    public void Append(ColumnBuffer appender, LogRecord record)
     {
         _buffer.ResetWrittenCount();
         _json.Reset(_buffer);
