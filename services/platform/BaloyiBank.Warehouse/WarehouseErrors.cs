@@ -1,6 +1,7 @@
 using System.Data.SqlClient;
 using System.Net.Sockets;
-using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
+using DuckDB.NET.Native;
 using Npgsql;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -56,8 +57,8 @@ public static class WarehouseErrors
                 ? WarehouseErrorKind.Transient
                 : WarehouseErrorKind.Permanent,
             // Another writer committed first (optimistic concurrency): the next attempt sees its result.
-            DuckDbException duck => duck.ErrorType == DuckDbErrorType.Transaction
-                || (duck.DuckDbMessage?.Contains("Conflict", StringComparison.OrdinalIgnoreCase) ?? false)
+            DuckDBException duck => duck.ErrorType == DuckDBErrorType.Transaction
+                || duck.Message.Contains("Conflict", StringComparison.OrdinalIgnoreCase)
                 ? WarehouseErrorKind.Transient
                 : WarehouseErrorKind.Permanent,
             TimeoutRejectedException or BrokenCircuitException or TimeoutException or SocketException => WarehouseErrorKind.Transient,
