@@ -2,6 +2,7 @@ using System.Globalization;
 using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
 using BaloyiBank.Lake;
 
 namespace BaloyiBank.Aggregator;
@@ -42,6 +43,7 @@ public static class GoldVerifier
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentNullException.ThrowIfNull(options);
+        // GoldStore and SilverSource still ask for the hot path's database; the verifier's own SQL runs on DuckDB.NET below.
         using var database = DuckDbDatabase.Open(null);
         using var gold = new GoldStore(lake, options.GoldRoot, options.AppId, database);
         using var silver = new SilverSource(lake, options.SilverRoot, database);
@@ -50,8 +52,7 @@ public static class GoldVerifier
         var versions = round == 0 ? silver.Paths.ToDictionary(p => p, _ => -1L) : gold.ProgressOf(round, silver.Paths);
         var latest = await silver.LatestVersionsAsync(cancellationToken).ConfigureAwait(false);
 
-        using var connection = database.Connect();
-        connection.Execute("SET TimeZone = 'UTC'");
+        using var connection = DuckDbSql.Open();
         Dictionary<string, string> from = [];
         foreach (var schema in SilverSource.Tables)
         {
@@ -71,7 +72,7 @@ public static class GoldVerifier
         return new(round, versions, latest, tables);
     }
 
-    private static GoldTableVerification Compare(DuckDbConnection connection, TableSchema schema, string path, string expected, string actual)
+    private static GoldTableVerification Compare(DuckDBConnection connection, TableSchema schema, string path, string expected, string actual)
     {
         var columns = schema.Columns.Where(c => c.Name is not (GoldTables.VersionColumn or GoldTables.UpdatedAtColumn)).ToList();
         var select = string.Join(", ", columns.Select(c => $"CAST(\"{c.Name}\" AS {DeltaSchema.DuckDbTypeName(c.Type)}) AS \"{c.Name}\""));
@@ -80,10 +81,10 @@ public static class GoldVerifier
         connection.Execute($"CREATE OR REPLACE TEMP TABLE verify_actual AS SELECT {select} FROM ({actual})");
         try
         {
-            var expectedRows = connection.ExecuteScalar<long>("SELECT count(*) FROM verify_expected");
-            var goldRows = connection.ExecuteScalar<long>("SELECT count(*) FROM verify_actual");
-            var missing = connection.ExecuteScalar<long>("SELECT count(*) FROM (SELECT * FROM verify_expected EXCEPT ALL SELECT * FROM verify_actual)");
-            var unexpected = connection.ExecuteScalar<long>("SELECT count(*) FROM (SELECT * FROM verify_actual EXCEPT ALL SELECT * FROM verify_expected)");
+            var expectedRows = connection.Scalar<long>("SELECT count(*) FROM verify_expected");
+            var goldRows = connection.Scalar<long>("SELECT count(*) FROM verify_actual");
+            var missing = connection.Scalar<long>("SELECT count(*) FROM (SELECT * FROM verify_expected EXCEPT ALL SELECT * FROM verify_actual)");
+            var unexpected = connection.Scalar<long>("SELECT count(*) FROM (SELECT * FROM verify_actual EXCEPT ALL SELECT * FROM verify_expected)");
             List<string> examples = [];
             if (missing + unexpected > 0)
             {
@@ -100,12 +101,12 @@ public static class GoldVerifier
         }
     }
 
-    private static void Examples(DuckDbConnection connection, string label, string sql, List<ColumnSchema> columns, List<string> examples)
+    private static void Examples(DuckDBConnection connection, string label, string sql, List<ColumnSchema> columns, List<string> examples)
     {
         using var result = connection.Query($"{sql} ORDER BY ALL LIMIT {ExampleCount}");
         while (result.Read())
         {
-            var values = columns.Select((c, i) => $"{c.Name}={(result.IsNull(i) ? "null" : Convert.ToString(result.GetValue(i), CultureInfo.InvariantCulture))}");
+            var values = columns.Select((c, i) => $"{c.Name}={(result.IsDBNull(i) ? "null" : Convert.ToString(result.GetValue(i) is DateTime utc ? new DateTimeOffset(utc, TimeSpan.Zero) : result.GetValue(i), CultureInfo.InvariantCulture))}");
             examples.Add($"{label}: {string.Join(", ", values)}");
         }
     }

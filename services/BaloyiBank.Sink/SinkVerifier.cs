@@ -1,8 +1,8 @@
 using BaloyiBank.Aggregator;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
 using BaloyiBank.Warehouse;
+using DuckDB.NET.Data;
 
 namespace BaloyiBank.Sink;
 
@@ -40,8 +40,15 @@ public static class SinkVerifier
         using var loader = new SinkLoader(lake, warehouse, options);
         var watermark = await loader.WatermarkAsync(cancellationToken).ConfigureAwait(false);
         var goldRound = watermark + await loader.LagAsync(cancellationToken).ConfigureAwait(false);
-        using var database = DuckDbDatabase.Open(null);
-        using var connection = database.Connect();
+        using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        // As every DuckDB session of the platform: casts between TIMESTAMP and TIMESTAMPTZ never shift by the machine's zone.
+        using (var utc = connection.CreateCommand())
+        {
+            utc.CommandText = "SET TimeZone = 'UTC'";
+            utc.ExecuteNonQuery();
+        }
+
         List<SinkTableComparison> tables = [];
         foreach (var schema in GoldTables.Business)
         {
@@ -55,12 +62,19 @@ public static class SinkVerifier
             var columns = string.Join(", ", schema.Columns.Select(c => $"\"{c.Name}\""));
             var gold = $"SELECT {columns} FROM ({GoldStore.CurrentRowsSql(schema, from, watermark)})";
             var exported = $"SELECT {columns} FROM read_parquet('{export.Replace("'", "''", StringComparison.Ordinal)}')";
-            var goldRows = connection.ExecuteScalar<long>($"SELECT count(*) FROM ({gold})");
-            var missing = connection.ExecuteScalar<long>($"SELECT count(*) FROM ({gold} EXCEPT ALL {exported})");
-            var unexpected = connection.ExecuteScalar<long>($"SELECT count(*) FROM ({exported} EXCEPT ALL {gold})");
+            var goldRows = Count(connection, $"SELECT count(*) FROM ({gold})");
+            var missing = Count(connection, $"SELECT count(*) FROM ({gold} EXCEPT ALL {exported})");
+            var unexpected = Count(connection, $"SELECT count(*) FROM ({exported} EXCEPT ALL {gold})");
             tables.Add(new SinkTableComparison(schema.Name, warehouseRows, goldRows, missing, unexpected));
         }
 
         return new SinkVerificationReport(watermark, goldRound, tables);
+    }
+
+    private static long Count(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

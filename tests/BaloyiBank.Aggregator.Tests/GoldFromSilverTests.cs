@@ -96,14 +96,13 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         Assert.True(bulk.Fold.DailyAccountCount > 0, "no date was restored before the second bulk round added to it");
 
         // The silver the test is about: several days, late rows, more than one currency, loans and their payments.
-        using (var database = DuckDbDatabase.Open(null))
-        using (var connection = database.Connect())
+        using (var connection = DuckDbSql.Open())
         {
-            var transactions = await FromAsync(rig.Lake, database, SilverTables.Transactions);
-            var days = connection.ExecuteScalar<long>($"SELECT count(DISTINCT event_date) FROM {transactions}");
-            var currencies = connection.ExecuteScalar<long>($"SELECT count(DISTINCT currency) FROM {transactions}");
-            output.WriteLine($"{connection.ExecuteScalar<long>($"SELECT count(*) FROM {transactions}"):N0} transactions over {days} days in {currencies} currencies");
-            using (var q = connection.Query($"SELECT reason, count(*) FROM {await FromAsync(rig.Lake, database, SilverTables.Quarantine)} GROUP BY ALL"))
+            var transactions = await FromAsync(rig.Lake, null, SilverTables.Transactions);
+            var days = connection.Scalar<long>($"SELECT count(DISTINCT event_date) FROM {transactions}");
+            var currencies = connection.Scalar<long>($"SELECT count(DISTINCT currency) FROM {transactions}");
+            output.WriteLine($"{connection.Scalar<long>($"SELECT count(*) FROM {transactions}"):N0} transactions over {days} days in {currencies} currencies");
+            using (var q = connection.Query($"SELECT reason, count(*) FROM {await FromAsync(rig.Lake, null, SilverTables.Quarantine)} GROUP BY ALL"))
             {
                 while (q.Read())
                 {
@@ -113,10 +112,10 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
 
             Assert.True(days >= 3, $"{days} days");
             Assert.True(currencies >= 2, $"{currencies} currencies");
-            Assert.True(connection.ExecuteScalar<long>(
+            Assert.True(connection.Scalar<long>(
                 $"SELECT count(*) FROM (SELECT event_date, max(event_date) OVER (PARTITION BY source_partition ORDER BY source_offset ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS seen FROM {transactions}) WHERE event_date < seen") > 0,
                 "no late transaction landed on an earlier day");
-            Assert.True(connection.ExecuteScalar<long>($"SELECT count(*) FROM {await FromAsync(rig.Lake, database, SilverTables.LoanPayments)}") > 0);
+            Assert.True(connection.Scalar<long>($"SELECT count(*) FROM {await FromAsync(rig.Lake, null, SilverTables.LoanPayments)}") > 0);
         }
 
         var reference = await FoldRowByRowAsync(rig.Lake);
@@ -276,7 +275,7 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         return rounds;
     }
 
-    private static async Task<string> FromAsync(ILakeStore lake, DuckDbDatabase database, TableSchema schema)
+    private static async Task<string> FromAsync(ILakeStore lake, DuckDbDatabase? database, TableSchema schema)
     {
         using var table = new DeltaTable(lake, $"silver/{schema.Name}", new DeltaTableOptions { Database = database });
         return (await table.GetReadSetAsync(await table.LoadAsync())).ToSql();
@@ -299,23 +298,25 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
             SilverSource.Fold(connection, table, await From(table), fold);
         }
 
-        using (var r = connection.Query(
+        // The reference reads silver on DuckDB.NET, independent of the source's reading code.
+        using var reader = DuckDbSql.Open();
+        using (var r = reader.Query(
             "SELECT account_id, transaction_type, direction, amount, currency, merchant_category, city, country, occurred_at, source_partition, source_offset FROM " +
             await From(SilverTables.Transactions)))
         {
             while (r.Read())
             {
                 fold.Fold(new TransactionFact(r.GetString(0), r.GetString(1), r.GetString(2) == "credit", r.GetDecimal(3), r.GetString(4),
-                    r.IsNull(5) ? null : r.GetString(5), r.GetString(6), r.GetString(7), r.GetTimestamp(8), r.GetInt32(9), r.GetInt64(10)));
+                    r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6), r.GetString(7), r.GetFieldValue<DateTimeOffset>(8), r.GetInt32(9), r.GetInt64(10)));
             }
         }
 
-        using (var r = connection.Query(
+        using (var r = reader.Query(
             "SELECT loan_id, amount, principal_portion, interest_portion, occurred_at, source_partition, source_offset FROM " + await From(SilverTables.LoanPayments)))
         {
             while (r.Read())
             {
-                fold.Fold(new LoanPaymentFact(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2), r.GetDecimal(3), r.GetTimestamp(4), r.GetInt32(5), r.GetInt64(6)));
+                fold.Fold(new LoanPaymentFact(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2), r.GetDecimal(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5), r.GetInt64(6)));
             }
         }
 

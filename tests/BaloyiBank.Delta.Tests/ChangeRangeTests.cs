@@ -30,7 +30,7 @@ public sealed class ChangeRangeTests : IDisposable
         Assert.Equal(5, (await table.ReadChangesAsync(-1, 5)).Count(c => c.Adds.Count > 0));
 
         var readSet = await table.GetReadSetAsync(snapshot.Schema, 4, [.. changes.SelectMany(c => c.Adds)]);
-        var rows = TransactionRows.Read(connection, readSet.ToSql());
+        var rows = TransactionRows.Read(readSet.ToSql());
         Assert.Equal(200, rows.Count);
         Assert.All(rows, r => Assert.InRange(r.Sequence, 200, 399));
 

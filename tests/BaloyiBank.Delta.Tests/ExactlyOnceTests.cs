@@ -29,7 +29,7 @@ public sealed class ExactlyOnceTests : IDisposable
         Assert.True(resumed.IsCommitted(TransactionRows.AppId(3), 1499));
         Assert.False(resumed.IsCommitted(TransactionRows.AppId(3), 1500));
         Assert.Null(resumed.TransactionVersion(TransactionRows.AppId(4)));
-        var rows = TransactionRows.Read(connection, (await table.GetReadSetAsync(resumed)).ToSql());
+        var rows = TransactionRows.Read((await table.GetReadSetAsync(resumed)).ToSql());
         Assert.Equal(300, rows.Count);
     }
 
@@ -47,7 +47,7 @@ public sealed class ExactlyOnceTests : IDisposable
         Assert.All(orphanAdds, a => Assert.True(File.Exists(lake.FileOf(table.LakePathOf(a.DataPath)))));
 
         var snapshot = await committed.Snapshot.UpdateAsync();
-        var rows = TransactionRows.Read(connection, (await table.GetReadSetAsync(snapshot)).ToSql());
+        var rows = TransactionRows.Read((await table.GetReadSetAsync(snapshot)).ToSql());
         Assert.Equal(100, rows.Count);
         Assert.All(rows, r => Assert.InRange(r.Sequence, 0, 99));
 
@@ -66,7 +66,7 @@ public sealed class ExactlyOnceTests : IDisposable
         Assert.All(orphanAdds, a => Assert.False(File.Exists(lake.FileOf(table.LakePathOf(a.DataPath)))));
         Assert.All(committedAdds, a => Assert.True(File.Exists(lake.FileOf(table.LakePathOf(a.DataPath)))));
         Assert.True(File.Exists(lake.FileOf("silver/transactions/_delta_log/00000000000000000000.json")));
-        Assert.Equal(100, TransactionRows.Read(connection, (await table.GetReadSetAsync(await table.LoadAsync())).ToSql()).Count);
+        Assert.Equal(100, TransactionRows.Read((await table.GetReadSetAsync(await table.LoadAsync())).ToSql()).Count);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
 
 namespace BaloyiBank.Delta.Tests;
 
@@ -64,32 +64,33 @@ public sealed class ProtocolConformanceTests : IDisposable
         }
 
         // Data files: money as DECIMAL(18,2), instants as microsecond timestamps adjusted to UTC, zstd.
-        using (var types = lake.Database.Connect())
+        // Read with DuckDB.NET: independent of the DuckDB that wrote the files.
+        using (var types = Reader())
         {
             var dataFile = lake.FileOf(table.LakePathOf(snapshot.Files.Values.First().DataPath));
-            Assert.Equal("DecimalType(scale=2, precision=18)", types.ExecuteScalar<string>($"SELECT logical_type FROM parquet_schema('{dataFile}') WHERE name = 'amount'"));
-            Assert.Equal("DecimalType(scale=6, precision=18)", types.ExecuteScalar<string>($"SELECT logical_type FROM parquet_schema('{dataFile}') WHERE name = 'fx_rate'"));
-            Assert.StartsWith("TimestampType(isAdjustedToUTC=1, unit=TimeUnit(MILLIS=<null>, MICROS=MicroSeconds()", types.ExecuteScalar<string>($"SELECT logical_type FROM parquet_schema('{dataFile}') WHERE name = 'booked_at'"), StringComparison.Ordinal);
-            Assert.Equal("ZSTD", types.ExecuteScalar<string>($"SELECT DISTINCT compression FROM parquet_metadata('{dataFile}') WHERE path_in_schema = 'amount'"));
+            Assert.Equal("DecimalType(scale=2, precision=18)", Scalar<string>(types, $"SELECT logical_type FROM parquet_schema('{dataFile}') WHERE name = 'amount'"));
+            Assert.Equal("DecimalType(scale=6, precision=18)", Scalar<string>(types, $"SELECT logical_type FROM parquet_schema('{dataFile}') WHERE name = 'fx_rate'"));
+            Assert.StartsWith("TimestampType(isAdjustedToUTC=1, unit=TimeUnit(MILLIS=<null>, MICROS=MicroSeconds()", Scalar<string>(types, $"SELECT logical_type FROM parquet_schema('{dataFile}') WHERE name = 'booked_at'"), StringComparison.Ordinal);
+            Assert.Equal("ZSTD", Scalar<string>(types, $"SELECT DISTINCT compression FROM parquet_metadata('{dataFile}') WHERE path_in_schema = 'amount'"));
         }
 
         // Checkpoint at version 10: the required struct columns, readable by DuckDB, one row per action.
         var checkpoint = Path.Combine(log, $"{10:D20}.checkpoint.parquet");
         Assert.True(File.Exists(checkpoint));
-        using var inspect = lake.Database.Connect();
+        using var inspect = Reader();
         var topLevel = Column<string>(inspect, $"SELECT name FROM parquet_schema('{checkpoint}') WHERE name IN ('txn','add','remove','metaData','protocol')");
         Assert.Equal(["add", "metaData", "protocol", "remove", "txn"], topLevel.Order(StringComparer.Ordinal));
         var addPaths = Column<string>(inspect, $"SELECT \"add\".path FROM read_parquet('{checkpoint}') WHERE \"add\" IS NOT NULL ORDER BY 1");
         Assert.NotNull(atCheckpoint);
         var files = atCheckpoint.Files.Count;
         Assert.Equal(atCheckpoint.Files.Keys.Order(StringComparer.Ordinal), addPaths);
-        Assert.Equal(1L, inspect.ExecuteScalar<long>($"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE protocol IS NOT NULL AND protocol.minReaderVersion = 1 AND protocol.minWriterVersion = 2"));
-        Assert.Equal(1L, inspect.ExecuteScalar<long>($"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE metaData IS NOT NULL AND metaData.format.provider = 'parquet' AND metaData.partitionColumns = ['event_date']"));
-        Assert.Equal(3L, inspect.ExecuteScalar<long>($"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE txn IS NOT NULL"));
-        Assert.Equal(files, inspect.ExecuteScalar<long>($"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE \"add\".partitionValues['event_date'] IS NOT NULL AND \"add\".stats LIKE '{{\"numRecords\":%'"));
-        var mapType = inspect.ExecuteScalar<string>($"SELECT converted_type FROM parquet_schema('{checkpoint}') WHERE name = 'partitionValues'");
+        Assert.Equal(1L, Scalar<long>(inspect, $"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE protocol IS NOT NULL AND protocol.minReaderVersion = 1 AND protocol.minWriterVersion = 2"));
+        Assert.Equal(1L, Scalar<long>(inspect, $"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE metaData IS NOT NULL AND metaData.format.provider = 'parquet' AND metaData.partitionColumns = ['event_date']"));
+        Assert.Equal(3L, Scalar<long>(inspect, $"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE txn IS NOT NULL"));
+        Assert.Equal(files, Scalar<long>(inspect, $"SELECT count(*) FROM read_parquet('{checkpoint}') WHERE \"add\".partitionValues['event_date'] IS NOT NULL AND \"add\".stats LIKE '{{\"numRecords\":%'"));
+        var mapType = Scalar<string>(inspect, $"SELECT converted_type FROM parquet_schema('{checkpoint}') WHERE name = 'partitionValues'");
         Assert.Equal("MAP", mapType);
-        var rows = inspect.ExecuteScalar<long>($"SELECT count(*) FROM read_parquet('{checkpoint}')");
+        var rows = Scalar<long>(inspect, $"SELECT count(*) FROM read_parquet('{checkpoint}')");
         Assert.Equal(2 + 3 + files, rows);
 
         using var last = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(log, "_last_checkpoint")));
@@ -213,13 +214,24 @@ public sealed class ProtocolConformanceTests : IDisposable
         Assert.Equal("BaloyiBank.Streaming/1.0", info.GetProperty("engineInfo").GetString());
     }
 
-    private static List<T> Column<T>(DuckDbConnection connection, string sql)
+    private static DuckDBConnection Reader()
     {
-        using var result = connection.Query(sql);
+        var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static T Scalar<T>(DuckDBConnection connection, string sql) => Column<T>(connection, sql).First();
+
+    private static List<T> Column<T>(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var result = command.ExecuteReader();
         List<T> values = [];
         while (result.Read())
         {
-            values.Add(result.Get<T>(0));
+            values.Add(result.GetFieldValue<T>(0));
         }
 
         return values;

@@ -36,12 +36,12 @@ public sealed class ReadBackTests : IDisposable
         foreach (var view in new[] { snapshot, loaded })
         {
             var readSet = await view.Table.GetReadSetAsync(view);
-            var read = TransactionRows.Read(connection, readSet.ToSql());
+            var read = TransactionRows.Read(readSet.ToSql());
             Assert.Equal(written.Select(r => r.Key).Order(StringComparer.Ordinal), read.Select(r => r.Key).Order(StringComparer.Ordinal));
         }
 
         // Values keep their exact types: money to the cent, instants in UTC to the microsecond.
-        var sample = TransactionRows.Read(connection, (await reader.GetReadSetAsync(loaded)).ToSql() + " WHERE transaction_id = 'tx-01-000000007'").Single();
+        var sample = TransactionRows.Read((await reader.GetReadSetAsync(loaded)).ToSql() + " WHERE transaction_id = 'tx-01-000000007'").Single();
         var expected = written.Single(r => r.TransactionId == "tx-01-000000007");
         Assert.Equal(expected.Amount, sample.Amount);
         Assert.Equal(TimeSpan.Zero, sample.BookedAt.Offset);
@@ -59,7 +59,7 @@ public sealed class ReadBackTests : IDisposable
         var cache = Path.Combine(lake.Root, "cache");
         var readSet = await table.GetReadSetAsync(result.Snapshot, cache);
         Assert.All(readSet.Files, f => Assert.StartsWith(cache, f.LocalPath, StringComparison.Ordinal));
-        var rows = TransactionRows.Read(connection, readSet.ToSql());
+        var rows = TransactionRows.Read(readSet.ToSql());
         Assert.Equal(TransactionRows.Generate(1, 0, 200).Select(r => r.Key).Order(StringComparer.Ordinal), rows.Select(r => r.Key).Order(StringComparer.Ordinal));
     }
 
@@ -67,10 +67,9 @@ public sealed class ReadBackTests : IDisposable
     public async Task An_empty_table_reads_as_an_empty_relation_with_its_columns()
     {
         using var table = lake.Table();
-        using var connection = lake.Database.Connect();
         var snapshot = await table.CreateAsync(TransactionRows.Schema);
         var readSet = await table.GetReadSetAsync(snapshot);
-        Assert.Empty(TransactionRows.Read(connection, readSet.ToSql()));
+        Assert.Empty(TransactionRows.Read(readSet.ToSql()));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
 
 namespace BaloyiBank.Delta.Tests;
 
@@ -84,21 +85,36 @@ public static class TransactionRows
         }
     }
 
-    /// <summary>Reads every row of a FROM fragment back as <see cref="TransactionRow"/>s.</summary>
-    public static List<TransactionRow> Read(DuckDbConnection connection, string from)
+    /// <summary>
+    /// Reads every row of a FROM fragment back as <see cref="TransactionRow"/>s, with DuckDB.NET: a reader independent
+    /// of the DuckDB that wrote the files.
+    /// </summary>
+    public static List<TransactionRow> Read(string from)
     {
-        using var result = connection.Query(
-            $"SELECT transaction_id, account_id, amount, booked_at, event_date, memo, fee, sequence, fx_rate, reversal, payload FROM {from}");
+        using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT transaction_id, account_id, amount, booked_at, event_date, memo, fee, sequence, fx_rate, reversal, payload FROM {from}";
+        using var result = command.ExecuteReader();
         List<TransactionRow> rows = [];
         while (result.Read())
         {
             rows.Add(new(
-                result.GetString(0), result.GetString(1), result.GetDecimal(2), result.GetTimestamp(3), result.GetDate(4),
-                result.Get<string?>(5), result.Get<decimal?>(6), result.GetInt64(7), result.Get<decimal?>(8), result.Get<bool?>(9),
-                result.Get<byte[]?>(10)));
+                result.GetString(0), result.GetString(1), result.GetDecimal(2), result.GetFieldValue<DateTimeOffset>(3), result.GetFieldValue<DateOnly>(4),
+                result.IsDBNull(5) ? null : result.GetString(5), result.IsDBNull(6) ? null : result.GetDecimal(6), result.GetInt64(7),
+                result.IsDBNull(8) ? null : result.GetDecimal(8), result.IsDBNull(9) ? null : result.GetBoolean(9),
+                result.IsDBNull(10) ? null : Blob(result, 10)));
         }
 
         return rows;
+    }
+
+    private static byte[] Blob(DuckDBDataReader result, int ordinal)
+    {
+        using var stream = result.GetStream(ordinal);
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
+using DuckDB.NET.Data;
 
 namespace BaloyiBank.EndToEnd.Tests;
 
@@ -15,11 +15,13 @@ internal static class SilverInspector
         using var table = new DeltaTable(lake, "silver/transactions");
         var snapshot = await table.LoadAsync();
         var readSet = await table.GetReadSetAsync(snapshot);
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
-        using var result = connection.Query(
+        using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
             "SELECT transaction_id, account_id, transaction_type, CAST(amount AS VARCHAR), currency, CAST(occurred_at AS VARCHAR), " +
-            $"source_partition, source_offset FROM {readSet.ToSql()} ORDER BY transaction_id");
+            $"source_partition, source_offset FROM {readSet.ToSql()} ORDER BY transaction_id";
+        using var result = command.ExecuteReader();
         var rows = new List<string>();
         while (result.Read())
         {

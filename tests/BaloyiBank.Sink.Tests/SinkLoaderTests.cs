@@ -133,12 +133,19 @@ public sealed class SinkLoaderTests
             Assert.True(await warehouse.ExportAsync(view, Path.Combine(rig.Root, $"{view.Name}.parquet")) > 0, view.Name);
         }
 
-        using var database = BaloyiBank.DuckDb.DuckDbDatabase.Open(null);
-        using var connection = database.Connect();
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
         var topFile = Path.Combine(rig.Root, "top_customers_by_net_position.parquet");
-        Assert.True(connection.ExecuteScalar<long>($"SELECT max(position_rank) FROM read_parquet('{topFile}')") <= SinkModel.TopCustomers);
-        Assert.Equal(0, connection.ExecuteScalar<long>(
+        Assert.True(Scalar(connection, $"SELECT max(position_rank) FROM read_parquet('{topFile}')") <= SinkModel.TopCustomers);
+        Assert.Equal(0, Scalar(connection,
             $"SELECT count(*) FROM (SELECT currency, position_rank FROM read_parquet('{topFile}') GROUP BY ALL HAVING count(*) > 1)"));
+    }
+
+    private static long Scalar(DuckDB.NET.Data.DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static async Task AssertMatchesAsync(GoldRig rig, IWarehouse warehouse, long round)

@@ -1,5 +1,4 @@
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 
 namespace BaloyiBank.Warehouse.Tests;
 
@@ -79,8 +78,7 @@ public static class ChangeFileWriter
 {
     public static string WriteAccounts(string path, IEnumerable<AccountRow> rows, string? overrideBalanceType = null)
     {
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         connection.Execute($"""
             CREATE TABLE f (account_id VARCHAR, customer_id VARCHAR, balance {overrideBalanceType ?? "DECIMAL(18,2)"}, rate DECIMAL(18,6),
                 opened_on DATE, updated_at TIMESTAMPTZ, city VARCHAR, latitude DOUBLE, version BIGINT, deleted BOOLEAN)
@@ -89,8 +87,8 @@ public static class ChangeFileWriter
         {
             foreach (var r in rows)
             {
-                appender.Append(r.AccountId).Append(r.CustomerId).Append(r.Balance).Append(r.Rate).Append(r.OpenedOn)
-                    .Append(r.UpdatedAt).Append(r.City).Append(r.Latitude).Append(r.Version).Append(r.Deleted).EndRow();
+                appender.CreateRow().AppendValue(r.AccountId).AppendValue(r.CustomerId).AppendValue(r.Balance).AppendValue(r.Rate).AppendValue(r.OpenedOn)
+                    .AppendValue(r.UpdatedAt).AppendValue(r.City).AppendValue(r.Latitude).AppendValue(r.Version).AppendValue(r.Deleted).EndRow();
             }
         }
 
@@ -101,8 +99,7 @@ public static class ChangeFileWriter
     /// <summary>An accounts file whose one row has a NULL customer_id (a NOT NULL column): a load of it must fail.</summary>
     public static string WriteAccountsWithNullCustomer(string path, IEnumerable<AccountRow> rows, string nullForAccount)
     {
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         WriteAccounts(path + ".tmp.parquet", rows);
         connection.Execute($"COPY (SELECT * REPLACE (CASE WHEN account_id = '{nullForAccount}' THEN NULL ELSE customer_id END AS customer_id) FROM read_parquet('{path}.tmp.parquet')) TO '{path}' (FORMAT parquet)");
         File.Delete(path + ".tmp.parquet");
@@ -111,14 +108,13 @@ public static class ChangeFileWriter
 
     public static string WritePositions(string path, IEnumerable<(string Account, DateOnly AsOf, decimal Net, int Order, long Version)> rows)
     {
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         connection.Execute("CREATE TABLE f (account_id VARCHAR, as_of DATE, net DECIMAL(18,2), \"order\" INTEGER, gold_version BIGINT)");
         using (var appender = connection.CreateAppender("f"))
         {
             foreach (var r in rows)
             {
-                appender.Append(r.Account).Append(r.AsOf).Append(r.Net).Append(r.Order).Append(r.Version).EndRow();
+                appender.CreateRow().AppendValue(r.Account).AppendValue(r.AsOf).AppendValue(r.Net).AppendValue(r.Order).AppendValue(r.Version).EndRow();
             }
         }
 
@@ -126,12 +122,32 @@ public static class ChangeFileWriter
         return path;
     }
 
-    /// <summary>Reads an exported table back: one value array per row, ordered by the first column(s).</summary>
+    /// <summary>
+    /// Reads an exported table back: one value array per row, ordered by the first column(s); NULL as null,
+    /// timestamps as UTC <see cref="DateTimeOffset"/>, dates as <see cref="DateOnly"/>, blobs as byte arrays.
+    /// </summary>
     public static List<object?[]> ReadParquet(string path, string orderBy)
     {
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
-        using var result = connection.Query($"SELECT * FROM read_parquet('{path}') ORDER BY {orderBy}");
-        return result.ReadAll();
+        using var connection = DuckDbConnections.Open();
+        using var command = connection.Command($"SELECT * FROM read_parquet('{path}') ORDER BY {orderBy}");
+        using var result = command.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (result.Read())
+        {
+            var row = new object?[result.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = result.IsDBNull(i) ? null : result.GetFieldType(i) switch
+                {
+                    var t when t == typeof(DateTime) => result.GetFieldValue<DateTimeOffset>(i),
+                    var t when t == typeof(Stream) => result.GetBlob(i),
+                    _ => result.GetValue(i),
+                };
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using BaloyiBank.Cleansing;
 using BaloyiBank.Cli.Hosting;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.EventLog.Embedded;
 using BaloyiBank.Generator;
@@ -273,17 +272,14 @@ public static class CleansingBenchmark
 
     private static DuckDbBaselineResult RunDuckDbBaseline(string jsonl, string parquet, long lines)
     {
-        using var database = DuckDbDatabase.Open(null);
-        using var connection = database.Connect();
+        using var connection = DuckDbSql.Open();
         var sql = $"COPY (SELECT * FROM read_json({Literal(jsonl)}, format = 'newline_delimited', ignore_errors = true)) TO {Literal(parquet)} (FORMAT parquet, COMPRESSION zstd)";
         var cpu = CpuTime();
         var watch = Stopwatch.StartNew();
         connection.Execute(sql);
         var seconds = watch.Elapsed.TotalSeconds;
         cpu = CpuTime() - cpu;
-        using var result = connection.Query($"SELECT count(*) FROM read_parquet({Literal(parquet)})");
-        result.Read();
-        var rows = result.GetInt64(0);
+        var rows = connection.Scalar<long>($"SELECT count(*) FROM read_parquet({Literal(parquet)})");
         return new DuckDbBaselineResult(lines, rows, new FileInfo(jsonl).Length, seconds, lines / seconds, new FileInfo(parquet).Length, sql, cpu.TotalSeconds);
     }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.Lake;
 
@@ -24,15 +23,14 @@ public static class CleansingAudit
 {
     public static async Task<IReadOnlyList<AuditPartition>> ReadAsync(ILakeStore lake, IReadOnlyList<PartitionInfo>? log, string workFolder, CancellationToken ct)
     {
-        using var database = DuckDbDatabase.Open(null);
-        var table = new DeltaTable(lake, $"{new CleansingOptions().SilverRoot}/{CleansingBatchesTable.FolderName}", new DeltaTableOptions { Database = database });
+        using var table = new DeltaTable(lake, $"{new CleansingOptions().SilverRoot}/{CleansingBatchesTable.FolderName}");
         if (await table.TryLoadAsync(ct) is not { } snapshot)
         {
             return [];
         }
 
         var from = (await table.GetReadSetAsync(snapshot, workFolder, ct)).ToSql();
-        using var connection = database.Connect();
+        using var connection = DuckDbSql.Open();
         // Gaps: a batch that does not start right after the previous one (a lost or doubled range).
         using var result = connection.Query($"""
             SELECT source_partition, count(*), sum(consumed)::BIGINT, sum(valid)::BIGINT, sum(quarantined)::BIGINT, sum(duplicates)::BIGINT,

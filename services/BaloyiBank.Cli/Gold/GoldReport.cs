@@ -20,6 +20,7 @@ public sealed record GoldReport(long Round, int RoundsThisRun, IReadOnlyDictiona
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentNullException.ThrowIfNull(options);
+        // GoldStore still asks for the hot path's database; the report's own SQL runs on DuckDB.NET.
         using var database = DuckDbDatabase.Open(null);
         int rounds;
         using (var aggregator = new GoldAggregator(lake, options, database))
@@ -31,12 +32,12 @@ public sealed record GoldReport(long Round, int RoundsThisRun, IReadOnlyDictiona
         using var gold = new GoldStore(lake, options.GoldRoot, options.AppId, database);
         await gold.OpenAsync(cancellationToken).ConfigureAwait(false);
         var round = gold.Rounds().Values.DefaultIfEmpty(0).Min();
-        using var connection = database.Connect();
+        using var connection = DuckDbSql.Open();
         var rows = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var schema in GoldTables.Business)
         {
             var current = await gold.CurrentRowsSqlAsync(schema, round, cancellationToken).ConfigureAwait(false);
-            rows[schema.Name] = connection.ExecuteScalar<long>($"SELECT count(*) FROM ({current})");
+            rows[schema.Name] = connection.Scalar<long>($"SELECT count(*) FROM ({current})");
         }
 
         var balances = await gold.CurrentRowsSqlAsync(GoldTables.AccountBalances, round, cancellationToken).ConfigureAwait(false);
@@ -46,8 +47,8 @@ public sealed record GoldReport(long Round, int RoundsThisRun, IReadOnlyDictiona
         {
             while (result.Read())
             {
-                totals.Add(new CurrencyTotal(result.IsNull(0) ? "(account not yet opened)" : result.GetString(0), result.GetInt64(1),
-                    result.IsNull(2) ? 0 : result.GetDecimal(2), result.IsNull(3) ? 0 : result.GetInt64(3)));
+                totals.Add(new CurrencyTotal(result.IsDBNull(0) ? "(account not yet opened)" : result.GetString(0), result.GetInt64(1),
+                    result.IsDBNull(2) ? 0 : result.GetDecimal(2), result.IsDBNull(3) ? 0 : result.GetInt64(3)));
             }
         }
 

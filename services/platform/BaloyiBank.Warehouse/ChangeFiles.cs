@@ -2,7 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
 
 namespace BaloyiBank.Warehouse;
 
@@ -15,37 +15,15 @@ internal static class ChangeFiles
 {
     public static string FileList(int count) => $"[{string.Join(", ", Enumerable.Range(1, count).Select(i => $"${i}"))}]";
 
-    public static DuckDbPreparedStatement Prepare(DuckDbConnection connection, string sql, IReadOnlyList<string> files)
-    {
-        var statement = connection.Prepare(sql);
-        try
-        {
-            for (var i = 0; i < files.Count; i++)
-            {
-                statement.Bind(i + 1, files[i]);
-            }
-
-            return statement;
-        }
-        catch
-        {
-            statement.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>Checks the files' columns and types against the table; returns their row count.</summary>
-    public static long Check(DuckDbConnection connection, WarehouseTable table, IReadOnlyList<string> files)
+    public static long Check(DuckDBConnection connection, WarehouseTable table, IReadOnlyList<string> files)
     {
         CheckSchema(connection, table, files);
-        using var count = Prepare(connection, $"SELECT count(*) FROM read_parquet({FileList(files.Count)})", files);
-        using var rows = count.Query();
-        rows.Read();
-        return rows.GetInt64(0);
+        return connection.Scalar<long>($"SELECT count(*) FROM read_parquet({FileList(files.Count)})", files);
     }
 
     /// <summary>Checks that the files exist and hold the table's columns with its exact types.</summary>
-    public static void CheckSchema(DuckDbConnection connection, WarehouseTable table, IReadOnlyList<string> files)
+    public static void CheckSchema(DuckDBConnection connection, WarehouseTable table, IReadOnlyList<string> files)
     {
         foreach (var file in files)
         {
@@ -56,8 +34,8 @@ internal static class ChangeFiles
         }
 
         var found = new Dictionary<string, string>(StringComparer.Ordinal);
-        using (var describe = Prepare(connection, $"DESCRIBE SELECT * FROM read_parquet({FileList(files.Count)})", files))
-        using (var result = describe.Query())
+        using (var describe = connection.Command($"DESCRIBE SELECT * FROM read_parquet({FileList(files.Count)})", files))
+        using (var result = describe.ExecuteReader())
         {
             while (result.Read())
             {
@@ -87,13 +65,13 @@ internal static class ChangeFiles
     }
 
     /// <summary>The newest row per key, in the table's column order (the deleted flag included).</summary>
-    public static DuckDbResult ReadNewest(DuckDbConnection connection, WarehouseTable table, IReadOnlyList<string> files)
+    public static DuckDBDataReader ReadNewest(DuckDBConnection connection, WarehouseTable table, IReadOnlyList<string> files)
     {
         var dialect = new DuckDbSqlDialect("main");
-        using var statement = Prepare(connection,
+        using var statement = connection.Command(
             $"SELECT {dialect.SourceColumnList(table)} FROM read_parquet({FileList(files.Count)}) QUALIFY row_number() OVER ({dialect.NewestFirst(table)}) = 1",
             files);
-        return statement.Query();
+        return statement.ExecuteReader();
     }
 
     private static string Normalize(string duckDbType) => duckDbType switch
@@ -122,8 +100,7 @@ internal static class ParquetExport
     public static async Task<long> FromReaderAsync(DbDataReader reader, TableSchema relation, string parquetPath, CancellationToken cancellationToken)
     {
         CheckPath(parquetPath);
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         var duck = new DuckDbSqlDialect("main");
         connection.Execute($"CREATE TABLE export ({string.Join(", ", relation.Columns.Select(c => $"{duck.Quote(c.Name)} {DeltaSchema.DuckDbTypeName(c.Type)}"))})");
         long rows = 0;
@@ -131,12 +108,13 @@ internal static class ParquetExport
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
+                var row = appender.CreateRow();
                 for (var i = 0; i < relation.Columns.Count; i++)
                 {
-                    Append(appender, reader, i, relation.Columns[i].Type);
+                    Append(row, reader, i, relation.Columns[i].Type);
                 }
 
-                appender.EndRow();
+                row.EndRow();
                 rows++;
             }
 
@@ -149,30 +127,30 @@ internal static class ParquetExport
     }
 
     [SuppressMessage("Performance", "CA1859", Justification = "Any provider's reader.")]
-    private static void Append(DuckDbAppender appender, DbDataReader reader, int i, ColumnType type)
+    private static void Append(IDuckDBAppenderRow row, DbDataReader reader, int i, ColumnType type)
     {
         if (reader.IsDBNull(i))
         {
-            appender.AppendNull();
+            row.AppendNullValue();
             return;
         }
 
         _ = type switch
         {
-            ColumnType.String => appender.Append(reader.GetString(i)),
-            ColumnType.Long => appender.Append(reader.GetInt64(i)),
-            ColumnType.Integer => appender.Append(reader.GetInt32(i)),
-            ColumnType.Boolean => appender.Append(reader.GetBoolean(i)),
-            ColumnType.Double => appender.Append(reader.GetDouble(i)),
-            ColumnType.Money or ColumnType.Rate => appender.Append(reader.GetDecimal(i)),
-            ColumnType.Timestamp => appender.Append(AsUtc(reader.GetValue(i))),
-            ColumnType.Date => appender.Append(reader.GetValue(i) switch
+            ColumnType.String => row.AppendValue(reader.GetString(i)),
+            ColumnType.Long => row.AppendValue(reader.GetInt64(i)),
+            ColumnType.Integer => row.AppendValue(reader.GetInt32(i)),
+            ColumnType.Boolean => row.AppendValue(reader.GetBoolean(i)),
+            ColumnType.Double => row.AppendValue(reader.GetDouble(i)),
+            ColumnType.Money or ColumnType.Rate => row.AppendValue(reader.GetDecimal(i)),
+            ColumnType.Timestamp => row.AppendValue(AsUtc(reader.GetValue(i))),
+            ColumnType.Date => row.AppendValue(reader.GetValue(i) switch
             {
                 DateOnly d => d,
                 DateTime dt => DateOnly.FromDateTime(dt),
                 var other => throw new InvalidCastException($"Column {reader.GetName(i)} holds {other.GetType().Name}, not a date."),
             }),
-            ColumnType.Binary => appender.Append((byte[])reader.GetValue(i)),
+            ColumnType.Binary => row.AppendValue((byte[])reader.GetValue(i)),
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown column type."),
         };
     }
@@ -189,9 +167,10 @@ internal static class ParquetExport
 
 /// <summary>
 /// A forward-only <see cref="DbDataReader"/> over a DuckDB result in a table's column order, for SqlBulkCopy:
-/// timestamps come out as UTC <see cref="DateTime"/> (DATETIME2), dates as <see cref="DateTime"/>, money as decimal.
+/// timestamps come out as UTC <see cref="DateTime"/> (DATETIME2), dates as <see cref="DateTime"/>, money as decimal,
+/// blobs as byte arrays.
 /// </summary>
-internal sealed class DuckDbChangeReader(DuckDbResult result, IReadOnlyList<ColumnSchema> columns) : DbDataReader
+internal sealed class DuckDbChangeReader(DbDataReader result, IReadOnlyList<ColumnSchema> columns) : DbDataReader
 {
     public override int FieldCount => columns.Count;
 
@@ -252,11 +231,11 @@ internal sealed class DuckDbChangeReader(DuckDbResult result, IReadOnlyList<Colu
 
     public override string GetDataTypeName(int ordinal) => GetFieldType(ordinal).Name;
 
-    public override bool IsDBNull(int ordinal) => result.IsNull(ordinal);
+    public override bool IsDBNull(int ordinal) => result.IsDBNull(ordinal);
 
     public override object GetValue(int ordinal)
     {
-        if (result.IsNull(ordinal))
+        if (result.IsDBNull(ordinal))
         {
             return DBNull.Value;
         }
@@ -269,8 +248,8 @@ internal sealed class DuckDbChangeReader(DuckDbResult result, IReadOnlyList<Colu
             ColumnType.Boolean => result.GetBoolean(ordinal),
             ColumnType.Double => result.GetDouble(ordinal),
             ColumnType.Money or ColumnType.Rate => result.GetDecimal(ordinal),
-            ColumnType.Timestamp => result.GetTimestamp(ordinal).UtcDateTime,
-            ColumnType.Date => result.GetDate(ordinal).ToDateTime(TimeOnly.MinValue),
+            ColumnType.Timestamp => result.GetFieldValue<DateTimeOffset>(ordinal).UtcDateTime,
+            ColumnType.Date => result.GetFieldValue<DateOnly>(ordinal).ToDateTime(TimeOnly.MinValue),
             ColumnType.Binary => result.GetBlob(ordinal),
             var other => throw new NotSupportedException($"Column type {other} is not supported."),
         };
@@ -290,7 +269,7 @@ internal sealed class DuckDbChangeReader(DuckDbResult result, IReadOnlyList<Colu
 
     public override bool GetBoolean(int ordinal) => result.GetBoolean(ordinal);
 
-    public override byte GetByte(int ordinal) => checked((byte)result.GetInt64(ordinal));
+    public override byte GetByte(int ordinal) => result.GetByte(ordinal);
 
     public override long GetBytes(int ordinal, long dataOffset, byte[]? buffer, int bufferOffset, int length)
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
 
 namespace BaloyiBank.Warehouse;
 
@@ -12,13 +12,17 @@ namespace BaloyiBank.Warehouse;
 /// </summary>
 public sealed class DuckDbWarehouse : IWarehouse
 {
-    private readonly DuckDbDatabase database;
+    // One connection for the warehouse's life: it holds the file (and DuckDB's lock on it) open, and loads run one at a time anyway.
+    private readonly DuckDBConnection connection;
     private readonly DuckDbSqlDialect dialect;
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly TimeProvider clock;
 
-    /// <summary>Opens (or creates) the warehouse file; its folder is created when missing.</summary>
-    public DuckDbWarehouse(string path, string schema = "baloyi", DuckDbConfig? config = null, TimeProvider? timeProvider = null)
+    /// <summary>
+    /// Opens (or creates) the warehouse file; its folder is created when missing. <paramref name="settings"/> are DuckDB
+    /// settings applied when the file opens (e.g. <c>threads</c>, <c>memory_limit</c>).
+    /// </summary>
+    public DuckDbWarehouse(string path, string schema = "baloyi", IReadOnlyDictionary<string, string>? settings = null, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         SqlIdentifier.Require(schema, "warehouse schema");
@@ -28,15 +32,15 @@ public sealed class DuckDbWarehouse : IWarehouse
             Directory.CreateDirectory(folder);
         }
 
-        database = DuckDbDatabase.Open(path, config);
+        Path = System.IO.Path.GetFullPath(path);
+        connection = DuckDbConnections.Open(Path, settings);
         try
         {
-            using var connection = database.Connect();
-            dialect = new DuckDbSqlDialect(schema, connection.ExecuteScalar<string>("SELECT current_database()"));
+            dialect = new DuckDbSqlDialect(schema, connection.Scalar<string>("SELECT current_database()"));
         }
         catch
         {
-            database.Dispose();
+            connection.Dispose();
             throw;
         }
 
@@ -47,7 +51,7 @@ public sealed class DuckDbWarehouse : IWarehouse
 
     public string Schema => dialect.Schema;
 
-    public string Path => database.Path;
+    public string Path { get; }
 
     /// <summary>Test seam: called at named points inside a load's transaction (<c>merged:table</c>, <c>watermark</c>).</summary>
     internal Action<string>? OnLoadStep { get; set; }
@@ -58,7 +62,6 @@ public sealed class DuckDbWarehouse : IWarehouse
         model.Validate();
         return Exclusive(() =>
         {
-            using var connection = database.Connect();
             InTransaction(connection, () =>
             {
                 foreach (var sql in dialect.CreateSchema().Concat(dialect.CreateControlTables()).Concat(model.Tables.Select(dialect.CreateTable)))
@@ -68,7 +71,8 @@ public sealed class DuckDbWarehouse : IWarehouse
             });
 
             var applied = new HashSet<int>();
-            using (var result = connection.Query(dialect.SelectMigrations()))
+            using (var command = connection.Command(dialect.SelectMigrations()))
+            using (var result = command.ExecuteReader())
             {
                 while (result.Read())
                 {
@@ -87,9 +91,7 @@ public sealed class DuckDbWarehouse : IWarehouse
                         connection.Execute(sql);
                     }
 
-                    using var record = connection.Prepare(dialect.InsertMigration());
-                    record.Bind(1, migration.Version).Bind(2, migration.Description).Bind(3, clock.GetUtcNow());
-                    record.Execute();
+                    connection.Execute(dialect.InsertMigration(), [migration.Version, migration.Description, clock.GetUtcNow()]);
                 });
                 now.Add(migration.Version);
             }
@@ -113,7 +115,6 @@ public sealed class DuckDbWarehouse : IWarehouse
         return Exclusive(() =>
         {
             var started = Stopwatch.GetTimestamp();
-            using var connection = database.Connect();
             var results = new List<TableLoadResult>();
             InTransaction(connection, () =>
             {
@@ -142,7 +143,6 @@ public sealed class DuckDbWarehouse : IWarehouse
         SqlIdentifier.Require(table, "table name");
         return Exclusive(() =>
         {
-            using var connection = database.Connect();
             return ReadWatermark(connection, pipeline, table);
         }, cancellationToken);
     }
@@ -155,7 +155,6 @@ public sealed class DuckDbWarehouse : IWarehouse
         return Exclusive(() =>
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(parquetPath))!);
-            using var connection = database.Connect();
             return connection.Execute(ParquetExport.CopyTo(select, parquetPath));
         }, cancellationToken);
     }
@@ -165,7 +164,7 @@ public sealed class DuckDbWarehouse : IWarehouse
         await gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            database.Dispose();
+            connection.Dispose();
         }
         finally
         {
@@ -178,34 +177,32 @@ public sealed class DuckDbWarehouse : IWarehouse
     /// Compare-and-set of every table's watermark from the load's expected one, in name order; throws
     /// <see cref="WarehouseFencedException"/> (the caller rolls back) when a table holds anything else.
     /// </summary>
-    private void AdvanceWatermarks(DuckDbConnection connection, WarehouseLoad load)
+    private void AdvanceWatermarks(DuckDBConnection connection, WarehouseLoad load)
     {
         var now = clock.GetUtcNow();
         foreach (var table in load.TablesInLockOrder)
         {
-            using var statement = connection.Prepare(load.ExpectedWatermark is null ? dialect.InsertFirstWatermark() : dialect.AdvanceWatermark());
-            statement.Bind(1, load.Pipeline).Bind(2, table).Bind(3, load.Watermark).Bind(4, now);
+            List<object?> parameters = [load.Pipeline, table, load.Watermark, now];
             if (load.ExpectedWatermark is { } expected)
             {
-                statement.Bind(5, expected);
+                parameters.Add(expected);
             }
 
-            if (statement.Execute() != 1)
+            if (connection.Execute(load.ExpectedWatermark is null ? dialect.InsertFirstWatermark() : dialect.AdvanceWatermark(), parameters) != 1)
             {
                 throw new WarehouseFencedException(Engine, load.Pipeline, table, load.ExpectedWatermark, ReadWatermark(connection, load.Pipeline, table)?.Value, load.Watermark);
             }
         }
     }
 
-    private WarehouseWatermark? ReadWatermark(DuckDbConnection connection, string pipeline, string table)
+    private WarehouseWatermark? ReadWatermark(DuckDBConnection connection, string pipeline, string table)
     {
-        using var statement = connection.Prepare(dialect.SelectWatermark());
-        statement.Bind(1, pipeline).Bind(2, table);
-        using var result = statement.Query();
-        return result.Read() ? new WarehouseWatermark(pipeline, table, result.GetInt64(0), result.GetTimestamp(1)) : null;
+        using var statement = connection.Command(dialect.SelectWatermark(), [pipeline, table]);
+        using var result = statement.ExecuteReader();
+        return result.Read() ? new WarehouseWatermark(pipeline, table, result.GetInt64(0), result.GetFieldValue<DateTimeOffset>(1)) : null;
     }
 
-    private TableLoadResult Merge(DuckDbConnection connection, TableChanges change)
+    private TableLoadResult Merge(DuckDBConnection connection, TableChanges change)
     {
         var table = change.Table;
         if (change.Files.Count == 0)
@@ -215,8 +212,8 @@ public sealed class DuckDbWarehouse : IWarehouse
 
         ChangeFiles.CheckSchema(connection, table, change.Files);
         long sourceRows, keys, flagged;
-        using (var count = ChangeFiles.Prepare(connection, dialect.CountChangeRows(table, change.Files.Count), change.Files))
-        using (var result = count.Query())
+        using (var count = connection.Command(dialect.CountChangeRows(table, change.Files.Count), change.Files))
+        using (var result = count.ExecuteReader())
         {
             result.Read();
             (sourceRows, keys, flagged) = (result.GetInt64(0), result.GetInt64(1), result.GetInt64(2));
@@ -229,22 +226,15 @@ public sealed class DuckDbWarehouse : IWarehouse
         if (flagged > 0)
         {
             var source = deduplicate ? dialect.ReadChanges(table, change.Files.Count) : dialect.ReadFiles(table, change.Files.Count);
-            using var deletes = ChangeFiles.Prepare(connection, dialect.CountDeletes(table, source), change.Files);
-            using var result = deletes.Query();
-            result.Read();
-            deleted = result.GetInt64(0);
+            deleted = connection.Scalar<long>(dialect.CountDeletes(table, source), change.Files);
         }
 
         // The MERGE reports only the rows it changed in total; the table's row count before and after (inside this
         // transaction) splits that into inserts and updates: inserted - deleted = after - before.
-        var before = connection.ExecuteScalar<long>(dialect.CountRows(table));
-        long changed;
-        using (var statement = ChangeFiles.Prepare(connection, dialect.MergeFromFiles(table, change.Files.Count, deduplicate), change.Files))
-        {
-            changed = statement.Execute();
-        }
+        var before = connection.Scalar<long>(dialect.CountRows(table));
+        var changed = connection.Execute(dialect.MergeFromFiles(table, change.Files.Count, deduplicate), change.Files);
 
-        var after = connection.ExecuteScalar<long>(dialect.CountRows(table));
+        var after = connection.Scalar<long>(dialect.CountRows(table));
         var inserted = after - before + deleted;
         var updated = changed - inserted - deleted;
         if (inserted < 0 || updated < 0)
@@ -257,7 +247,7 @@ public sealed class DuckDbWarehouse : IWarehouse
         return new TableLoadResult(table.Name, sourceRows, keys, inserted, updated, deleted);
     }
 
-    private static void InTransaction(DuckDbConnection connection, Action work)
+    private static void InTransaction(DuckDBConnection connection, Action work)
     {
         connection.Execute("BEGIN TRANSACTION");
         try
@@ -271,7 +261,7 @@ public sealed class DuckDbWarehouse : IWarehouse
             {
                 connection.Execute("ROLLBACK");
             }
-            catch (DuckDbException)
+            catch (DuckDBException)
             {
                 // The transaction is already gone (a failed COMMIT rolls back by itself).
             }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -143,8 +143,7 @@ public sealed class PostgresWarehouse : IWarehouse
         // waits here, then finds the watermark moved and is refused before staging anything.
         await AdvanceWatermarksAsync(connection, load, cancellationToken).ConfigureAwait(false);
         OnLoadStep?.Invoke("watermark");
-        using var duck = DuckDbDatabase.Open();
-        using var reader = duck.Connect();
+        using var reader = DuckDbConnections.Open();
         var results = new List<TableLoadResult>();
         for (var i = 0; i < load.Changes.Count; i++)
         {
@@ -238,7 +237,7 @@ public sealed class PostgresWarehouse : IWarehouse
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown column type."),
     };
 
-    private async Task<TableLoadResult> MergeAsync(NpgsqlConnection connection, DuckDbConnection files, TableChanges change, int ordinal, CancellationToken cancellationToken)
+    private async Task<TableLoadResult> MergeAsync(NpgsqlConnection connection, DuckDBConnection files, TableChanges change, int ordinal, CancellationToken cancellationToken)
     {
         var table = change.Table;
         if (change.Files.Count == 0)
@@ -296,9 +295,9 @@ public sealed class PostgresWarehouse : IWarehouse
         return new TableLoadResult(table.Name, sourceRows, staged, inserted, updated, deleted);
     }
 
-    private static void WriteValue(NpgsqlBinaryImporter importer, DuckDbResult rows, int c, ColumnType type, NpgsqlDbType dbType)
+    private static void WriteValue(NpgsqlBinaryImporter importer, DuckDBDataReader rows, int c, ColumnType type, NpgsqlDbType dbType)
     {
-        if (rows.IsNull(c))
+        if (rows.IsDBNull(c))
         {
             importer.WriteNull();
             return;
@@ -325,10 +324,10 @@ public sealed class PostgresWarehouse : IWarehouse
                 importer.Write(rows.GetDecimal(c), dbType);
                 break;
             case ColumnType.Timestamp:
-                importer.Write(rows.GetTimestamp(c).UtcDateTime, dbType);
+                importer.Write(rows.GetFieldValue<DateTimeOffset>(c).UtcDateTime, dbType);
                 break;
             case ColumnType.Date:
-                importer.Write(rows.GetDate(c), dbType);
+                importer.Write(rows.GetFieldValue<DateOnly>(c), dbType);
                 break;
             case ColumnType.Binary:
                 importer.Write(rows.GetBlob(c), dbType);

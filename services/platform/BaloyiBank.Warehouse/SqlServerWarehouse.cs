@@ -2,7 +2,7 @@ using System.Data;
 using System.Diagnostics;
 using Azure.Core;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
 using Microsoft.Data.SqlClient;
 
 namespace BaloyiBank.Warehouse;
@@ -161,8 +161,7 @@ public sealed class SqlServerWarehouse : IWarehouse
         // pool's DML takes table locks) to the commit, so a concurrent load waits, then finds the watermark moved.
         await AdvanceWatermarksAsync(connection, transaction, load, cancellationToken).ConfigureAwait(false);
         var results = new List<TableLoadResult>();
-        using var duck = dialect.IsSynapse ? null : DuckDbDatabase.Open();
-        using var files = duck?.Connect();
+        using var files = dialect.IsSynapse ? null : DuckDbConnections.Open();
         for (var i = 0; i < load.Changes.Count; i++)
         {
             var change = load.Changes[i];
@@ -337,7 +336,7 @@ public sealed class SqlServerWarehouse : IWarehouse
         }
     }
 
-    private async Task<(long Source, long Staged)> BulkCopyAsync(SqlConnection connection, SqlTransaction transaction, DuckDbConnection files, TableChanges change, int ordinal, CancellationToken cancellationToken)
+    private async Task<(long Source, long Staged)> BulkCopyAsync(SqlConnection connection, SqlTransaction transaction, DuckDBConnection files, TableChanges change, int ordinal, CancellationToken cancellationToken)
     {
         var table = change.Table;
         var source = ChangeFiles.Check(files, table, change.Files);

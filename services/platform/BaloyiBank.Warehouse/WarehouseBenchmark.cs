@@ -1,6 +1,5 @@
 using System.Globalization;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 
 namespace BaloyiBank.Warehouse;
 
@@ -86,8 +85,7 @@ public static class WarehouseBenchmark
     private static void Generate(string path, int rows, int every, long version)
     {
         ParquetExport.CheckPath(path);
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         connection.Execute(string.Create(CultureInfo.InvariantCulture, $"""
             COPY (
                 SELECT 'acc-' || lpad(i::VARCHAR, 9, '0') AS account_id,

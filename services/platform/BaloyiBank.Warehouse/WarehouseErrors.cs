@@ -1,5 +1,6 @@
 using System.Net.Sockets;
-using BaloyiBank.DuckDb;
+using DuckDB.NET.Data;
+using DuckDB.NET.Native;
 using Microsoft.Data.SqlClient;
 using Npgsql;
 using Polly.CircuitBreaker;
@@ -52,8 +53,8 @@ public static class WarehouseErrors
                 ? WarehouseErrorKind.Transient
                 : WarehouseErrorKind.Permanent,
             // Another writer committed first (optimistic concurrency): the next attempt sees its result.
-            DuckDbException duck => duck.ErrorType == DuckDbErrorType.Transaction
-                || (duck.DuckDbMessage?.Contains("Conflict", StringComparison.OrdinalIgnoreCase) ?? false)
+            DuckDBException duck => duck.ErrorType == DuckDBErrorType.Transaction
+                || duck.Message.Contains("Conflict", StringComparison.OrdinalIgnoreCase)
                 ? WarehouseErrorKind.Transient
                 : WarehouseErrorKind.Permanent,
             TimeoutRejectedException or BrokenCircuitException or TimeoutException or SocketException => WarehouseErrorKind.Transient,

@@ -1,9 +1,9 @@
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.EventLog.Embedded;
 using BaloyiBank.Generator;
 using BaloyiBank.Lake;
+using DuckDB.NET.Data;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -95,21 +95,54 @@ internal sealed class CleansingRig : IAsyncDisposable
     }
 
     /// <summary>Rows of a query over lake tables; <c>{table}</c> placeholders name silver tables by folder, or other tables by lake path (<c>{bronze/bank_events}</c>).</summary>
+    /// <remarks>
+    /// Read with DuckDB.NET, independent of the DuckDB cleansing writes with: NULL as null, timestamps as UTC
+    /// <see cref="DateTimeOffset"/>, dates as <see cref="DateOnly"/>, blobs as byte arrays.
+    /// </remarks>
     public static async Task<List<object?[]>> QueryAsync(string lakeRoot, string sql, params string[] tables)
     {
         var lake = new FolderLakeStore(lakeRoot);
-        using var database = DuckDbDatabase.Open(null);
-        using var connection = database.Connect();
         foreach (var name in tables)
         {
-            using var table = new DeltaTable(lake, name.Contains('/', StringComparison.Ordinal) ? name : $"silver/{name}", new DeltaTableOptions { Database = database });
+            using var table = new DeltaTable(lake, name.Contains('/', StringComparison.Ordinal) ? name : $"silver/{name}");
             var snapshot = await table.LoadAsync();
             var readSet = await table.GetReadSetAsync(snapshot);
             sql = sql.Replace($"{{{name}}}", readSet.ToSql(), StringComparison.Ordinal);
         }
 
-        using var result = connection.Query(sql);
-        return result.ReadAll();
+        using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var result = command.ExecuteReader();
+        List<object?[]> rows = [];
+        while (result.Read())
+        {
+            var row = new object?[result.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = result.IsDBNull(i) ? null : result.GetFieldType(i) switch
+                {
+                    var t when t == typeof(DateTime) => result.GetFieldValue<DateTimeOffset>(i),
+                    var t when t == typeof(Stream) => Bytes(result.GetStream(i)),
+                    _ => result.GetValue(i),
+                };
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    private static byte[] Bytes(Stream stream)
+    {
+        using (stream)
+        {
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            return bytes;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -4,9 +4,9 @@ using System.Text.Json;
 using BaloyiBank.Bus;
 using BaloyiBank.Contracts.Control;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.Lake;
+using DuckDB.NET.Data;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,14 +93,12 @@ public sealed class SilverConformanceTests
         using var last = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(log, "_last_checkpoint")));
         var checkpointVersion = last.RootElement.GetProperty("version").GetInt64();
         var checkpoint = Path.Combine(log, $"{checkpointVersion:D20}.checkpoint.parquet");
-        using var database = DuckDbDatabase.Open(null);
-        using var connection = database.Connect();
-        using (var columns = connection.Query($"SELECT name FROM parquet_schema('{checkpoint}') WHERE name IN ('txn','add','remove','metaData','protocol') ORDER BY name"))
-        {
-            Assert.Equal(["add", "metaData", "protocol", "remove", "txn"], columns.ReadAll().Select(r => (string)r[0]!));
-        }
-
-        Assert.Equal(last.RootElement.GetProperty("size").GetInt64(), connection.ExecuteScalar<long>($"SELECT count(*) FROM read_parquet('{checkpoint}')"));
+        // DuckDB.NET reads what cleansing wrote: independent of the DuckDB that wrote it.
+        using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        Assert.Equal(["add", "metaData", "protocol", "remove", "txn"],
+            Rows(connection, $"SELECT name FROM parquet_schema('{checkpoint}') WHERE name IN ('txn','add','remove','metaData','protocol') ORDER BY name", r => r.GetString(0)));
+        Assert.Equal(last.RootElement.GetProperty("size").GetInt64(), Rows(connection, $"SELECT count(*) FROM read_parquet('{checkpoint}')", r => r.GetInt64(0)).Single());
 
         // Read-back: DuckDB over the files the current snapshot names returns exactly the rows the cleanser
         // makes of the log, partition by partition in offset order (the same rules run without batching).
@@ -111,13 +109,13 @@ public sealed class SilverConformanceTests
         }
 
         var lake = new FolderLakeStore(lakeRoot);
-        using var table = new DeltaTable(lake, "silver/transactions", new DeltaTableOptions { Database = database });
+        using var table = new DeltaTable(lake, "silver/transactions");
         var snapshot = await table.LoadAsync();
         var readSet = await table.GetReadSetAsync(snapshot);
-        var actual = connection.Query(
-                $"SELECT transaction_id, account_id, amount::VARCHAR, currency, occurred_at, source_partition, source_offset FROM {readSet.ToSql()}")
-            .ReadAll()
-            .Select(r => string.Join('|', r[0], r[1], r[2], r[3], ((DateTimeOffset)r[4]!).ToString("O", CultureInfo.InvariantCulture), r[5], r[6]))
+        var actual = Rows(connection,
+                $"SELECT transaction_id, account_id, amount::VARCHAR, currency, occurred_at, source_partition, source_offset FROM {readSet.ToSql()}",
+                r => string.Join('|', r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                    r.GetFieldValue<DateTimeOffset>(4).ToString("O", CultureInfo.InvariantCulture), r.GetInt32(5), r.GetInt64(6)))
             .Order(StringComparer.Ordinal).ToList();
         Assert.Equal(expected.Count, snapshot.RecordCount);
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual);
@@ -135,6 +133,20 @@ public sealed class SilverConformanceTests
     }
 
     /// <summary>Every valid transaction the cleanser makes of the log, replayed per partition without batching.</summary>
+    private static List<T> Rows<T>(DuckDBConnection connection, string sql, Func<DuckDBDataReader, T> read)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        List<T> rows = [];
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
     private static async IAsyncEnumerable<(int Partition, string Row)> ReadLogAsync(EventLog.Embedded.EmbeddedEventLog log)
     {
         var cleanser = new RawEventCleanser();
