@@ -1,0 +1,140 @@
+namespace BaloyiBank.EventHubs.TestDouble;
+
+/// <summary>One stored event: the producer's encoded AMQP message and what the service stamped on it.</summary>
+internal sealed record StoredEvent(long SequenceNumber, long Offset, DateTime EnqueuedTimeUtc, string? PartitionKey, byte[] Message);
+
+/// <summary>Where a receiver starts, parsed from the SDK's selector filter.</summary>
+internal abstract record StartPosition
+{
+    public sealed record Earliest : StartPosition;
+
+    public sealed record Latest : StartPosition;
+
+    public sealed record FromOffset(long Offset, bool Inclusive) : StartPosition;
+
+    public sealed record FromSequence(long SequenceNumber, bool Inclusive) : StartPosition;
+
+    public sealed record FromEnqueuedTime(DateTime AfterUtc) : StartPosition;
+}
+
+/// <summary>
+/// An append-only, in-memory partition. Offsets are byte positions (as the service's are), so code that
+/// mixes up offsets and sequence numbers fails here too.
+/// </summary>
+internal sealed class PartitionLog(string partitionId)
+{
+    private readonly List<StoredEvent> _events = [];
+    private readonly Lock _gate = new();
+    private long _nextOffset;
+    private TaskCompletionSource _appended = NewSignal();
+
+    public string PartitionId { get; } = partitionId;
+
+    public IReadOnlyList<StoredEvent> Append(IReadOnlyList<(string? PartitionKey, byte[] Message)> messages)
+    {
+        var stored = new List<StoredEvent>(messages.Count);
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            // One enqueued time for a batch, never going backwards, as the service stamps it.
+            // Millisecond precision, as on the wire (AMQP timestamps), so time filters compare like the service's.
+            var now = DateTime.UnixEpoch.AddMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            if (_events.Count > 0 && now < _events[^1].EnqueuedTimeUtc)
+            {
+                now = _events[^1].EnqueuedTimeUtc;
+            }
+
+            foreach (var (key, message) in messages)
+            {
+                var e = new StoredEvent(_events.Count, _nextOffset, now, key, message);
+                _nextOffset += message.Length;
+                _events.Add(e);
+                stored.Add(e);
+            }
+
+            signal = _appended;
+            _appended = NewSignal();
+        }
+
+        signal.TrySetResult();
+        return stored;
+    }
+
+    /// <summary>A task that completes at the next append (take it before reading to miss nothing).</summary>
+    public Task NextAppend
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _appended.Task;
+            }
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _events.Count;
+            }
+        }
+    }
+
+    public StoredEvent? LastOrDefault()
+    {
+        lock (_gate)
+        {
+            return _events.Count == 0 ? null : _events[^1];
+        }
+    }
+
+    public StoredEvent Get(int index)
+    {
+        lock (_gate)
+        {
+            return _events[index];
+        }
+    }
+
+    /// <summary>The index of the first event a receiver starting at <paramref name="position"/> gets.</summary>
+    public int FirstIndex(StartPosition position)
+    {
+        lock (_gate)
+        {
+            return position switch
+            {
+                StartPosition.Earliest => 0,
+                StartPosition.Latest => _events.Count,
+                StartPosition.FromSequence s => (int)Math.Clamp(s.Inclusive ? s.SequenceNumber : s.SequenceNumber + 1, 0, _events.Count),
+                StartPosition.FromOffset o => FirstWhere(e => o.Inclusive ? e.Offset >= o.Offset : e.Offset > o.Offset),
+                StartPosition.FromEnqueuedTime t => FirstWhere(e => e.EnqueuedTimeUtc > t.AfterUtc),
+                _ => throw new ArgumentOutOfRangeException(nameof(position), position, "Unknown start position."),
+            };
+        }
+    }
+
+    // Both predicates are monotone over the log, so a binary search finds the first match.
+    private int FirstWhere(Func<StoredEvent, bool> matches)
+    {
+        int lo = 0, hi = _events.Count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            if (matches(_events[mid]))
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+
+        return lo;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
