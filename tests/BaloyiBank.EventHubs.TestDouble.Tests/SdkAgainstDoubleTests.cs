@@ -171,6 +171,22 @@ public sealed class SdkAgainstDoubleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_start_past_the_end_skips_later_events_until_one_reaches_it()
+    {
+        await using var producer = Producer();
+        await producer.SendAsync([Event("a", 0), Event("b", 1)], new SendEventOptions { PartitionId = "1" });
+
+        // Sequence numbers 2 and 3 do not exist yet; a receiver from 3 must not get 2 when it comes.
+        await using var fromThree = Receiver("1", EventPosition.FromSequenceNumber(3, isInclusive: true));
+        Assert.Empty(await fromThree.ReceiveBatchAsync(10, TimeSpan.FromMilliseconds(300)));
+        await producer.SendAsync([Event("c", 2), Event("d", 3), Event("e", 4)], new SendEventOptions { PartitionId = "1" });
+
+        var received = await ReceiveAsync(fromThree, 2);
+        Assert.Equal(["d", "e"], received.Select(e => e.EventBody.ToString()));
+        Assert.Equal([3L, 4L], received.Select(e => e.SequenceNumber));
+    }
+
+    [Fact]
     public async Task Sends_to_the_hub_keep_the_partition_key_and_spread_without_one()
     {
         await using (var producer = Producer())

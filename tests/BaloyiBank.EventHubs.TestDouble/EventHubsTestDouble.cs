@@ -239,7 +239,7 @@ public sealed class EventHubsTestDouble : IRuntimeProvider, IAsyncDisposable
         var ownerLevel = ReadOwnerLevel(link.Settings.Properties);
         var start = StartFilter.FromSource(link.Settings.Source as Source);
         var log = _partitions[consumer.Index];
-        var receiver = new PartitionConsumer(link, log, log.FirstIndex(start), ownerLevel);
+        var receiver = new PartitionConsumer(link, log, start, ownerLevel);
         Admit(consumer.Group, consumer.Index, receiver);
         receiver.Start();
     }

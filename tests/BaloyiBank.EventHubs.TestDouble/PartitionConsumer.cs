@@ -3,11 +3,12 @@ using Microsoft.Azure.Amqp;
 namespace BaloyiBank.EventHubs.TestDouble;
 
 /// <summary>One receive link: sends stored events from its cursor as link credit allows, then waits for more.</summary>
-internal sealed class PartitionConsumer(SendingAmqpLink link, PartitionLog log, int firstIndex, long? ownerLevel)
+internal sealed class PartitionConsumer(SendingAmqpLink link, PartitionLog log, StartPosition start, long? ownerLevel)
 {
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _credit = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _next = firstIndex;
+    private int _next = log.FirstIndex(start);
+    private bool _skipping = true;
     private long _tag;
 
     public SendingAmqpLink Link { get; } = link;
@@ -38,12 +39,18 @@ internal sealed class PartitionConsumer(SendingAmqpLink link, PartitionLog log, 
                 var sent = 0;
                 while (Link.LinkCredit > 0 && _next < log.Count && !_closed.Task.IsCompleted)
                 {
-                    Link.SendMessageNoWait(ToMessage(log.Get(_next)), NextTag(), AmqpConstants.NullBinary);
-                    _next++;
+                    var stored = log.Get(_next++);
+                    if (_skipping && !PartitionLog.Satisfies(start, stored))
+                    {
+                        continue;
+                    }
+
+                    _skipping = false;
+                    Link.SendMessageNoWait(ToMessage(stored), NextTag(), AmqpConstants.NullBinary);
                     sent++;
                 }
 
-                if (sent > 0)
+                if (sent > 0 || (Link.LinkCredit > 0 && _next < log.Count))
                 {
                     continue;
                 }

@@ -108,13 +108,25 @@ internal sealed class PartitionLog(string partitionId)
             {
                 StartPosition.Earliest => 0,
                 StartPosition.Latest => _events.Count,
-                StartPosition.FromSequence s => (int)Math.Clamp(s.Inclusive ? s.SequenceNumber : s.SequenceNumber + 1, 0, _events.Count),
+                // Index = sequence number; one past the end waits there for the events to come.
+                StartPosition.FromSequence s => (int)Math.Clamp(s.Inclusive ? s.SequenceNumber : s.SequenceNumber + 1, 0, int.MaxValue),
                 StartPosition.FromOffset o => FirstWhere(e => o.Inclusive ? e.Offset >= o.Offset : e.Offset > o.Offset),
                 StartPosition.FromEnqueuedTime t => FirstWhere(e => e.EnqueuedTimeUtc > t.AfterUtc),
                 _ => throw new ArgumentOutOfRangeException(nameof(position), position, "Unknown start position."),
             };
         }
     }
+
+    /// <summary>
+    /// Whether an event satisfies the start filter. A receiver that started at the end skips later events
+    /// until one does (a filter on an offset or time not reached yet).
+    /// </summary>
+    public static bool Satisfies(StartPosition position, StoredEvent e) => position switch
+    {
+        StartPosition.FromOffset o => o.Inclusive ? e.Offset >= o.Offset : e.Offset > o.Offset,
+        StartPosition.FromEnqueuedTime t => e.EnqueuedTimeUtc > t.AfterUtc,
+        _ => true,
+    };
 
     // Both predicates are monotone over the log, so a binary search finds the first match.
     private int FirstWhere(Func<StoredEvent, bool> matches)
