@@ -36,8 +36,10 @@ public sealed class EventHubsTestDouble : IRuntimeProvider, IAsyncDisposable
     {
         _options = options;
         Port = port;
-        CreatedAtUtc = DateTime.UtcNow;
-        _partitions = [.. Enumerable.Range(0, options.PartitionCount).Select(p => new PartitionLog(p.ToString(CultureInfo.InvariantCulture)))];
+        CreatedAtUtc = options.DataDirectory is null ? DateTime.UtcNow : HubManifest.LoadOrCreate(options);
+        _partitions = [.. Enumerable.Range(0, options.PartitionCount).Select(p => new PartitionLog(
+            p.ToString(CultureInfo.InvariantCulture),
+            options.DataDirectory is null ? null : Path.Combine(options.DataDirectory, $"partition-{p}.log")))];
         _consumerGroups = new HashSet<string>(options.ConsumerGroups.Append("$Default"), StringComparer.OrdinalIgnoreCase);
         _management = new ManagementNode(this);
     }
@@ -82,6 +84,11 @@ public sealed class EventHubsTestDouble : IRuntimeProvider, IAsyncDisposable
         foreach (var connection in _connections.Keys)
         {
             connection.SafeClose();
+        }
+
+        foreach (var partition in _partitions)
+        {
+            partition.Dispose();
         }
     }
 
@@ -359,7 +366,7 @@ public sealed class EventHubsTestDouble : IRuntimeProvider, IAsyncDisposable
                 _partitions[partition].Append(events);
                 link.AcceptMessage(message, false);
             }
-            catch (AmqpException ex)
+            catch (Exception ex) when (ex is AmqpException or IOException or ObjectDisposedException)
             {
                 link.RejectMessage(message, ex);
             }

@@ -16,6 +16,9 @@ public sealed record EventHubsTestDoubleOptions
     /// <summary>Largest message (or batch envelope) a producer may send, as the Standard tier's 1 MB.</summary>
     public ulong MaxMessageSize { get; init; } = 1024 * 1024;
 
+    /// <summary>A folder to keep the events in across restarts; null (the default) keeps them in memory only.</summary>
+    public string? DataDirectory { get; init; }
+
     public void Validate()
     {
         if (Port is < 0 or > 65535)

@@ -18,17 +18,41 @@ internal abstract record StartPosition
 }
 
 /// <summary>
-/// An append-only, in-memory partition. Offsets are byte positions (as the service's are), so code that
-/// mixes up offsets and sequence numbers fails here too.
+/// An append-only partition, in memory and optionally in a file (written to the OS before a send is
+/// acknowledged, reloaded at start). Offsets are byte positions (as the service's are), so code that mixes
+/// up offsets and sequence numbers fails here too.
 /// </summary>
-internal sealed class PartitionLog(string partitionId)
+internal sealed class PartitionLog : IDisposable
 {
     private readonly List<StoredEvent> _events = [];
     private readonly Lock _gate = new();
+    private readonly FileStream? _file;
     private long _nextOffset;
     private TaskCompletionSource _appended = NewSignal();
 
-    public string PartitionId { get; } = partitionId;
+    public PartitionLog(string partitionId, string? filePath = null)
+    {
+        PartitionId = partitionId;
+        if (filePath is not null)
+        {
+            _file = new FileStream(filePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            foreach (var e in PartitionFile.ReadAll(_file))
+            {
+                _events.Add(e);
+                _nextOffset = e.Offset + e.Message.Length;
+            }
+        }
+    }
+
+    public string PartitionId { get; }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _file?.Dispose();
+        }
+    }
 
     public IReadOnlyList<StoredEvent> Append(IReadOnlyList<(string? PartitionKey, byte[] Message)> messages)
     {
@@ -44,13 +68,21 @@ internal sealed class PartitionLog(string partitionId)
                 now = _events[^1].EnqueuedTimeUtc;
             }
 
+            var offset = _nextOffset;
             foreach (var (key, message) in messages)
             {
-                var e = new StoredEvent(_events.Count, _nextOffset, now, key, message);
-                _nextOffset += message.Length;
-                _events.Add(e);
-                stored.Add(e);
+                stored.Add(new StoredEvent(_events.Count + stored.Count, offset, now, key, message));
+                offset += message.Length;
             }
+
+            // On disk (to the OS) before in memory: what a receiver sees and what is acknowledged survive a restart.
+            if (_file is not null)
+            {
+                PartitionFile.Append(_file, stored);
+            }
+
+            _events.AddRange(stored);
+            _nextOffset = offset;
 
             signal = _appended;
             _appended = NewSignal();
