@@ -36,6 +36,10 @@ public sealed class EventHubsEventLogTests : IAsyncLifetime
         Assert.Contains("EntityPath is 'bank-events'", failure, StringComparison.Ordinal);
         Assert.DoesNotContain("dGVzdA==", failure, StringComparison.Ordinal);
 
+        var malformed = Assert.Single(new EventHubsEventLogOptions { ConnectionString = "SharedAccessKeyName=x;SharedAccessKey=c2VjcmV0LWtleQ==" }.Validate("bank-events"));
+        Assert.Contains("not an Event Hubs connection string", malformed, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0LWtleQ==", malformed, StringComparison.Ordinal);
+
         Assert.Contains(new EventHubsEventLogOptions { FullyQualifiedNamespace = "sb://bank.servicebus.windows.net/" }.Validate("bank-events"), f => f.Contains("host name", StringComparison.Ordinal));
         Assert.Empty(new EventHubsEventLogOptions { FullyQualifiedNamespace = "bank.servicebus.windows.net", ConsumerGroup = "cleansing" }.Validate("bank-events"));
     }

@@ -53,6 +53,14 @@ public sealed class EventHubsEventLogOptions
             try
             {
                 var properties = EventHubsConnectionStringProperties.Parse(ConnectionString!);
+                var hasKey = !string.IsNullOrEmpty(properties.SharedAccessKeyName) && !string.IsNullOrEmpty(properties.SharedAccessKey);
+                if (properties.Endpoint is null || !(hasKey || !string.IsNullOrEmpty(properties.SharedAccessSignature)))
+                {
+                    failures.Add(
+                        "EventLog:EventHubs:ConnectionString is not an Event Hubs connection string: it needs Endpoint=sb://<namespace>.servicebus.windows.net/ " +
+                        "and SharedAccessKeyName + SharedAccessKey (or SharedAccessSignature). Copy it from the namespace's Shared access policies.");
+                }
+
                 if (properties.EventHubName is { Length: > 0 } entity && !string.Equals(entity, hubName, StringComparison.OrdinalIgnoreCase))
                 {
                     failures.Add($"The connection string's EntityPath is '{entity}' but EventLog:Name is '{hubName}'. Use the namespace connection string (no EntityPath) or set EventLog__Name={entity}.");
