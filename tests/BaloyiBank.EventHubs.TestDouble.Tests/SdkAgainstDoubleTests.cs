@@ -256,6 +256,26 @@ public sealed class SdkAgainstDoubleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_receiver_tracking_last_enqueued_event_properties_sees_the_partition_end()
+    {
+        await using (var producer = Producer())
+        {
+            await producer.SendAsync([.. Enumerable.Range(0, 5).Select(n => Event($"t{n}", n))], new SendEventOptions { PartitionId = "0" });
+        }
+
+        await using var receiver = new PartitionReceiver("$Default", "0", EventPosition.Earliest, _server.ConnectionString,
+            new PartitionReceiverOptions { TrackLastEnqueuedEventProperties = true, RetryOptions = Retry });
+        var first = await ReceiveAsync(receiver, 1);
+        var last = receiver.ReadLastEnqueuedEventProperties();
+
+        Assert.Equal("t0", first[0].EventBody.ToString());
+        Assert.Equal(4, last.SequenceNumber);
+        Assert.NotNull(last.EnqueuedTime);
+        Assert.NotNull(last.LastReceivedTime);
+        Assert.Equal("m-0", first[0].MessageId);
+    }
+
+    [Fact]
     public async Task Unknown_consumer_groups_and_partitions_are_not_found()
     {
         await using var receiver = Receiver("0", EventPosition.Earliest, group: "nobody");

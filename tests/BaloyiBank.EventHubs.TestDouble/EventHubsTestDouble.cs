@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Principal;
 using Microsoft.Azure.Amqp;
+using Microsoft.Azure.Amqp.Encoding;
 using Microsoft.Azure.Amqp.Framing;
 using Microsoft.Azure.Amqp.Sasl;
 using Microsoft.Azure.Amqp.Transport;
@@ -246,7 +247,13 @@ public sealed class EventHubsTestDouble : IRuntimeProvider, IAsyncDisposable
         var ownerLevel = ReadOwnerLevel(link.Settings.Properties);
         var start = StartFilter.FromSource(link.Settings.Source as Source);
         var log = _partitions[consumer.Index];
-        var receiver = new PartitionConsumer(link, log, start, ownerLevel);
+        var runtimeMetrics = link.Settings.DesiredCapabilities?.Contains(AmqpNames.RuntimeMetricCapability) == true;
+        if (runtimeMetrics)
+        {
+            link.Settings.OfferedCapabilities = new Multiple<AmqpSymbol>([AmqpNames.RuntimeMetricCapability]);
+        }
+
+        var receiver = new PartitionConsumer(link, log, start, ownerLevel, runtimeMetrics);
         Admit(consumer.Group, consumer.Index, receiver);
         receiver.Start();
     }
