@@ -114,6 +114,29 @@ public sealed class SdkAgainstDoubleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_near_the_message_size_limit_crosses_many_frames_intact()
+    {
+        await using var producer = Producer();
+        using var batch = await producer.CreateBatchAsync(new CreateBatchOptions { PartitionId = "2" });
+        Assert.Equal(1024 * 1024, batch.MaximumSizeInBytes);
+        var n = 0;
+        while (batch.TryAdd(new EventData(Enumerable.Repeat((byte)(n % 251), 100_000).ToArray()) { MessageId = $"big-{n}" }))
+        {
+            n++;
+        }
+
+        Assert.InRange(n, 9, 10);
+        await producer.SendAsync(batch);
+        using var empty = await producer.CreateBatchAsync(new CreateBatchOptions { PartitionId = "2" });
+        Assert.False(empty.TryAdd(new EventData(new byte[1024 * 1024])));
+
+        await using var receiver = Receiver("2", EventPosition.Earliest);
+        var events = await ReceiveAsync(receiver, n);
+        Assert.Equal(Enumerable.Range(0, n).Select(i => $"big-{i}"), events.Select(e => e.MessageId));
+        Assert.All(events.Select((e, i) => (e, i)), x => Assert.True(x.e.EventBody.ToArray().All(b => b == (byte)(x.i % 251)) && x.e.EventBody.ToArray().Length == 100_000));
+    }
+
+    [Fact]
     public async Task Reading_starts_at_an_offset_a_sequence_number_or_an_enqueued_time()
     {
         var all = await SendAndReadAllAsync("0", 20);
@@ -245,6 +268,10 @@ public sealed class SdkAgainstDoubleTests : IAsyncLifetime
         await using var lower = Receiver("1", EventPosition.Earliest, ownerLevel: 1);
         var refused = await Assert.ThrowsAsync<EventHubsException>(() => lower.ReceiveBatchAsync(1, TimeSpan.FromMilliseconds(300)));
         Assert.Equal(EventHubsException.FailureReason.ConsumerDisconnected, refused.Reason);
+
+        await using var withoutLevel = Receiver("1", EventPosition.Earliest);
+        var refusedPlain = await Assert.ThrowsAsync<EventHubsException>(() => withoutLevel.ReceiveBatchAsync(1, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(EventHubsException.FailureReason.ConsumerDisconnected, refusedPlain.Reason);
 
         // The owner is still served.
         await using (var producer = Producer())
