@@ -115,7 +115,7 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     {
         LakePath.Validate(path);
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
-        await RunAsync("Put Blob", path, state => Blob(path).UploadAsync(BinaryData.FromBytes(content), Upload(conditions: null), cancellationToken), cancellationToken)
+        await RunAsync("Put Blob", path, () => Blob(path).UploadAsync(BinaryData.FromBytes(content), Upload(conditions: null), cancellationToken), cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -185,13 +185,13 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
         LakePath.Validate(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(localFile);
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
-        await RunAsync("Put Blob", path, state => Blob(path).UploadAsync(localFile, Upload(conditions: null), cancellationToken), cancellationToken).ConfigureAwait(false);
+        await RunAsync("Put Blob", path, () => Blob(path).UploadAsync(localFile, Upload(conditions: null), cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<byte[]?> GetAsync(string path, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
-        var result = await RunAsync("Get Blob", path, async state =>
+        var result = await RunAsync("Get Blob", path, async () =>
         {
             try
             {
@@ -254,7 +254,7 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
                 catch (RequestFailedException e) when (e.Status == 412 && attempt <= _options.MaxRetries)
                 {
                     // Replaced while we read it: start over on the new version.
-                    BlobLakeLog.ResumingDownload(_logger, path, 0, "the blob was replaced during the download", attempt + 1);
+                    BlobLakeLog.ResumingDownload(_logger, path, file?.Position ?? 0, "the blob was replaced during the download, so from its start", attempt + 1);
                 }
                 catch (Exception e) when (IsFailure(e, cancellationToken))
                 {
@@ -275,7 +275,7 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     public async Task<LakeObjectInfo?> GetInfoAsync(string path, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
-        var properties = await RunAsync("Get Blob Properties", path, async state =>
+        var properties = await RunAsync("Get Blob Properties", path, async () =>
         {
             try
             {
@@ -300,7 +300,7 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     public async Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
-        return await RunAsync("Delete Blob", path, async state =>
+        return await RunAsync("Delete Blob", path, async () =>
         {
             try
             {
@@ -319,7 +319,7 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     public async Task<bool> CreateContainerIfMissingAsync(CancellationToken cancellationToken = default)
     {
         var created = await RunAsync("Create Container", null,
-            async state => await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            async () => await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         _containerReady = true;
         if (created is not null)
         {
@@ -334,7 +334,7 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     internal async Task<bool> DeleteContainerAsync(CancellationToken cancellationToken = default)
     {
         var deleted = await RunAsync("Delete Container", null,
-            async state => (await _container.DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value, cancellationToken).ConfigureAwait(false);
+            async () => (await _container.DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value, cancellationToken).ConfigureAwait(false);
         _containerReady = false;
         return deleted;
     }
@@ -343,7 +343,7 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     internal async Task<int> CountCommittedBlocksAsync(string path, CancellationToken cancellationToken = default)
     {
         var list = await RunAsync("Get Block List", path,
-            async state => (await _container.GetBlockBlobClient(_prefix + path).GetBlockListAsync(BlockListTypes.Committed, cancellationToken: cancellationToken).ConfigureAwait(false)).Value,
+            async () => (await _container.GetBlockBlobClient(_prefix + path).GetBlockListAsync(BlockListTypes.Committed, cancellationToken: cancellationToken).ConfigureAwait(false)).Value,
             cancellationToken).ConfigureAwait(false);
         return list.CommittedBlocks.Count();
     }
@@ -400,14 +400,14 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     private BlobUploadOptions Upload(BlobRequestConditions? conditions) => new() { Conditions = conditions, TransferOptions = _transfer };
 
     /// <summary>Runs one lake operation with its state on every request, and turns SDK failures into <see cref="BlobLakeException"/>.</summary>
-    private async Task<T> RunAsync<T>(string operation, string? path, Func<RequestState, Task<T>> action, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<T>(string operation, string? path, Func<Task<T>> action, CancellationToken cancellationToken)
     {
         var state = new RequestState(operation, path);
         try
         {
             using (state.Scope())
             {
-                return await action(state).ConfigureAwait(false);
+                return await action().ConfigureAwait(false);
             }
         }
         catch (Exception e) when (IsFailure(e, cancellationToken))
