@@ -96,7 +96,8 @@ public sealed class SinkLakeValidator(IOptions<WarehouseOptions> warehouse, IOpt
             return ValidateOptionsResult.Fail(SynapseNeedsHttpsBlobLake($"Lake:Kind is '{lakeKind}'"));
         }
 
-        var serviceUri = blob.Value.ServiceUri?.Trim() ?? string.Empty;
+        // With a connection string the endpoint comes from it.
+        var serviceUri = blob.Value.ResolveServiceUri();
         return Uri.TryCreate(serviceUri, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(SynapseNeedsHttpsBlobLake($"Lake:Blob:ServiceUri is '{(serviceUri.Contains('?', StringComparison.Ordinal) ? serviceUri[..serviceUri.IndexOf('?', StringComparison.Ordinal)] : serviceUri)}', not https"));

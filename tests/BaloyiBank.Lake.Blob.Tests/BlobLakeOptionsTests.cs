@@ -1,3 +1,6 @@
+using Azure.Core;
+using Azure.Storage;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -22,8 +25,8 @@ public sealed class BlobLakeOptionsTests
 
         var blob = Assert.IsType<BlobLakeStore>(store);
         Assert.Equal("http://127.0.0.1:10000/devstoreaccount1/bank-lake/prod", blob.Location);
-        Assert.IsType<SharedKeyPolicy>(blob.AuthorizationPolicy);
-        Assert.Equal("devstoreaccount1", ((SharedKeyPolicy)blob.AuthorizationPolicy).AccountName);
+        Assert.Equal("devstoreaccount1", Assert.IsType<StorageSharedKeyCredential>(blob.Credential).AccountName);
+        Assert.Equal(BlobClientOptions.ServiceVersion.V2026_06_06, blob.ServiceVersion);
     }
 
     [Fact]
@@ -73,7 +76,7 @@ public sealed class BlobLakeOptionsTests
         [
             "Lake:Blob:ServiceUri must be an absolute http(s) URI without a query (got 'blob.core.windows.net'). Fix: set Lake__Blob__ServiceUri to https://<account>.blob.core.windows.net, or http://127.0.0.1:10000/devstoreaccount1 for Azurite.",
             "Lake:Blob:Container must be 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (got 'Bank_Lake'). Fix: set Lake__Blob__Container, e.g. to lake.",
-            "Lake:Blob:Credential must be one of sharedkey, managedidentity, default, sas (got 'password'). Fix: set Lake__Blob__Credential to sharedkey (account key, Azurite), managedidentity (Azure), default (DefaultAzureCredential) or sas.",
+            "Lake:Blob:Credential must be one of sharedkey, managedidentity, default, sas, connectionstring (got 'password'). Fix: set Lake__Blob__Credential to sharedkey (account key, Azurite), managedidentity (Azure), default (DefaultAzureCredential), sas or connectionstring.",
             "Lake:Blob:MaxRetries must be between 0 and 20 (got -1). Fix: set Lake__Blob__MaxRetries, e.g. to 5.",
         ], error.Failures);
     }
@@ -140,6 +143,108 @@ public sealed class BlobLakeOptionsTests
         var error = Assert.Throws<OptionsValidationException>(() => new BlobLakeStore(new BlobLakeOptions { ServiceUri = "", Container = "lake" }));
 
         Assert.Contains("Lake:Blob:ServiceUri must name the Blob service endpoint (got nothing). Fix: ", error.Failures.First(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_connection_string_gives_the_endpoint_and_account_and_the_location_never_shows_its_key()
+    {
+        var options = new BlobLakeOptions
+        {
+            Credential = "connectionstring",
+            ConnectionString = $"DefaultEndpointsProtocol=https;AccountName=baloyilake;AccountKey={BlobLakeOptions.AzuriteAccountKey};EndpointSuffix=core.windows.net",
+            Container = "lake",
+        };
+
+        using var store = new BlobLakeStore(options);
+
+        Assert.Empty(options.Problems());
+        Assert.Equal("https://baloyilake.blob.core.windows.net", options.ResolveServiceUri());
+        Assert.Equal("baloyilake", options.ResolveAccountName());
+        Assert.Equal("https://baloyilake.blob.core.windows.net/lake", store.Location);
+        Assert.Null(store.Credential);
+    }
+
+    [Fact]
+    public void A_sas_connection_string_keeps_its_signature_out_of_the_location()
+    {
+        var options = new BlobLakeOptions
+        {
+            Credential = "connectionstring",
+            ConnectionString = "BlobEndpoint=https://baloyilake.blob.core.windows.net/;SharedAccessSignature=sv=2025-01-05&sp=racwdl&sig=SECRETSIG",
+        };
+
+        using var store = new BlobLakeStore(options);
+
+        Assert.Equal("https://baloyilake.blob.core.windows.net/lake", store.Location);
+        Assert.DoesNotContain("SECRETSIG", store.ObjectUri("a/b.json").AbsoluteUri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_or_missing_connection_string_is_one_message_without_the_value()
+    {
+        var bad = new BlobLakeOptions { Credential = "connectionstring", ConnectionString = "AccountName=x;AccountKey=SECRET-not-base64" };
+        var missing = new BlobLakeOptions { Credential = "connectionstring" };
+
+        var problem = Assert.Single(bad.Problems());
+
+        Assert.StartsWith("Lake:Blob:ConnectionString is not a storage connection string (value not shown). Fix: set Lake__Blob__ConnectionString", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", problem, StringComparison.Ordinal);
+        Assert.StartsWith("Lake:Blob:ConnectionString is needed for credential connectionstring (got nothing). Fix: ", Assert.Single(missing.Problems()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_service_uri_that_contradicts_the_connection_string_is_refused()
+    {
+        var options = new BlobLakeOptions
+        {
+            Credential = "connectionstring",
+            ConnectionString = "UseDevelopmentStorage=true",
+            ServiceUri = "https://elsewhere.blob.core.windows.net",
+        };
+
+        Assert.Equal(
+            ["Lake:Blob:ServiceUri differs from the connection string's blob endpoint http://127.0.0.1:10000/devstoreaccount1 (got 'https://elsewhere.blob.core.windows.net'). Fix: leave Lake__Blob__ServiceUri unset with credential connectionstring, or make the two agree."],
+            options.Problems());
+    }
+
+    [Theory]
+    [InlineData("2026-06-06", true)]
+    [InlineData("2025-01-05", true)]
+    [InlineData("2019-02-02", true)]
+    [InlineData("2024-13-40", false)]
+    [InlineData("latest", false)]
+    public void The_api_version_must_be_one_the_sdk_knows(string version, bool known)
+    {
+        var options = BlobLakeOptions.ForAzurite("http://127.0.0.1:10000/devstoreaccount1", "lake");
+        options.ApiVersion = version;
+
+        if (known)
+        {
+            Assert.Equal(version, options.ResolveServiceVersion()!.Value.ToString()[1..].Replace('_', '-'));
+            Assert.Empty(options.Problems());
+        }
+        else
+        {
+            Assert.Null(options.ResolveServiceVersion());
+            Assert.Equal(
+                [$"Lake:Blob:ApiVersion must be a Blob API version Azure.Storage.Blobs knows, such as 2026-06-06 (got '{version}'). Fix: leave Lake__Blob__ApiVersion unset (2026-06-06) or set a version the endpoint accepts (Azurite 3.37: up to 2026-06-06)."],
+                options.Problems());
+        }
+    }
+
+    [Fact]
+    public void Retry_options_become_the_sdks_retry_policy()
+    {
+        var options = BlobLakeOptions.ForAzurite("http://127.0.0.1:10000/devstoreaccount1", "lake");
+        options.MaxRetries = 7;
+        options.RetryDelay = TimeSpan.FromMilliseconds(250);
+        options.MaxRetryDelay = TimeSpan.FromSeconds(9);
+        options.NetworkTimeout = TimeSpan.FromSeconds(42);
+
+        var client = BlobClients.ClientOptions(options, transport: null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        Assert.Equal((RetryMode.Exponential, 7, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(42)),
+            (client.Retry.Mode, client.Retry.MaxRetries, client.Retry.Delay, client.Retry.MaxDelay, client.Retry.NetworkTimeout));
     }
 
     private static ServiceProvider Provider(Dictionary<string, string?> settings)

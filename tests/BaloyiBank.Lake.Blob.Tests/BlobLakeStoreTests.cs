@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Azure.Storage;
+using Azure.Storage.Sas;
 using BaloyiBank.Lake.RaceChild;
 using Xunit.Abstractions;
 
@@ -211,6 +213,74 @@ public sealed class BlobLakeStoreTests(AzuriteServer azurite, ITestOutputHelper 
 
         // Without a retry the existing blob is always someone else's, whatever it holds.
         Assert.Equal(PutOutcome.AlreadyExists, await store.PutIfAbsentAsync("x/_delta_log/00000000000000000001.json", "mine"u8.ToArray()));
+    }
+
+    [Fact]
+    public async Task PutIfMatch_replaces_only_the_version_it_read_and_a_stale_etag_gets_412_as_false()
+    {
+        var store = NewStore("if-match");
+        await store.PutAsync("gold/_state.json", "v1"u8.ToArray());
+        var first = (await store.GetInfoAsync("gold/_state.json"))!.ETag;
+
+        Assert.True(await store.PutIfMatchAsync("gold/_state.json", "v2"u8.ToArray(), first));
+        var second = (await store.GetInfoAsync("gold/_state.json"))!.ETag;
+        Assert.False(await store.PutIfMatchAsync("gold/_state.json", "v3 from a stale reader"u8.ToArray(), first));
+        Assert.False(await store.PutIfMatchAsync("gold/missing.json", "v1"u8.ToArray(), first));
+
+        Assert.NotEqual(first, second);
+        Assert.Equal("v2"u8.ToArray(), await store.GetAsync("gold/_state.json"));
+        Assert.Null(await store.GetInfoAsync("gold/missing.json"));
+    }
+
+    [Fact]
+    public async Task A_connection_string_with_the_account_key_reaches_azurite()
+    {
+        var container = AzuriteServer.NewContainerName("conn");
+        var options = new BlobLakeOptions
+        {
+            Credential = BlobCredentialKinds.ConnectionString,
+            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={BlobLakeOptions.AzuriteAccountName};AccountKey={BlobLakeOptions.AzuriteAccountKey};BlobEndpoint={azurite.ServiceUri};",
+            Container = container,
+        };
+        using var store = new BlobLakeStore(options, credential: null, transport: null, new TestOutputLogger(output));
+        try
+        {
+            Assert.Equal($"{azurite.ServiceUri}/{container}", store.Location);
+            Assert.Equal(PutOutcome.Created, await store.PutIfAbsentAsync("t/_delta_log/00000000000000000000.json", "{}"u8.ToArray()));
+            Assert.Equal(PutOutcome.AlreadyExists, await store.PutIfAbsentAsync("t/_delta_log/00000000000000000000.json", "[]"u8.ToArray()));
+            Assert.Equal(["t/_delta_log/00000000000000000000.json"], await store.ListAsync("t/").Select(o => o.Path).ToListAsync());
+        }
+        finally
+        {
+            await store.DeleteContainerAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_container_sas_authorizes_every_lake_operation_and_never_shows_in_errors()
+    {
+        var owner = NewStore("sas");
+        await owner.CreateContainerIfMissingAsync();
+        var container = new Uri(owner.Location).Segments[^1];
+        var sas = new BlobSasBuilder(BlobContainerSasPermissions.All, DateTimeOffset.UtcNow.AddHours(1)) { BlobContainerName = container }
+            .ToSasQueryParameters(new StorageSharedKeyCredential(BlobLakeOptions.AzuriteAccountName, BlobLakeOptions.AzuriteAccountKey)).ToString();
+        var options = new BlobLakeOptions { ServiceUri = azurite.ServiceUri, Container = container, Credential = BlobCredentialKinds.Sas, SasToken = sas, CreateContainer = false };
+        using var store = new BlobLakeStore(options);
+
+        await store.PutAsync("a/b.json", "{}"u8.ToArray());
+        Assert.Equal("{}"u8.ToArray(), await store.GetAsync("a/b.json"));
+        Assert.Equal(["a/b.json"], await store.ListAsync("a/").Select(o => o.Path).ToListAsync());
+        Assert.True(await store.DeleteAsync("a/b.json"));
+
+        // A SAS for another container is refused: the error names the status and the fix, not the signature.
+        var elsewhere = new BlobLakeOptions { ServiceUri = azurite.ServiceUri, Container = "not-" + container[..20], Credential = BlobCredentialKinds.Sas, SasToken = sas, CreateContainer = false };
+        using var refused = new BlobLakeStore(elsewhere);
+        var error = await Assert.ThrowsAsync<BlobLakeException>(() => refused.PutAsync("a/b.json", "{}"u8.ToArray()));
+        Assert.Equal(403, error.Status);
+        Assert.Contains("the SAS token's permissions and expiry", error.Message, StringComparison.Ordinal);
+        var signature = Uri.UnescapeDataString(sas[(sas.IndexOf("sig=", StringComparison.Ordinal) + 4)..].Split('&')[0]);
+        Assert.DoesNotContain(signature, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(sas, error.ToString(), StringComparison.Ordinal);
     }
 
     private BlobLakeStore NewStore(string purpose = "store", string? container = null, Action<BlobLakeOptions>? configure = null)

@@ -31,6 +31,11 @@ public sealed class SimulatedEndpoint(Func<HttpRequestMessage, byte[]?, int, Htt
         if (errorCode is not null)
         {
             response.Headers.Add("x-ms-error-code", errorCode);
+            if (body is not null)
+            {
+                // As the service does: an error body is XML, which the SDK reads the message from.
+                response.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/xml");
+            }
         }
 
         return response;

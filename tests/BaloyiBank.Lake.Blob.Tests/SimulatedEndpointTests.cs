@@ -1,5 +1,4 @@
 using System.Net;
-using Azure.Core.Pipeline;
 using Azure.Identity;
 
 namespace BaloyiBank.Lake.Blob.Tests;
@@ -89,7 +88,7 @@ public sealed class SimulatedEndpointTests
         Assert.Equal("Bearer fake-token-for-tests", request.Headers.Authorization?.ToString());
         Assert.Equal("https://baloyilake.blob.core.windows.net/lake/silver/a.json", request.RequestUri?.ToString());
         Assert.Equal(["https://storage.azure.com/.default"], Assert.Single(credential.Requests));
-        Assert.Equal("2025-01-05", request.Headers.GetValues("x-ms-version").Single());
+        Assert.Equal("2026-06-06", request.Headers.GetValues("x-ms-version").Single());
         Assert.Equal("BlockBlob", request.Headers.GetValues("x-ms-blob-type").Single());
     }
 
@@ -107,7 +106,6 @@ public sealed class SimulatedEndpointTests
         // Building the store asks for no token: nothing is sent until the first operation.
         using var store = new BlobLakeStore(options);
 
-        Assert.IsType<BearerTokenAuthenticationPolicy>(store.AuthorizationPolicy);
         Assert.IsType<ManagedIdentityCredential>(store.Credential);
         Assert.Equal("https://storage.azure.com/.default", BlobLakeOptions.StorageScope);
         Assert.Equal("https://baloyilake.blob.core.windows.net/lake", store.Location);
@@ -120,7 +118,6 @@ public sealed class SimulatedEndpointTests
 
         using var store = new BlobLakeStore(options);
 
-        Assert.IsType<BearerTokenAuthenticationPolicy>(store.AuthorizationPolicy);
         Assert.IsType<DefaultAzureCredential>(store.Credential);
     }
 
@@ -144,6 +141,43 @@ public sealed class SimulatedEndpointTests
         Assert.Equal("https://baloyilake.blob.core.windows.net/lake/a%20b.json?sv=2025-01-05&sp=racwdl&sig=c2lnbmF0dXJl%2Bpart%3D", request.RequestUri?.AbsoluteUri);
         Assert.Null(request.Headers.Authorization);
         Assert.DoesNotContain("sig", store.Location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_api_version_the_endpoint_refuses_is_a_400_whose_fix_names_ApiVersion_on_a_simulated_endpoint()
+    {
+        // What Azurite 3.37 answers (without --skipApiVersionCheck) to the SDK's own default version, 2026-10-06.
+        var body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InvalidHeaderValue</Code><Message>The API version 2026-10-06 is not supported by Azurite.\nRequestId:1</Message></Error>"u8.ToArray();
+        var endpoint = new SimulatedEndpoint((_, _, _) => SimulatedEndpoint.Status(HttpStatusCode.BadRequest, "InvalidHeaderValue", body));
+        var options = BlobLakeOptions.ForAzurite("http://127.0.0.1:1/devstoreaccount1", "lake");
+        options.ApiVersion = "2026-10-06";
+        options.CreateContainer = false;
+        using var store = new BlobLakeStore(options, credential: null, endpoint.Transport(), logger: null);
+
+        var error = await Assert.ThrowsAsync<BlobLakeException>(() => store.GetAsync("a.json"));
+
+        Assert.Equal("2026-10-06", Assert.Single(endpoint.Requests).Request.Headers.GetValues("x-ms-version").Single());
+        Assert.Equal((400, "InvalidHeaderValue", 1), (error.Status, error.ErrorCode, error.Attempts));
+        Assert.Equal(
+            "Blob lake: Get Blob of 'a.json' in http://127.0.0.1:1/devstoreaccount1/lake failed with 400 InvalidHeaderValue (The API version 2026-10-06 is not supported by Azurite.) after 1 attempt(s). "
+            + "Fix: check Lake:Blob:ApiVersion (2026-10-06) against the endpoint (Azurite 3.37 accepts up to 2026-06-06).",
+            error.Message);
+    }
+
+    [Fact]
+    public async Task A_refused_upload_keeps_the_services_first_message_line_and_drops_the_rest_on_a_simulated_endpoint()
+    {
+        var body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AuthorizationFailure</Code><Message>This request is not authorized to perform this operation.\nRequestId:42\nTime:2026-12-07T10:00:00Z</Message></Error>"u8.ToArray();
+        var endpoint = new SimulatedEndpoint((_, _, _) => SimulatedEndpoint.Status(HttpStatusCode.Forbidden, "AuthorizationFailure", body));
+        using var store = Store(endpoint);
+
+        var error = await Assert.ThrowsAsync<BlobLakeException>(() => store.PutAsync("silver/a.json", "{}"u8.ToArray()));
+
+        Assert.Equal((403, "AuthorizationFailure", "Put Blob", "silver/a.json", 1), (error.Status, error.ErrorCode, error.Operation, error.LakePath, error.Attempts));
+        Assert.StartsWith("Blob lake: Put Blob of 'silver/a.json' in http://127.0.0.1:1/devstoreaccount1/lake failed with 403 AuthorizationFailure (This request is not authorized to perform this operation.) after 1 attempt(s). Fix: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Fix: check Lake:Blob:AccountKey (sharedkey)", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("RequestId", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(BlobLakeOptions.AzuriteAccountKey, error.ToString(), StringComparison.Ordinal);
     }
 
     private static BlobLakeStore Store(SimulatedEndpoint endpoint, TestOutputLogger? logger = null)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Azure.Storage.Blobs;
 using BaloyiBank.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -22,9 +23,13 @@ public sealed partial class BlobLakeOptions
     /// <summary>The scope of an Azure Storage data-plane token.</summary>
     public const string StorageScope = "https://storage.azure.com/.default";
 
+    /// <summary>The newest Blob API version Azurite 3.37 accepts; the SDK's own default (2026-10-06) is refused there.</summary>
+    public const string DefaultApiVersion = "2026-06-06";
+
     /// <summary>
     /// The Blob service endpoint: <c>https://&lt;account&gt;.blob.core.windows.net</c> (ADLS Gen2 accounts too: use the
-    /// blob endpoint, not dfs) or Azurite's path-style <c>http://127.0.0.1:10000/devstoreaccount1</c>.
+    /// blob endpoint, not dfs) or Azurite's path-style <c>http://127.0.0.1:10000/devstoreaccount1</c>. With credential
+    /// connectionstring it may be left empty: the connection string's blob endpoint is used.
     /// </summary>
     public string ServiceUri { get; set; } = "";
 
@@ -34,7 +39,7 @@ public sealed partial class BlobLakeOptions
     /// <summary>Optional folder inside the container under which every lake path lives, e.g. "prod/" (empty: the container's root).</summary>
     public string Prefix { get; set; } = "";
 
-    /// <summary>How requests are authorized: sharedkey (account key; Azurite), managedidentity, default (DefaultAzureCredential) or sas.</summary>
+    /// <summary>How requests are authorized: sharedkey (account key; Azurite), managedidentity, default (DefaultAzureCredential), sas or connectionstring.</summary>
     public string Credential { get; set; } = BlobCredentialKinds.SharedKey;
 
     /// <summary>The storage account; when empty, taken from <see cref="ServiceUri"/> (host's first label, or Azurite's first path segment).</summary>
@@ -49,14 +54,21 @@ public sealed partial class BlobLakeOptions
     /// <summary>A SAS token (the query string, with or without '?') for credential "sas": needs read, add, create, write, delete and list.</summary>
     public string SasToken { get; set; } = "";
 
+    /// <summary>
+    /// A storage connection string for credential "connectionstring" (<c>AccountName=…;AccountKey=…</c>,
+    /// <c>BlobEndpoint=…;SharedAccessSignature=…</c> or <c>UseDevelopmentStorage=true</c>). It holds a secret: give it
+    /// through the environment (<c>Lake__Blob__ConnectionString</c>) or a secret store.
+    /// </summary>
+    public string ConnectionString { get; set; } = "";
+
     /// <summary>Client id of a user-assigned managed identity; empty: the system-assigned identity.</summary>
     public string ManagedIdentityClientId { get; set; } = "";
 
     /// <summary>Create the container on first use when it does not exist (needs the right to create containers).</summary>
     public bool CreateContainer { get; set; } = true;
 
-    /// <summary>The x-ms-version sent (Azurite 3.37 accepts up to 2026-06-06).</summary>
-    public string ApiVersion { get; set; } = "2025-01-05";
+    /// <summary>The Blob API version (x-ms-version) the SDK speaks: one of BlobClientOptions.ServiceVersion's dates (Azurite 3.37 accepts up to 2026-06-06).</summary>
+    public string ApiVersion { get; set; } = DefaultApiVersion;
 
     /// <summary>Objects larger than this are uploaded as blocks (Put Block + Put Block List) rather than one Put Blob.</summary>
     public long SingleUploadLimitBytes { get; set; } = 16L * 1024 * 1024;
@@ -64,13 +76,13 @@ public sealed partial class BlobLakeOptions
     /// <summary>Size of each block of a block upload.</summary>
     public int BlockBytes { get; set; } = 8 * 1024 * 1024;
 
-    /// <summary>Blocks of one upload sent at once.</summary>
+    /// <summary>Blocks of one upload (and ranges of one download) sent at once.</summary>
     public int UploadConcurrency { get; set; } = 4;
 
     /// <summary>Blobs asked for per List Blobs page (the service's maximum is 5,000).</summary>
     public int ListPageSize { get; set; } = 5000;
 
-    /// <summary>Retries of a request after a connection failure, a timeout or a 408/429/500/502/503/504 (exponential back-off).</summary>
+    /// <summary>Retries of a request after a connection failure, a timeout or a 408/429/500/502/503/504 (the SDK's exponential back-off).</summary>
     public int MaxRetries { get; set; } = 5;
 
     /// <summary>First back-off delay; it doubles per retry, with jitter.</summary>
@@ -100,7 +112,12 @@ public sealed partial class BlobLakeOptions
             return AccountName.Trim();
         }
 
-        if (!Uri.TryCreate(ServiceUri, UriKind.Absolute, out var uri))
+        if (IsConnectionString && ParseConnectionString() is { } client)
+        {
+            return client.AccountName;
+        }
+
+        if (!Uri.TryCreate(ResolveServiceUri(), UriKind.Absolute, out var uri))
         {
             return null;
         }
@@ -132,6 +149,49 @@ public sealed partial class BlobLakeOptions
         return string.Equals(ResolveAccountName(), AzuriteAccountName, StringComparison.Ordinal) ? AzuriteAccountKey : null;
     }
 
+    /// <summary>
+    /// The Blob service endpoint without a trailing '/': <see cref="ServiceUri"/>, or for credential connectionstring
+    /// without one, the connection string's blob endpoint (never its key or SAS).
+    /// </summary>
+    public string ResolveServiceUri()
+    {
+        if (!string.IsNullOrWhiteSpace(ServiceUri) || !IsConnectionString)
+        {
+            return (ServiceUri ?? "").Trim().TrimEnd('/');
+        }
+
+        return ParseConnectionString()?.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/') ?? "";
+    }
+
+    /// <summary>The Blob API version as the SDK's enum; null when <see cref="ApiVersion"/> names none it knows.</summary>
+    public BlobClientOptions.ServiceVersion? ResolveServiceVersion() =>
+        ApiVersionPattern().IsMatch(ApiVersion?.Trim() ?? "")
+        && Enum.TryParse<BlobClientOptions.ServiceVersion>("V" + ApiVersion!.Trim().Replace('-', '_'), out var version)
+        && Enum.IsDefined(version)
+            ? version
+            : null;
+
+    internal bool IsConnectionString => string.Equals((Credential ?? "").Trim(), BlobCredentialKinds.ConnectionString, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A client parsed from <see cref="ConnectionString"/> (no request is sent); null when it is not a storage connection string.</summary>
+    internal BlobServiceClient? ParseConnectionString()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            return null;
+        }
+
+        try
+        {
+            return new BlobServiceClient(ConnectionString.Trim());
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            // The SDK's message may quote the string, and with it the key: the caller reports "value not shown".
+            return null;
+        }
+    }
+
     /// <summary>The prefix as stored: empty, or ending with one '/'.</summary>
     public string NormalizedPrefix()
     {
@@ -143,7 +203,26 @@ public sealed partial class BlobLakeOptions
     public IReadOnlyList<string> Problems()
     {
         var problems = new OptionProblems(SectionName);
-        var uriOk = Uri.TryCreate(ServiceUri, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+        var credential = (Credential ?? "").Trim().ToLowerInvariant();
+        if (credential == BlobCredentialKinds.ConnectionString)
+        {
+            var parsed = ParseConnectionString();
+            problems.Require(parsed is not null, "ConnectionString",
+                string.IsNullOrWhiteSpace(ConnectionString) ? "is needed for credential connectionstring (got nothing)" : "is not a storage connection string (value not shown)",
+                "set Lake__Blob__ConnectionString from a secret store to the account's connection string (AccountName=...;AccountKey=... or BlobEndpoint=...;SharedAccessSignature=...), or UseDevelopmentStorage=true for Azurite.");
+            if (parsed is null)
+            {
+                return problems.Failures;
+            }
+
+            var endpoint = parsed.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+            problems.Require(string.IsNullOrWhiteSpace(ServiceUri) || string.Equals(ServiceUri.Trim().TrimEnd('/'), endpoint, StringComparison.OrdinalIgnoreCase), "ServiceUri",
+                $"differs from the connection string's blob endpoint {endpoint} (got '{Redact(ServiceUri)}')",
+                "leave Lake__Blob__ServiceUri unset with credential connectionstring, or make the two agree.");
+        }
+
+        var serviceUri = ResolveServiceUri();
+        var uriOk = Uri.TryCreate(serviceUri, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment);
         problems.Require(uriOk, "ServiceUri",
             string.IsNullOrWhiteSpace(ServiceUri) ? "must name the Blob service endpoint (got nothing)" : $"must be an absolute http(s) URI without a query (got '{Redact(ServiceUri)}')",
@@ -168,10 +247,9 @@ public sealed partial class BlobLakeOptions
         problems.Require(prefixOk, "Prefix", $"must be a relative '/'-separated folder without '.', '..' or empty segments (got '{Prefix}')",
             "set Lake__Blob__Prefix to a folder such as prod/ or leave it empty.");
 
-        var credential = (Credential ?? "").Trim().ToLowerInvariant();
         problems.Require(BlobCredentialKinds.All.Contains(credential), "Credential",
             $"must be one of {string.Join(", ", BlobCredentialKinds.All)} (got '{Credential}')",
-            "set Lake__Blob__Credential to sharedkey (account key, Azurite), managedidentity (Azure), default (DefaultAzureCredential) or sas.");
+            "set Lake__Blob__Credential to sharedkey (account key, Azurite), managedidentity (Azure), default (DefaultAzureCredential), sas or connectionstring.");
         switch (credential)
         {
             case BlobCredentialKinds.SharedKey:
@@ -198,8 +276,9 @@ public sealed partial class BlobLakeOptions
                 break;
         }
 
-        problems.Require(ApiVersionPattern().IsMatch(ApiVersion ?? ""), "ApiVersion", $"must be a date like 2025-01-05 (got '{ApiVersion}')",
-            "leave Lake__Blob__ApiVersion unset or set an x-ms-version the endpoint accepts.");
+        problems.Require(ResolveServiceVersion() is not null, "ApiVersion",
+            $"must be a Blob API version Azure.Storage.Blobs knows, such as {DefaultApiVersion} (got '{ApiVersion}')",
+            $"leave Lake__Blob__ApiVersion unset ({DefaultApiVersion}) or set a version the endpoint accepts (Azurite 3.37: up to 2026-06-06).");
         problems.Require(BlockBytes is >= 64 * 1024 and <= 100 * 1024 * 1024, "BlockBytes", string.Create(CultureInfo.InvariantCulture, $"must be between 65536 and 104857600 (got {BlockBytes})"),
             "set Lake__Blob__BlockBytes, e.g. to 8388608 (8 MiB).");
         problems.Require(SingleUploadLimitBytes is >= 0 and <= 256L * 1024 * 1024, "SingleUploadLimitBytes",
@@ -241,8 +320,9 @@ public static class BlobCredentialKinds
     public const string ManagedIdentity = "managedidentity";
     public const string Default = "default";
     public const string Sas = "sas";
+    public const string ConnectionString = "connectionstring";
 
-    public static readonly IReadOnlyList<string> All = [SharedKey, ManagedIdentity, Default, Sas];
+    public static readonly IReadOnlyList<string> All = [SharedKey, ManagedIdentity, Default, Sas, ConnectionString];
 }
 
 /// <summary>

@@ -1,13 +1,13 @@
 using System.Buffers;
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
-using System.Xml;
-using System.Xml.Linq;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -15,27 +15,27 @@ using Microsoft.Extensions.Options;
 namespace BaloyiBank.Lake.Blob;
 
 /// <summary>
-/// The lake in a Blob container (Azure Storage, ADLS Gen2 through the Blob endpoint, Azurite), spoken over the
-/// Blob REST API through Azure.Core's pipeline: retries with exponential back-off, Shared Key signing, bearer
-/// tokens from Azure.Identity, or a SAS. Put-if-absent is Put Blob (or Put Block List) with <c>If-None-Match: *</c>;
-/// large objects go up as blocks, so every replace is atomic for readers. Thread-safe; dispose to release
-/// its connections.
+/// The lake in a Blob container (Azure Storage, ADLS Gen2 through the Blob endpoint, Azurite) through
+/// Azure.Storage.Blobs: an account key, a SAS, a connection string or Azure.Identity tokens; the SDK's exponential
+/// retries. Put-if-absent is an upload with <c>If-None-Match: *</c> (<see cref="ETag.All"/>); objects above
+/// <c>SingleUploadLimitBytes</c> go up as blocks committed in one Put Block List, so every replace is atomic for
+/// readers. Thread-safe; dispose when done.
 /// </summary>
 public sealed class BlobLakeStore : ILakeStore, IDisposable
 {
     private const int CopyBufferBytes = 1 << 20;
 
     private readonly BlobLakeOptions _options;
-    private readonly HttpPipeline _pipeline;
-    private readonly IDisposable? _ownedTransport;
+    private readonly BlobContainerClient _container;
     private readonly ILogger _logger;
     private readonly string _containerUri;
     private readonly string _prefix;
+    private readonly StorageTransferOptions _transfer;
     private readonly SemaphoreSlim _containerGate = new(1, 1);
     private volatile bool _containerReady;
     private long _listPages;
 
-    /// <summary>A store authorized as <c>Lake:Blob:Credential</c> says (an account key, Azure.Identity, or a SAS).</summary>
+    /// <summary>A store authorized as <c>Lake:Blob:Credential</c> says (an account key, a SAS, a connection string or Azure.Identity).</summary>
     /// <exception cref="OptionsValidationException">The options have problems; each message names the option and the fix.</exception>
     public BlobLakeStore(BlobLakeOptions options, ILogger<BlobLakeStore>? logger = null)
         : this(options, credential: null, transport: null, logger)
@@ -68,19 +68,32 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _prefix = options.NormalizedPrefix();
-        _containerUri = options.ServiceUri.Trim().TrimEnd('/') + "/" + options.Container;
-        (_pipeline, AuthorizationPolicy, Credential, _ownedTransport) = BlobPipeline.Build(options, credential, transport, _logger);
+        var clientOptions = BlobClients.ClientOptions(options, transport, _logger);
+        BlobServiceClient service;
+        (service, Credential) = BlobClients.Service(options, credential, clientOptions);
+        _container = service.GetBlobContainerClient(options.Container);
+        _containerUri = options.ResolveServiceUri() + "/" + options.Container;
+        _transfer = new StorageTransferOptions
+        {
+            // At or below this size one Put Blob; above it Put Block × n and one Put Block List.
+            InitialTransferSize = Math.Max(1, options.SingleUploadLimitBytes),
+            MaximumTransferSize = options.BlockBytes,
+            MaximumConcurrency = options.UploadConcurrency,
+        };
         Location = _prefix.Length == 0 ? _containerUri : $"{_containerUri}/{_prefix.TrimEnd('/')}";
     }
 
     /// <summary>The container URI and prefix, e.g. <c>http://127.0.0.1:10000/devstoreaccount1/lake</c>: never a key or SAS.</summary>
     public string Location { get; }
 
-    /// <summary>The authorization step of the pipeline (Shared Key, bearer token or SAS), for inspection.</summary>
-    internal HttpPipelinePolicy AuthorizationPolicy { get; }
+    /// <summary>
+    /// What authorizes the requests: a StorageSharedKeyCredential, an AzureSasCredential, a TokenCredential (managed
+    /// identity, DefaultAzureCredential), or null for a connection string (the SDK keeps its credential), for inspection.
+    /// </summary>
+    internal object? Credential { get; }
 
-    /// <summary>The token credential behind a bearer policy; null for Shared Key and SAS.</summary>
-    internal TokenCredential? Credential { get; }
+    /// <summary>The Blob API version the SDK sends.</summary>
+    internal BlobClientOptions.ServiceVersion ServiceVersion => _options.ResolveServiceVersion()!.Value;
 
     /// <summary>List Blobs pages requested so far (tests check continuation with it).</summary>
     internal long ListPagesRequested => Interlocked.Read(ref _listPages);
@@ -95,173 +108,158 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     public Uri ObjectUri(string path)
     {
         LakePath.Validate(path);
-        return new Uri(BlobUri(path));
+        return new Uri(_containerUri + "/" + string.Join('/', (_prefix + path).Split('/').Select(Uri.EscapeDataString)));
     }
 
     public async Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
-        var (response, state) = await UploadAsync(path, content.Length, FromMemory(content), ifAbsent: false, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 201)
-        {
-            throw Failure(state, response);
-        }
+        await RunAsync("Put Blob", path, () => Blob(path).UploadAsync(BinaryData.FromBytes(content), Upload(conditions: null), cancellationToken), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     public async Task<PutOutcome> PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
-        var (response, state) = await UploadAsync(path, content.Length, FromMemory(content), ifAbsent: true, cancellationToken).ConfigureAwait(false);
-        if (response.Status == 201)
+        var state = new RequestState("Put Blob", path);
+        try
         {
+            using (state.Scope())
+            {
+                await Blob(path).UploadAsync(BinaryData.FromBytes(content), Upload(new BlobRequestConditions { IfNoneMatch = ETag.All }), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             return PutOutcome.Created;
         }
-
-        if (!IsAlreadyExists(response))
+        catch (RequestFailedException e) when (IsAlreadyExists(e))
         {
-            throw Failure(state, response);
-        }
+            // A retried create may have landed on an attempt whose answer was lost: then the blob holds our bytes.
+            if (state.Attempts > 1 && await GetAsync(path, cancellationToken).ConfigureAwait(false) is { } existing && existing.AsSpan().SequenceEqual(content.Span))
+            {
+                BlobLakeLog.RetriedCreateWasOurs(_logger, path);
+                return PutOutcome.Created;
+            }
 
-        // A retried create may have landed on an attempt whose answer was lost: then the blob holds our bytes.
-        if (state.Attempts > 1 && await GetAsync(path, cancellationToken).ConfigureAwait(false) is { } existing && existing.AsSpan().SequenceEqual(content.Span))
+            return PutOutcome.AlreadyExists;
+        }
+        catch (Exception e) when (IsFailure(e, cancellationToken))
         {
-            BlobLakeLog.RetriedCreateWasOurs(_logger, path);
-            return PutOutcome.Created;
+            throw Classify(state, e);
         }
+    }
 
-        return PutOutcome.AlreadyExists;
+    /// <summary>
+    /// Replaces an object only while it is still the version <paramref name="etag"/> names (<c>If-Match</c>); false when
+    /// another writer changed or deleted it since (412 ConditionNotMet, or 404).
+    /// </summary>
+    public async Task<bool> PutIfMatchAsync(string path, ReadOnlyMemory<byte> content, string etag, CancellationToken cancellationToken = default)
+    {
+        LakePath.Validate(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(etag);
+        var state = new RequestState("Put Blob", path);
+        try
+        {
+            using (state.Scope())
+            {
+                await Blob(path).UploadAsync(BinaryData.FromBytes(content), Upload(new BlobRequestConditions { IfMatch = new ETag(Quoted(etag)) }), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            return false;
+        }
+        catch (Exception e) when (IsFailure(e, cancellationToken))
+        {
+            throw Classify(state, e);
+        }
     }
 
     public async Task PutFileAsync(string path, string localFile, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(localFile);
-        using var handle = File.OpenHandle(localFile, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
-        var length = RandomAccess.GetLength(handle);
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
-        var (response, state) = await UploadAsync(path, length, async (offset, size, ct) =>
-        {
-            var rented = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
-            var read = 0;
-            while (read < size)
-            {
-                var n = await RandomAccess.ReadAsync(handle, rented.AsMemory(read, size - read), offset + read, ct).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(rented);
-                    throw new IOException($"'{localFile}' shrank while it was uploaded to {path} (ended at byte {offset + read} of {length}).");
-                }
-
-                read += n;
-            }
-
-            return new BlockData(rented.AsMemory(0, size), rented);
-        }, ifAbsent: false, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 201)
-        {
-            throw Failure(state, response);
-        }
+        await RunAsync("Put Blob", path, () => Blob(path).UploadAsync(localFile, Upload(conditions: null), cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<byte[]?> GetAsync(string path, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
-        using var message = CreateMessage(RequestMethod.Get, BlobUri(path));
-        var (response, state) = await SendAsync(message, "Get Blob", path, cancellationToken).ConfigureAwait(false);
-        return response.Status switch
+        var result = await RunAsync("Get Blob", path, async () =>
         {
-            200 when IsDirectory(response) => null,
-            200 => response.Content.ToArray(),
-            404 => null,
-            _ => throw Failure(state, response),
-        };
+            try
+            {
+                return (await Blob(path).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return null;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return result is null || IsDirectory(result.Details.Metadata) ? null : result.Content.ToArray();
     }
 
     public async Task<bool> GetFileAsync(string path, string localFile, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(localFile);
-        FileStream? file = null;
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
+        FileStream? file = null;
         try
         {
-            long written = 0;
-            long? total = null;
-            string? etag = null;
             for (var attempt = 1; ; attempt++)
             {
-                using var message = CreateMessage(RequestMethod.Get, BlobUri(path));
-                message.BufferResponse = false;
-                if (written > 0)
-                {
-                    // Resume where the broken download stopped, only from the same version of the blob.
-                    message.Request.Headers.SetValue("x-ms-range", string.Create(CultureInfo.InvariantCulture, $"bytes={written}-"));
-                    message.Request.Headers.SetValue("If-Match", $"\"{etag}\"");
-                }
-
-                var (response, state) = await SendAsync(message, "Get Blob", path, cancellationToken).ConfigureAwait(false);
-                if (written == 0 && (response.Status == 404 || (response.Status == 200 && IsDirectory(response))))
-                {
-                    return false;
-                }
-
-                if (response.Status == 412 && written > 0 && attempt <= _options.MaxRetries)
-                {
-                    // Replaced while we read it: start over on the new version.
-                    written = 0;
-                    file!.SetLength(0);
-                    file.Position = 0;
-                    continue;
-                }
-
-                if (response.Status is not (200 or 206))
-                {
-                    throw Failure(state, response);
-                }
-
-                if (written == 0)
-                {
-                    etag = ETagOf(response);
-                    total = response.Headers.ContentLength;
-                    file ??= new FileStream(localFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                }
-
+                var state = new RequestState("Get Blob", path);
                 try
                 {
-                    var body = response.ContentStream ?? Stream.Null;
-                    await using (body.ConfigureAwait(false))
+                    using var scope = state.Scope();
+                    BlobDownloadStreamingResult download;
+                    try
                     {
+                        download = (await Blob(path).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+                    }
+                    catch (RequestFailedException e) when (e.Status == 404 && file is null)
+                    {
+                        return false;
+                    }
+
+                    using (download)
+                    {
+                        if (file is null && IsDirectory(download.Details.Metadata))
+                        {
+                            return false;
+                        }
+
+                        file ??= new FileStream(localFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                        file.SetLength(0);
+                        file.Position = 0;
+                        // The SDK's stream resumes a broken body itself, with a range and If-Match on the version it started with.
+                        var body = download.Content;
                         int n;
                         while ((n = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                         {
-                            await file!.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                            written += n;
+                            await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
                         }
                     }
+
+                    await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    return true;
                 }
-                catch (Exception e) when (IsBrokenStream(e, cancellationToken) && attempt <= _options.MaxRetries)
+                catch (RequestFailedException e) when (e.Status == 412 && attempt <= _options.MaxRetries)
                 {
-                    BlobLakeLog.ResumingDownload(_logger, path, written, AttemptPolicy.Describe(e), attempt + 1);
-                    continue;
+                    // Replaced while we read it: start over on the new version.
+                    BlobLakeLog.ResumingDownload(_logger, path, file?.Position ?? 0, "the blob was replaced during the download, so from its start", attempt + 1);
                 }
-
-                if (total is { } expected && written != expected)
+                catch (Exception e) when (IsFailure(e, cancellationToken))
                 {
-                    if (attempt <= _options.MaxRetries)
-                    {
-                        BlobLakeLog.ResumingDownload(_logger, path, written, "the body ended early", attempt + 1);
-                        continue;
-                    }
-
-                    throw new BlobLakeException(
-                        $"Blob lake: Get Blob of '{path}' in {Location} ended at byte {written} of {expected} after {attempt} attempts. Fix: check the network to the endpoint and retry.",
-                        "Get Blob", path, 200, null, attempt);
+                    throw Classify(state, e);
                 }
-
-                await file!.FlushAsync(cancellationToken).ConfigureAwait(false);
-                return true;
             }
         }
         finally
@@ -277,15 +275,20 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     public async Task<LakeObjectInfo?> GetInfoAsync(string path, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
-        using var message = CreateMessage(RequestMethod.Head, BlobUri(path));
-        var (response, state) = await SendAsync(message, "Get Blob Properties", path, cancellationToken).ConfigureAwait(false);
-        return response.Status switch
+        var properties = await RunAsync("Get Blob Properties", path, async () =>
         {
-            200 when IsDirectory(response) => null,
-            200 => new LakeObjectInfo(path, response.Headers.ContentLength ?? 0, LastModifiedOf(response), ETagOf(response)),
-            404 => null,
-            _ => throw Failure(state, response),
-        };
+            try
+            {
+                return (await Blob(path).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return null;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return properties is null || IsDirectory(properties.Metadata)
+            ? null
+            : new LakeObjectInfo(path, properties.ContentLength, properties.LastModified, Unquoted(properties.ETag));
     }
 
     public IAsyncEnumerable<LakeObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default)
@@ -297,200 +300,121 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
     public async Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
-        using var message = CreateMessage(RequestMethod.Delete, BlobUri(path));
-        var (response, state) = await SendAsync(message, "Delete Blob", path, cancellationToken).ConfigureAwait(false);
-        return response.Status switch
+        return await RunAsync("Delete Blob", path, async () =>
         {
-            202 => true,
-            // A retried delete whose first attempt landed finds nothing: the blob is gone either way.
-            404 => false,
-            // ADLS Gen2: the name is a directory (a prefix of other objects), not an object.
-            409 when ErrorCodeOf(response) is "DirectoryIsNotEmpty" or "OperationNotAllowedOnDirectory" => false,
-            _ => throw Failure(state, response),
-        };
+            try
+            {
+                // A retried delete whose first attempt landed finds nothing: the blob is gone either way.
+                return (await Blob(path).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 409 && e.ErrorCode is "DirectoryIsNotEmpty" or "OperationNotAllowedOnDirectory")
+            {
+                // ADLS Gen2: the name is a directory (a prefix of other objects), not an object.
+                return false;
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates the container; false when it already existed.</summary>
     public async Task<bool> CreateContainerIfMissingAsync(CancellationToken cancellationToken = default)
     {
-        using var message = CreateMessage(RequestMethod.Put, _containerUri);
-        message.Request.Uri.AppendQuery("restype", "container");
-        var (response, state) = await SendAsync(message, "Create Container", null, cancellationToken).ConfigureAwait(false);
-        switch (response.Status)
+        var created = await RunAsync("Create Container", null,
+            async () => await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        _containerReady = true;
+        if (created is not null)
         {
-            case 201:
-                BlobLakeLog.ContainerCreated(_logger, _containerUri);
-                _containerReady = true;
-                return true;
-            case 409 when ErrorCodeOf(response) == "ContainerAlreadyExists":
-                _containerReady = true;
-                return false;
-            default:
-                throw Failure(state, response);
+            BlobLakeLog.ContainerCreated(_logger, _containerUri);
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>Deletes the whole container (tests and benchmarks clean up with it); false when there was none.</summary>
     internal async Task<bool> DeleteContainerAsync(CancellationToken cancellationToken = default)
     {
-        using var message = CreateMessage(RequestMethod.Delete, _containerUri);
-        message.Request.Uri.AppendQuery("restype", "container");
-        var (response, state) = await SendAsync(message, "Delete Container", null, cancellationToken).ConfigureAwait(false);
+        var deleted = await RunAsync("Delete Container", null,
+            async () => (await _container.DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value, cancellationToken).ConfigureAwait(false);
         _containerReady = false;
-        return response.Status switch
-        {
-            202 => true,
-            404 => false,
-            _ => throw Failure(state, response),
-        };
+        return deleted;
     }
 
     /// <summary>The committed blocks of a blob (tests check that large uploads went up as blocks).</summary>
     internal async Task<int> CountCommittedBlocksAsync(string path, CancellationToken cancellationToken = default)
     {
-        using var message = CreateMessage(RequestMethod.Get, BlobUri(path));
-        message.Request.Uri.AppendQuery("comp", "blocklist");
-        message.Request.Uri.AppendQuery("blocklisttype", "committed");
-        var (response, state) = await SendAsync(message, "Get Block List", path, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 200)
-        {
-            throw Failure(state, response);
-        }
-
-        var document = XDocument.Load(response.Content.ToStream());
-        return document.Descendants("CommittedBlocks").Elements("Block").Count();
+        var list = await RunAsync("Get Block List", path,
+            async () => (await _container.GetBlockBlobClient(_prefix + path).GetBlockListAsync(BlockListTypes.Committed, cancellationToken: cancellationToken).ConfigureAwait(false)).Value,
+            cancellationToken).ConfigureAwait(false);
+        return list.CommittedBlocks.Count();
     }
 
-    public void Dispose()
-    {
-        _containerGate.Dispose();
-        _ownedTransport?.Dispose();
-    }
+    public void Dispose() => _containerGate.Dispose();
 
     private async IAsyncEnumerable<LakeObjectInfo> ListCoreAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        string? marker = null;
-        do
+        var state = new RequestState("List Blobs", prefix.Length == 0 ? "(all)" : prefix + "*");
+        // Metadata tells ADLS Gen2's directory entries (hdi_isfolder) from objects.
+        var options = new GetBlobsOptions { Prefix = _prefix + prefix, Traits = BlobTraits.Metadata };
+        var pages = _container.GetBlobsAsync(options, cancellationToken).AsPages(pageSizeHint: _options.ListPageSize).GetAsyncEnumerator(cancellationToken);
+        await using (pages.ConfigureAwait(false))
         {
-            using var message = CreateMessage(RequestMethod.Get, _containerUri);
-            var uri = message.Request.Uri;
-            uri.AppendQuery("restype", "container");
-            uri.AppendQuery("comp", "list");
-            if (_prefix.Length + prefix.Length > 0)
+            while (true)
             {
-                uri.AppendQuery("prefix", _prefix + prefix);
-            }
-
-            uri.AppendQuery("maxresults", _options.ListPageSize.ToString(CultureInfo.InvariantCulture));
-            if (marker is not null)
-            {
-                uri.AppendQuery("marker", marker);
-            }
-
-            var (response, state) = await SendAsync(message, "List Blobs", prefix.Length == 0 ? "(all)" : prefix + "*", cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _listPages);
-            if (response.Status == 404 && ErrorCodeOf(response) == "ContainerNotFound" && _options.CreateContainer)
-            {
-                // Nothing was ever written: an empty lake.
-                yield break;
-            }
-
-            if (response.Status != 200)
-            {
-                throw Failure(state, response);
-            }
-
-            var (items, next) = BlobListing.Parse(response.Content.ToStream());
-            foreach (var item in items)
-            {
-                if (!item.Name.StartsWith(_prefix, StringComparison.Ordinal))
+                try
                 {
-                    continue;
+                    using (state.Scope())
+                    {
+                        if (!await pages.MoveNextAsync().ConfigureAwait(false))
+                        {
+                            yield break;
+                        }
+                    }
+                }
+                catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == BlobErrorCode.ContainerNotFound && _options.CreateContainer)
+                {
+                    // Nothing was ever written: an empty lake.
+                    yield break;
+                }
+                catch (Exception e) when (IsFailure(e, cancellationToken))
+                {
+                    throw Classify(state, e);
                 }
 
-                yield return new LakeObjectInfo(item.Name[_prefix.Length..], item.Size, item.LastModified, item.ETag);
-            }
+                Interlocked.Increment(ref _listPages);
+                foreach (var item in pages.Current.Values)
+                {
+                    if (!item.Name.StartsWith(_prefix, StringComparison.Ordinal) || IsDirectory(item.Metadata))
+                    {
+                        continue;
+                    }
 
-            marker = string.IsNullOrEmpty(next) ? null : next;
+                    yield return new LakeObjectInfo(item.Name[_prefix.Length..], item.Properties.ContentLength ?? 0,
+                        item.Properties.LastModified ?? DateTimeOffset.MinValue, Unquoted(item.Properties.ETag ?? default));
+                }
+            }
         }
-        while (marker is not null);
     }
 
-    private async ValueTask<(Response Response, RequestState State)> UploadAsync(
-        string path, long length, Func<long, int, CancellationToken, ValueTask<BlockData>> read, bool ifAbsent, CancellationToken cancellationToken)
+    private BlobClient Blob(string path) => _container.GetBlobClient(_prefix + path);
+
+    private BlobUploadOptions Upload(BlobRequestConditions? conditions) => new() { Conditions = conditions, TransferOptions = _transfer };
+
+    /// <summary>Runs one lake operation with its state on every request, and turns SDK failures into <see cref="BlobLakeException"/>.</summary>
+    private async Task<T> RunAsync<T>(string operation, string? path, Func<Task<T>> action, CancellationToken cancellationToken)
     {
-        if (length <= _options.SingleUploadLimitBytes)
+        var state = new RequestState(operation, path);
+        try
         {
-            var data = await read(0, (int)length, cancellationToken).ConfigureAwait(false);
-            try
+            using (state.Scope())
             {
-                using var message = CreateMessage(RequestMethod.Put, BlobUri(path));
-                message.Request.Headers.SetValue("x-ms-blob-type", "BlockBlob");
-                if (ifAbsent)
-                {
-                    message.Request.Headers.SetValue("If-None-Match", "*");
-                }
-
-                message.Request.Content = RequestContent.Create(data.Memory);
-                return await SendAsync(message, "Put Blob", path, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                data.Return();
+                return await action().ConfigureAwait(false);
             }
         }
-
-        // Blocks are staged under ids unique to this upload, then committed in one Put Block List: a reader sees
-        // the old blob or the new one, and racing uploads of one name never mix their blocks.
-        var block = _options.BlockBytes;
-        var count = checked((int)((length + block - 1) / block));
-        var upload = Guid.NewGuid().ToString("N");
-        var ids = Enumerable.Range(0, count)
-            .Select(i => Convert.ToBase64String(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{upload}-{i:D6}"))))
-            .ToArray();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.UploadConcurrency, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (i, ct) =>
+        catch (Exception e) when (IsFailure(e, cancellationToken))
         {
-            var offset = (long)i * block;
-            var data = await read(offset, (int)Math.Min(block, length - offset), ct).ConfigureAwait(false);
-            try
-            {
-                using var message = CreateMessage(RequestMethod.Put, BlobUri(path));
-                message.Request.Uri.AppendQuery("comp", "block");
-                message.Request.Uri.AppendQuery("blockid", ids[i]);
-                message.Request.Content = RequestContent.Create(data.Memory);
-                var (response, state) = await SendAsync(message, "Put Block", path, ct).ConfigureAwait(false);
-                if (response.Status != 201)
-                {
-                    throw Failure(state, response);
-                }
-            }
-            finally
-            {
-                data.Return();
-            }
-        }).ConfigureAwait(false);
-
-        var list = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>", 64 + (count * 60));
-        foreach (var id in ids)
-        {
-            list.Append("<Latest>").Append(id).Append("</Latest>");
+            throw Classify(state, e);
         }
-
-        list.Append("</BlockList>");
-        using var commit = CreateMessage(RequestMethod.Put, BlobUri(path));
-        commit.Request.Uri.AppendQuery("comp", "blocklist");
-        if (ifAbsent)
-        {
-            commit.Request.Headers.SetValue("If-None-Match", "*");
-        }
-
-        commit.Request.Content = RequestContent.Create(Encoding.UTF8.GetBytes(list.ToString()));
-        return await SendAsync(commit, "Put Block List", path, cancellationToken).ConfigureAwait(false);
     }
-
-    private static Func<long, int, CancellationToken, ValueTask<BlockData>> FromMemory(ReadOnlyMemory<byte> content) =>
-        (offset, size, _) => ValueTask.FromResult(new BlockData(content.Slice((int)offset, size), null));
 
     private async ValueTask EnsureContainerAsync(CancellationToken cancellationToken)
     {
@@ -513,165 +437,63 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
         }
     }
 
-    private HttpMessage CreateMessage(RequestMethod method, string uri)
-    {
-        var message = _pipeline.CreateMessage();
-        message.Request.Method = method;
-        message.Request.Uri.Reset(new Uri(uri));
-        return message;
-    }
+    // Argument errors (bad paths) and the caller's own cancellation pass through unchanged.
+    private static bool IsFailure(Exception e, CancellationToken cancellationToken) =>
+        e is not (BlobLakeException or ArgumentException) && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested);
 
-    private string BlobUri(string path) =>
-        _containerUri + "/" + string.Join('/', (_prefix + path).Split('/').Select(Uri.EscapeDataString));
-
-    private async ValueTask<(Response Response, RequestState State)> SendAsync(HttpMessage message, string operation, string? path, CancellationToken cancellationToken)
-    {
-        var state = new RequestState(operation, path);
-        message.SetProperty(typeof(RequestState), state);
-        try
-        {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw Unreachable(state, e);
-        }
-
-        return (message.Response, state);
-    }
-
-    private BlobLakeException Unreachable(RequestState state, Exception e)
+    /// <summary>The operator's view of a failure: what, where, the status and error code (or the connection problem), the attempts, the fix.</summary>
+    internal BlobLakeException Classify(RequestState state, Exception e)
     {
         var attempts = Math.Max(state.Attempts, 1);
-        var what = Subject(state);
+        if (e is RequestFailedException { Status: > 0 } failed)
+        {
+            return Failure(state, failed.Status, failed.ErrorCode, ServiceMessage(failed), attempts);
+        }
+
         var fix = e is AuthenticationFailedException or CredentialUnavailableException
             ? $"make sure the process has an Azure identity with the Storage Blob Data Contributor role on the container (Lake:Blob:Credential is '{_options.Credential}')."
             : "check that the Blob endpoint is up and reachable and that Lake:Blob:ServiceUri is right (locally: deploy/local/azurite.sh start <run-folder>).";
         return new BlobLakeException(
-            $"Blob lake: {what} failed after {attempts} attempt(s): {AttemptPolicy.Describe(e)}. Fix: {fix}",
+            $"Blob lake: {Subject(state)} failed after {attempts} attempt(s): {AttemptPolicy.Describe(e)}. Fix: {fix}",
             state.Operation, state.LakePath, 0, null, attempts, e);
     }
 
-    private BlobLakeException Failure(RequestState state, Response response)
+    private BlobLakeException Failure(RequestState state, int status, string? code, string? detail, int attempts)
     {
-        var code = ErrorCodeOf(response);
-        var detail = ServiceMessage(response);
-        var fix = (response.Status, code) switch
+        var fix = (status, code) switch
         {
-            (403, _) => "check Lake:Blob:AccountKey (sharedkey), the SAS token's permissions and expiry (sas), or give the identity the Storage Blob Data Contributor role on the container (managedidentity, default).",
+            (403, _) => "check Lake:Blob:AccountKey (sharedkey), the SAS token's permissions and expiry (sas, connectionstring), or give the identity the Storage Blob Data Contributor role on the container (managedidentity, default).",
             (404, "ContainerNotFound") => $"create container '{_options.Container}' or set Lake__Blob__CreateContainer=true.",
             (400, _) when code is not null && code.Contains("Header", StringComparison.Ordinal) =>
                 $"check Lake:Blob:ApiVersion ({_options.ApiVersion}) against the endpoint (Azurite 3.37 accepts up to 2026-06-06).",
-            (408 or 429 or >= 500, _) => $"the service stayed unavailable or throttled through {state.Attempts} attempts: retry later or raise Lake__Blob__MaxRetries.",
+            (408 or 429 or >= 500, _) => $"the service stayed unavailable or throttled through {attempts} attempts: retry later or raise Lake__Blob__MaxRetries.",
             (409 or 412, _) => "another writer changed the blob at the same time: retry the operation.",
             _ => "look the error code up in the Blob service's REST documentation.",
         };
         return new BlobLakeException(
-            $"Blob lake: {Subject(state)} failed with {response.Status} {code ?? response.ReasonPhrase}{(detail is null ? "" : $" ({detail})")} after {state.Attempts} attempt(s). Fix: {fix}",
-            state.Operation, state.LakePath, response.Status, code, state.Attempts);
+            $"Blob lake: {Subject(state)} failed with {status} {code ?? "(no error code)"}{(detail is null ? "" : $" ({detail})")} after {attempts} attempt(s). Fix: {fix}",
+            state.Operation, state.LakePath, status, code, attempts);
     }
 
     private string Subject(RequestState state) => state.LakePath is null
         ? $"{state.Operation} of {_containerUri}"
         : $"{state.Operation} of '{state.LakePath}' in {Location}";
 
-    private static bool IsAlreadyExists(Response response) =>
-        (response.Status == 409 && ErrorCodeOf(response) == "BlobAlreadyExists") || (response.Status == 412 && ErrorCodeOf(response) is null or "ConditionNotMet");
-
-    private static bool IsBrokenStream(Exception e, CancellationToken cancellationToken) =>
-        e is IOException or HttpRequestException or ObjectDisposedException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+    private static bool IsAlreadyExists(RequestFailedException e) =>
+        (e.Status == 409 && e.ErrorCode == BlobErrorCode.BlobAlreadyExists) || (e.Status == 412 && e.ErrorCode is null or "ConditionNotMet");
 
     // ADLS Gen2 (hierarchical namespace) answers for directories too; they are prefixes, not objects.
-    private static bool IsDirectory(Response response) =>
-        (response.Headers.TryGetValue("x-ms-meta-hdi_isfolder", out var folder) && string.Equals(folder, "true", StringComparison.OrdinalIgnoreCase))
-        || (response.Headers.TryGetValue("x-ms-resource-type", out var type) && string.Equals(type, "directory", StringComparison.OrdinalIgnoreCase));
+    private static bool IsDirectory(IDictionary<string, string>? metadata) =>
+        metadata is not null && metadata.TryGetValue("hdi_isfolder", out var folder) && string.Equals(folder, "true", StringComparison.OrdinalIgnoreCase);
 
-    private static string? ErrorCodeOf(Response response) =>
-        response.Headers.TryGetValue("x-ms-error-code", out var code) ? code : null;
+    private static string Unquoted(ETag etag) => etag.ToString().Trim('"');
 
-    private static string ETagOf(Response response) =>
-        response.Headers.TryGetValue("ETag", out var etag) ? etag.Trim('"') : "";
+    private static string Quoted(string etag) => etag.StartsWith('"') ? etag : $"\"{etag}\"";
 
-    private static DateTimeOffset LastModifiedOf(Response response) =>
-        response.Headers.TryGetValue("Last-Modified", out var value)
-        && DateTimeOffset.TryParseExact(value, "R", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
-            ? parsed
-            : DateTimeOffset.MinValue;
-
-    // The first line of the service's <Message>: what went wrong, without request ids or signing details.
-    private static string? ServiceMessage(Response response)
+    // The first line of the service's message: what went wrong, without request ids, headers or signing details.
+    private static string? ServiceMessage(RequestFailedException e)
     {
-        try
-        {
-            var stream = response.ContentStream;
-            if (stream is null)
-            {
-                return null;
-            }
-
-            if (stream.CanSeek)
-            {
-                stream.Position = 0;
-            }
-
-            var document = XDocument.Load(stream);
-            var message = document.Root?.Element("Message")?.Value;
-            return message?.Split('\n')[0].Trim();
-        }
-        catch (Exception e) when (e is XmlException or IOException or NotSupportedException or InvalidOperationException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
-
-    private readonly record struct BlockData(ReadOnlyMemory<byte> Memory, byte[]? Rented)
-    {
-        public void Return()
-        {
-            if (Rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(Rented);
-            }
-        }
-    }
-}
-
-/// <summary>Parses one page of List Blobs (flat): blobs in name order and the continuation marker.</summary>
-internal static class BlobListing
-{
-    public sealed record Item(string Name, long Size, DateTimeOffset LastModified, string ETag);
-
-    public static (List<Item> Items, string? NextMarker) Parse(Stream xml)
-    {
-        var document = XDocument.Load(xml);
-        var root = document.Root ?? throw new XmlException("List Blobs answered with an empty document.");
-        var items = new List<Item>();
-        foreach (var blob in root.Element("Blobs")?.Elements("Blob") ?? [])
-        {
-            var nameElement = blob.Element("Name");
-            if (nameElement is null)
-            {
-                continue;
-            }
-
-            // Names with characters XML cannot carry come percent-encoded.
-            var name = (string?)nameElement.Attribute("Encoded") == "true" ? Uri.UnescapeDataString(nameElement.Value) : nameElement.Value;
-            var properties = blob.Element("Properties");
-            if (string.Equals((string?)properties?.Element("ResourceType"), "directory", StringComparison.OrdinalIgnoreCase))
-            {
-                // ADLS Gen2 lists its directories as blobs: they are prefixes, not objects.
-                continue;
-            }
-
-            var size = long.TryParse((string?)properties?.Element("Content-Length"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var length) ? length : 0;
-            var modified = DateTimeOffset.TryParseExact((string?)properties?.Element("Last-Modified"), "R", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
-                ? parsed
-                : DateTimeOffset.MinValue;
-            var etag = ((string?)properties?.Element("Etag") ?? "").Trim('"');
-            items.Add(new Item(name, size, modified, etag));
-        }
-
-        var next = (string?)root.Element("NextMarker");
-        return (items, string.IsNullOrEmpty(next) ? null : next);
+        var first = e.Message.Split('\n')[0].Trim();
+        return first.Length == 0 || first.StartsWith("Service request failed", StringComparison.Ordinal) ? null : first;
     }
 }
