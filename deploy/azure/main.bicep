@@ -23,7 +23,7 @@ param partitions int = 8
 param throughputUnits int = 2
 param maximumThroughputUnits int = 0
 
-@description('Replicas per service: generator and aggregator run one; cleansing scales with partitions; a second sink stands by on the lease.')
+@description('Replicas per service. Today generator, cleansing (it reads every partition) and aggregator run one each; a second sink stands by on the lease.')
 param replicas object = {
   generator: { min: 1, max: 1 }
   cleansing: { min: 1, max: 1 }
