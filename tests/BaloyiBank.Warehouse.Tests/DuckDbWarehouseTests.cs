@@ -6,7 +6,7 @@ public sealed class DuckDbWarehouseTests : WarehouseContractTests
     protected override Task<IWarehouse> OpenAsync(string schema) =>
         Task.FromResult<IWarehouse>(new DuckDbWarehouse(Folder.File($"{Guid.NewGuid():N}.duckdb"), schema));
 
-    protected override void OnLoadStep(IWarehouse warehouse, Action<string> hook) => ((DuckDbWarehouse)warehouse).OnLoadStep = hook;
+    protected override void OnLoadStep(IWarehouse warehouse, Action<string> hook) => ((DuckDbWarehouse)warehouse).OnLoadStep = (step, _) => hook(step);
 
     [Fact]
     public async Task The_warehouse_file_survives_a_reopen_with_data_and_watermark()

@@ -43,7 +43,7 @@ public sealed class PostgresFaultTests(PrivatePostgresServer fixture) : IClassFi
         var change = ChangeFileWriter.WriteAccounts(folder.File("v2.parquet"), Enumerable.Range(500, 1_000).Select(i => AccountRow.Sample(i, 2) with { Balance = 2m }));
         Task? restart = null;
         var stops = 0;
-        engine.OnLoadStep = step =>
+        engine.OnLoadStep = (step, _) =>
         {
             if (step == "merged:accounts" && Interlocked.Increment(ref stops) == 1)
             {
@@ -53,7 +53,7 @@ public sealed class PostgresFaultTests(PrivatePostgresServer fixture) : IClassFi
                     // While it is down, nothing of the interrupted load is visible (checked after the restart too).
                     await Task.Delay(TimeSpan.FromSeconds(1));
                     await server.StartAsync();
-                });
+                }, CancellationToken.None);
             }
         };
 
@@ -79,7 +79,7 @@ public sealed class PostgresFaultTests(PrivatePostgresServer fixture) : IClassFi
         await warehouse.EnsureSchemaAsync(new WarehouseModel([TestTables.Accounts]));
         var baseline = ChangeFileWriter.WriteAccounts(folder.File("b1.parquet"), Enumerable.Range(0, 100).Select(i => AccountRow.Sample(i, 1)));
         await warehouse.LoadAsync(new WarehouseLoad("sink", 1, [new TableChanges(TestTables.Accounts, [baseline])], null));
-        engine.OnLoadStep = step =>
+        engine.OnLoadStep = (step, _) =>
         {
             if (step == "merged:accounts")
             {

@@ -13,7 +13,7 @@ public sealed class PostgresWarehouseTests(PostgresServer server) : WarehouseCon
     protected override Task<IWarehouse> OpenAsync(string schema) =>
         Task.FromResult<IWarehouse>(new PostgresWarehouse(server.ConnectionString, schema));
 
-    protected override void OnLoadStep(IWarehouse warehouse, Action<string> hook) => ((PostgresWarehouse)warehouse).OnLoadStep = hook;
+    protected override void OnLoadStep(IWarehouse warehouse, Action<string> hook) => ((PostgresWarehouse)warehouse).OnLoadStep = (step, _) => hook(step);
 
     [Fact]
     public void A_postgres_url_becomes_npgsql_keywords()

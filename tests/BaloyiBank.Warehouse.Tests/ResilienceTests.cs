@@ -177,11 +177,13 @@ public sealed class ResilienceTests : IDisposable
         await using var warehouse = new ResilientWarehouse(engine, options, logger);
         await warehouse.EnsureSchemaAsync(new WarehouseModel([TestTables.Accounts]));
         var slowOnce = 1;
-        engine.OnLoadStep = step =>
+        engine.OnLoadStep = (step, attempt) =>
         {
+            // The first attempt holds its transaction open until the timeout has cancelled it (a condition, not a
+            // fixed sleep: on a loaded machine the timeout's timer can fire late).
             if (step == "watermark" && Interlocked.Exchange(ref slowOnce, 0) == 1)
             {
-                Thread.Sleep(TimeSpan.FromSeconds(1.5));
+                Assert.True(attempt.WaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "the 1 s attempt timeout never cancelled the attempt");
             }
         };
 

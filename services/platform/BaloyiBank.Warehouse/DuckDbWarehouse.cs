@@ -54,7 +54,7 @@ public sealed class DuckDbWarehouse : IWarehouse
     public string Path { get; }
 
     /// <summary>Test seam: called at named points inside a load's transaction (<c>merged:table</c>, <c>watermark</c>).</summary>
-    internal Action<string>? OnLoadStep { get; set; }
+    internal Action<string, CancellationToken>? OnLoadStep { get; set; }
 
     public Task<SchemaEnsureResult> EnsureSchemaAsync(WarehouseModel model, CancellationToken cancellationToken = default)
     {
@@ -120,12 +120,12 @@ public sealed class DuckDbWarehouse : IWarehouse
             {
                 // The fence first: a stale load fails before any MERGE work, and nothing it did survives the rollback.
                 AdvanceWatermarks(connection, load);
-                OnLoadStep?.Invoke("watermark");
+                OnLoadStep?.Invoke("watermark", cancellationToken);
                 foreach (var change in load.Changes)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     results.Add(Merge(connection, change));
-                    OnLoadStep?.Invoke($"merged:{change.Table.Name}");
+                    OnLoadStep?.Invoke($"merged:{change.Table.Name}", cancellationToken);
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();

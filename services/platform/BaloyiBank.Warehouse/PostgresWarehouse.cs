@@ -42,7 +42,7 @@ public sealed class PostgresWarehouse : IWarehouse
     public string Schema => dialect.Schema;
 
     /// <summary>Test seam: called at named points inside a load's transaction (<c>merged:table</c>, <c>watermark</c>).</summary>
-    internal Action<string>? OnLoadStep { get; set; }
+    internal Action<string, CancellationToken>? OnLoadStep { get; set; }
 
     /// <summary>Converts a <c>postgres://</c> URL to Npgsql keywords; anything else is returned as is.</summary>
     public static string ToKeywords(string connectionString)
@@ -142,14 +142,14 @@ public sealed class PostgresWarehouse : IWarehouse
         // The fence first: the compare-and-set takes the watermark rows' locks, so a concurrent load of the same tables
         // waits here, then finds the watermark moved and is refused before staging anything.
         await AdvanceWatermarksAsync(connection, load, cancellationToken).ConfigureAwait(false);
-        OnLoadStep?.Invoke("watermark");
+        OnLoadStep?.Invoke("watermark", cancellationToken);
         using var reader = DuckDbConnections.Open();
         var results = new List<TableLoadResult>();
         for (var i = 0; i < load.Changes.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             results.Add(await MergeAsync(connection, reader, load.Changes[i], i + 1, cancellationToken).ConfigureAwait(false));
-            OnLoadStep?.Invoke($"merged:{load.Changes[i].Table.Name}");
+            OnLoadStep?.Invoke($"merged:{load.Changes[i].Table.Name}", cancellationToken);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
