@@ -123,6 +123,38 @@ public sealed class DeploymentTests : IAsyncLifetime
         await VerifyAsync(data, 400_000);
     }
 
+    [Fact]
+    public async Task Down_during_up_events_stops_up_first_leaving_nothing_running_and_nothing_restarted()
+    {
+        var data = Deployment("down");
+        // A stream that takes minutes at this rate: up is still supervising when down runs.
+        await using var up = UpInBackground(data, 6042, "--events", "1000000", "--rate", "2000");
+        await up.WaitForOutputAsync("Up in", TimeSpan.FromMinutes(5));
+        var pids = ServiceNames.ToDictionary(s => s, s => RunningServicePid(data, s));
+
+        var down = await BaloyiCli.RunAsync(["down", "--data", data], timeout: TimeSpan.FromMinutes(5));
+        Assert.True(down.ExitCode == 0, $"baloyi down failed with {down.ExitCode}:\n{down.All}");
+        Assert.Contains("is supervising this deployment: stopping it first", down.StdOut, StringComparison.Ordinal);
+
+        // down returns after up has exited, so nothing can start a service any more.
+        var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(exit != 0, $"baloyi up reported success although down stopped it:\n{up.Output}");
+        Assert.Contains("baloyi down is stopping the deployment", up.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("restarted", up.Output, StringComparison.Ordinal);
+        foreach (var (service, pid) in pids)
+        {
+            Assert.False(IsAlive(pid), $"{service} (pid {pid}) still runs after baloyi down:\n{down.All}");
+            Assert.False(File.Exists(Path.Combine(data, "run", service + ".pid")), $"{service} has a pid file again after baloyi down:\n{up.Output}");
+        }
+
+        Assert.False(File.Exists(Path.Combine(data, "run", "up.pid")), "up left its pid file behind");
+        Assert.False(File.Exists(Path.Combine(data, "run", "stopping")), "down left its stop marker behind");
+        foreach (var server in new[] { "rabbitmq", "azurite", "postgres" })
+        {
+            Assert.NotEqual(0, await ScriptAsync(server, "status", data, 6042));
+        }
+    }
+
     private static async Task VerifyAsync(string data, long events)
     {
         var verify = await BaloyiCli.RunAsync(["verify", "--data", data], timeout: TimeSpan.FromMinutes(10));
