@@ -19,7 +19,7 @@ public sealed class ProcessHeavy
 /// </summary>
 [Collection(ProcessHeavy.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class DeploymentTests : IAsyncLifetime
+public sealed partial class DeploymentTests : IAsyncLifetime
 {
     private static readonly string[] ServiceNames = ["generator", "cleansing", "aggregator", "sink"];
     private readonly string _root = Directory.CreateTempSubdirectory("baloyi-up-").FullName;
@@ -122,6 +122,45 @@ public sealed class DeploymentTests : IAsyncLifetime
         Assert.True(exit == 0, $"baloyi up failed with {exit}:\n{up.Output}");
         await VerifyAsync(data, 400_000);
     }
+
+    [Fact]
+    public async Task At_a_steady_rate_cleansing_consumes_from_the_start_and_down_during_up_stops_up_first_restarting_nothing()
+    {
+        var data = Deployment("down");
+        // The generator at a steady rate from the start, never pausing, for minutes: up is still supervising when down runs.
+        await using var up = UpInBackground(data, 6042, "--events", "3000000", "--rate", "15000");
+        await up.WaitForOutputAsync("Up in", TimeSpan.FromMinutes(5));
+        var pids = ServiceNames.ToDictionary(s => s, s => RunningServicePid(data, s));
+
+        // Cleansing finds the log's end and consumes while the stream keeps growing (issue 21: its start-up waited for a
+        // quiet moment on RabbitMQ that never came). up reports progress every 5 s.
+        await up.WaitForMatchAsync(ConsumingLine(), TimeSpan.FromMinutes(3));
+
+        var down = await BaloyiCli.RunAsync(["down", "--data", data], timeout: TimeSpan.FromMinutes(5));
+        Assert.True(down.ExitCode == 0, $"baloyi down failed with {down.ExitCode}:\n{down.All}");
+        Assert.Contains("is supervising this deployment: stopping it first", down.StdOut, StringComparison.Ordinal);
+
+        // down returns after up has exited, so nothing can start a service any more.
+        var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(exit != 0, $"baloyi up reported success although down stopped it:\n{up.Output}");
+        Assert.Contains("baloyi down is stopping the deployment", up.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("restarted", up.Output, StringComparison.Ordinal);
+        foreach (var (service, pid) in pids)
+        {
+            Assert.False(IsAlive(pid), $"{service} (pid {pid}) still runs after baloyi down:\n{down.All}");
+            Assert.False(File.Exists(Path.Combine(data, "run", service + ".pid")), $"{service} has a pid file again after baloyi down:\n{up.Output}");
+        }
+
+        Assert.False(File.Exists(Path.Combine(data, "run", "up.pid")), "up left its pid file behind");
+        Assert.False(File.Exists(Path.Combine(data, "run", "stopping")), "down left its stop marker behind");
+        foreach (var server in new[] { "rabbitmq", "azurite", "postgres" })
+        {
+            Assert.NotEqual(0, await ScriptAsync(server, "status", data, 6042));
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"cleansing consumed [1-9][0-9,]* lag")]
+    private static partial System.Text.RegularExpressions.Regex ConsumingLine();
 
     private static async Task VerifyAsync(string data, long events)
     {
@@ -240,6 +279,17 @@ public sealed class DeploymentTests : IAsyncLifetime
                     Assert.Fail($"baloyi up exited ({_process.ExitCode}) before printing '{text}':\n{Output}");
                 }
                 Assert.True(clock.Elapsed < limit, $"baloyi up did not print '{text}' within {limit}:\n{Output}");
+                await Task.Delay(200);
+            }
+        }
+
+        public async Task WaitForMatchAsync(System.Text.RegularExpressions.Regex pattern, TimeSpan limit)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!pattern.IsMatch(Output))
+            {
+                Assert.False(_process.HasExited, $"baloyi up exited before printing a line matching '{pattern}':\n{Output}");
+                Assert.True(clock.Elapsed < limit, $"baloyi up did not print a line matching '{pattern}' within {limit}:\n{Output}");
                 await Task.Delay(200);
             }
         }

@@ -28,6 +28,8 @@ public sealed class EventHubsEventLogContractTests : EventLogContract, IAsyncLif
         return OpenAsync(server, disposed.PartitionCount);
     }
 
+    protected override async Task<IEventLog?> OpenBesideAsync(IEventLog log) => await OpenAsync(_serverOf[log], log.PartitionCount);
+
     private async Task<IEventLog> OpenAsync(EventHubsTestDouble server, int partitions)
     {
         var log = await EventHubsEventLog.OpenAsync(server.HubName, partitions, TestOptions.For(server));

@@ -227,6 +227,64 @@ public sealed class RabbitMqEventLogTests(RabbitMqBroker broker, Xunit.Abstracti
         Assert.Contains("Fix: set EventLog__Partitions=3", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Describe_and_a_start_at_an_offset_return_while_messages_keep_arriving()
+    {
+        var name = NewLog("flood", 1);
+        await using var log = await RabbitMqEventLog.OpenAsync(name, 1, broker.Options());
+        await using var producer = log.CreateProducer();
+        var appended = await producer.AppendAsync([.. Enumerable.Range(0, 100).Select(i => Events.Make("k", $"e{i}"))]);
+        // Another instance, as in another process: its describe cannot take the tail from this one's writer. Its
+        // probes wait for the quiet the README advises on loaded machines, a second: here it never comes.
+        await using var other = await RabbitMqEventLog.OpenAsync(name, 1, broker.Options(o => (o.ProbeTimeout, o.ProbeQuiet) = (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1))));
+
+        // Messages arrive without a pause as long as the probes' quiet: fences, which carry no events, so the
+        // log's tail stays where the appends left it. Reading the last chunk until a quiet moment never returned (issue 21).
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(broker.Uri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        using var stop = new CancellationTokenSource();
+        long published = 0;
+        var flooding = Task.Run(async () =>
+        {
+            var writerId = Guid.NewGuid();
+            while (!stop.IsCancellationRequested)
+            {
+                for (var i = 0; i < 20; i++)
+                {
+                    var fence = FrameCodec.EncodeFence(writerId, Interlocked.Increment(ref published), DateTime.UtcNow.Ticks);
+                    await channel.BasicPublishAsync(string.Empty, $"{name}.p0", mandatory: false, new RabbitMQ.Client.BasicProperties(), fence);
+                }
+
+                await Task.Delay(1);
+            }
+        });
+
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (Interlocked.Read(ref published) < 2_000)
+            {
+                Assert.True(DateTime.UtcNow < deadline && !flooding.IsCompleted, "The flood did not get 2,000 messages out.");
+                await Task.Delay(10);
+            }
+
+            // Generous guards against a probe that waits for the stream to go quiet, not speed limits.
+            var info = (await other.DescribeAsync().WaitAsync(TimeSpan.FromSeconds(60)))[0];
+            Assert.Equal((0L, 100L), (info.FirstOffset, info.NextOffset));
+
+            await using var reader = other.OpenReader(0, StartPosition.AtOffset(60));
+            var records = await reader.ReadExactlyAsync(40, TimeSpan.FromSeconds(60));
+            Assert.Equal(appended.Positions.Skip(60), records.Select(r => r.Position));
+            Assert.False(flooding.IsCompleted, "The flood stopped before the describe and the reader's start returned.");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await flooding;
+        }
+    }
+
     private string NewLog(string prefix, int partitions)
     {
         var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];

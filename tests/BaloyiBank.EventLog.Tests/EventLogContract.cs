@@ -41,6 +41,67 @@ public abstract class EventLogContract
     /// <summary>The one-partition log of the retention test (a backend may need short retention settings for it).</summary>
     protected virtual Task<IEventLog> CreateRetentionLogAsync() => CreateLogAsync(1);
 
+    /// <summary>
+    /// The same stored log opened a second time beside <paramref name="log"/>, as another process would (a describe or
+    /// reader there knows nothing of the writer's state); null where a backend allows one instance per log.
+    /// </summary>
+    protected virtual Task<IEventLog?> OpenBesideAsync(IEventLog log) => Task.FromResult<IEventLog?>(null);
+
+    [Fact]
+    public async Task Describe_returns_promptly_while_a_producer_appends_without_pause()
+    {
+        await using var log = await CreateLogAsync(1);
+        await using var beside = await OpenBesideAsync(log);
+        var describer = beside ?? log;
+        await using var producer = log.CreateProducer();
+        var first = (await producer.AppendAsync([Events.Make("k", "first")])).Positions[0].Offset;
+        long acknowledged = first;
+        using var stop = new CancellationTokenSource();
+        // Never pauses: a log whose tail is found by waiting for a quiet moment never finds it (issue 21). Several
+        // appenders keep appends in flight while one waits for its acknowledgement.
+        var producing = Task.WhenAll(Enumerable.Range(0, 4).Select(appender => Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var result = await producer.AppendAsync([.. Enumerable.Range(0, 10).Select(i => Events.Make("k", $"{appender}/{n}/{i}"))]);
+                var offset = result.Positions[^1].Offset;
+                for (var seen = Volatile.Read(ref acknowledged); seen < offset; seen = Volatile.Read(ref acknowledged))
+                {
+                    Interlocked.CompareExchange(ref acknowledged, offset, seen);
+                }
+            }
+        })));
+
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (Volatile.Read(ref acknowledged) < first + 20)
+            {
+                Assert.True(DateTime.UtcNow < deadline && !producing.IsCompleted, "The producer did not get 20 appends through.");
+                await Task.Delay(10);
+            }
+
+            for (var round = 0; round < 3; round++)
+            {
+                var floor = Volatile.Read(ref acknowledged);
+                // A generous guard against a describe that waits for the producer to stop, not a speed limit.
+                var info = (await describer.DescribeAsync().WaitAsync(TimeSpan.FromSeconds(60)))[0];
+                Assert.True(info.FirstOffset <= first, $"first offset {info.FirstOffset} is past the first append's {first}");
+                Assert.True(info.NextOffset > floor, $"next offset {info.NextOffset} misses offset {floor}, acknowledged before the describe began");
+
+                // A reader started at an offset finds it the same way, and starts exactly there.
+                await using var reader = describer.OpenReader(0, StartPosition.AtOffset(floor));
+                var records = await reader.ReadExactlyAsync(1, TimeSpan.FromSeconds(60));
+                Assert.Equal(floor, records[0].Position.Offset);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await producing;
+        }
+    }
+
     [Fact]
     public async Task Append_returns_positions_in_input_order_growing_per_partition()
     {

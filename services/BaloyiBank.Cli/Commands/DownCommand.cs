@@ -3,7 +3,10 @@ using BaloyiBank.Cli.Deploy;
 
 namespace BaloyiBank.Cli.Commands;
 
-/// <summary><c>baloyi down --data D</c>: stops the services (SIGTERM, then SIGKILL after a grace period) and the local servers <c>up</c> started.</summary>
+/// <summary>
+/// <c>baloyi down --data D</c>: stops a supervising <c>up</c> first (so it restarts nothing), then the services (SIGTERM,
+/// then SIGKILL after a grace period) and the local servers <c>up</c> started.
+/// </summary>
 internal static class DownCommand
 {
     public static Command Create()
@@ -29,6 +32,20 @@ internal static class DownCommand
 
     /// <summary>Stops the services (upstream first) and, unless <paramref name="keepServers"/>, the local servers; 0 when all stopped.</summary>
     public static async Task<int> StopAsync(Deployment deployment, bool keepServers, CancellationToken ct)
+    {
+        // A supervising up first: it would restart every service stopped below.
+        await Supervision.StopSupervisorAsync(deployment, TimeSpan.FromSeconds(60), ct);
+        try
+        {
+            return await StopServicesAndServersAsync(deployment, keepServers, ct);
+        }
+        finally
+        {
+            Supervision.ClearStop(deployment);
+        }
+    }
+
+    private static async Task<int> StopServicesAndServersAsync(Deployment deployment, bool keepServers, CancellationToken ct)
     {
         // The generator first, the sink last: upstream stops before downstream, each finishing its current batch.
         foreach (var service in Services.All.Reverse())

@@ -14,7 +14,8 @@ namespace BaloyiBank.Cli.Commands;
 /// <c>baloyi up --data D [--events N]</c>: RabbitMQ, Azurite and PostgreSQL as local processes, then the four services
 /// as processes of their own against them. Idempotent: what already runs is left alone, what is missing is started.
 /// With <c>--events N</c> it waits until the warehouse holds the stream's N events (restarting any service that dies
-/// meanwhile, as a supervisor would) and prints the end-to-end rate.
+/// meanwhile, as a supervisor would) and prints the end-to-end rate. While it supervises it holds <c>D/run/up.pid</c>, and
+/// gives up as soon as <c>baloyi down</c> asks (see <see cref="Supervision"/>).
 /// </summary>
 internal static class UpCommand
 {
@@ -80,6 +81,20 @@ internal static class UpCommand
     /// <summary>Servers and services up; with <see cref="Deployment.Events"/>, waits for the warehouse (its time in <paramref name="endToEnd"/>).</summary>
     public static async Task<int> UpAsync(Deployment deployment, bool generatorChanged, TimeSpan limit, StrongBox<TimeSpan>? endToEnd, CancellationToken ct)
     {
+        using var supervising = Supervision.Claim(deployment);
+        try
+        {
+            return await SuperviseAsync(deployment, generatorChanged, limit, endToEnd, ct);
+        }
+        catch (DeploymentStoppingException stopping)
+        {
+            await Console.Error.WriteLineAsync(stopping.Message);
+            return 1;
+        }
+    }
+
+    private static async Task<int> SuperviseAsync(Deployment deployment, bool generatorChanged, TimeSpan limit, StrongBox<TimeSpan>? endToEnd, CancellationToken ct)
+    {
         var clock = Stopwatch.StartNew();
         var servers = new LocalServers(deployment);
         Console.WriteLine($"Deployment in {deployment.Root}: RabbitMQ :{deployment.RabbitMqPort}, Azurite :{deployment.AzuritePort}, PostgreSQL :{deployment.PostgresPort}, {deployment.Partitions} partitions, bus {deployment.Bus}.");
@@ -99,6 +114,7 @@ internal static class UpCommand
         }
 
         var connectionString = await servers.PostgresConnectionStringAsync(ct);
+        Supervision.ThrowIfStopRequested(deployment);
         if (generatorChanged && ServiceProcesses.RunningPid(deployment, Services.Generator) is { } old)
         {
             Console.WriteLine($"The stream's settings changed: restarting the generator (pid {old}).");
@@ -235,6 +251,7 @@ internal static class UpCommand
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
         {
+            Supervision.ThrowIfStopRequested(deployment);
             var answers = await Task.WhenAll(Services.All.Select(s => probe.GetAsync(deployment.HealthPorts[s], s, ct)));
             if (answers.All(a => a.Answered))
             {
@@ -279,6 +296,7 @@ internal sealed class Supervisor(Deployment deployment, string warehouseConnecti
     {
         foreach (var service in Services.All)
         {
+            Supervision.ThrowIfStopRequested(deployment);
             if (ServiceProcesses.RunningPid(deployment, service) is { } pid)
             {
                 Console.WriteLine($"  {service} already running (pid {pid})");
@@ -290,10 +308,13 @@ internal sealed class Supervisor(Deployment deployment, string warehouseConnecti
         }
     }
 
+    /// <summary>Restarts the services that died; throws <see cref="DeploymentStoppingException"/> once <c>down</c> is stopping the deployment.</summary>
     public async Task RestartDeadAsync(CancellationToken ct)
     {
         foreach (var service in Services.All)
         {
+            // Checked before each start: a service down has just stopped is not dead, it is stopped.
+            Supervision.ThrowIfStopRequested(deployment);
             if (ServiceProcesses.RunningPid(deployment, service) is not null)
             {
                 continue;

@@ -112,6 +112,9 @@ internal static partial class ServiceProcesses
 
     public static bool SendKill(int pid) => Kill(pid, SigKill) == 0;
 
+    /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; true when it was delivered.</summary>
+    public static bool Signal(int pid, int signal) => Kill(pid, signal) == 0;
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 }

@@ -21,7 +21,7 @@ internal sealed class StreamPositions(RabbitMqEventLogOptions options)
     public async Task<object> LocateAsync(IConnection connection, string stream, Func<FrameHeader, bool> reached, CancellationToken ct)
     {
         // pred(s): the first data frame at stream offset >= s is reached, or there is none.
-        var last = await StreamProbe.ReadAsync(connection, stream, "last", _ => false, options.ProbeTimeout, options.ProbeQuiet, ct, prefetch: 32).ConfigureAwait(false);
+        var last = await ReadTailAsync(connection, stream, ct).ConfigureAwait(false);
         if (last.Count == 0)
         {
             return "first";
@@ -103,13 +103,13 @@ internal sealed class StreamPositions(RabbitMqEventLogOptions options)
     }
 
     /// <summary>
-    /// The newest data frame of a stream nobody here is writing: the last chunk (attach at "last"
-    /// and read until deliveries pause), then further back if that chunk holds only fences.
+    /// The newest data frame of a stream nobody here is writing: the stream's end as of the call
+    /// (<see cref="ReadTailAsync"/>), then further back if it holds only fences.
     /// Null when the stream holds no events.
     /// </summary>
     public async Task<LocatedFrame?> NewestAsync(IConnection connection, string stream, CancellationToken ct)
     {
-        var last = await StreamProbe.ReadAsync(connection, stream, "last", _ => false, options.ProbeTimeout, options.ProbeQuiet, ct, prefetch: 32).ConfigureAwait(false);
+        var last = await ReadTailAsync(connection, stream, ct).ConfigureAwait(false);
         if (last.Count == 0)
         {
             return null;
@@ -125,6 +125,42 @@ internal sealed class StreamPositions(RabbitMqEventLogOptions options)
 
         var before = await ReadBackAsync(connection, stream, last[0].StreamOffset, _ => true, ct).ConfigureAwait(false);
         return before.Count == 0 ? null : before[^1];
+    }
+
+    /// <summary>
+    /// The messages at the end of the stream as of this call, in stream order: the last chunk (attach at
+    /// "last") up to the stream's tail when the call began. Empty when the stream held nothing.
+    /// </summary>
+    /// <remarks>
+    /// The tail is bounded by a consumer attached at "next" first: the first message it is sent is the first
+    /// one appended after that attach. Reading "last" until deliveries paused alone never ended while a
+    /// producer kept appending (issue 21: a deployment's cleansing never started, its probe buffering every
+    /// new message); with the bound, it stops at the message before it, and the quiet only ends a read of a
+    /// stream nobody is appending to.
+    /// </remarks>
+    public async Task<List<StreamMessage>> ReadTailAsync(IConnection connection, string stream, CancellationToken ct)
+    {
+        // Prefetch 1 without acks: the broker sends the one message that marks the bound and nothing more.
+        await using var after = await StreamConsumer.AttachAsync(connection, stream, "next", prefetch: 1, ackOnReceive: false, ct).ConfigureAwait(false);
+        long Bound() => after.Messages.TryPeek(out var first) ? first.StreamOffset : long.MaxValue;
+
+        var last = await StreamProbe.ReadAsync(connection, stream, "last", m => m.StreamOffset >= Bound() - 1, options.ProbeTimeout, options.ProbeQuiet, ct, prefetch: 32).ConfigureAwait(false);
+        var bound = Bound();
+        if (bound == long.MaxValue)
+        {
+            // Nothing appended since the attach: what the quiet ended is the whole last chunk.
+            return last;
+        }
+
+        var before = last.Where(m => m.StreamOffset < bound).ToList();
+        if (before.Count > 0 || bound == 0)
+        {
+            return before;
+        }
+
+        // "last" attached after chunks appended beyond the bound: read the few messages just before it.
+        var window = await StreamProbe.ReadAsync(connection, stream, Math.Max(0, bound - 64), m => m.StreamOffset >= bound - 1, options.ProbeTimeout * 10, options.ProbeTimeout * 10, ct, prefetch: 32).ConfigureAwait(false);
+        return [.. window.Where(m => m.StreamOffset < bound)];
     }
 
     /// <summary>The oldest retained data frame, or null when the stream holds none (within the probe timeout).</summary>

@@ -194,6 +194,60 @@ public sealed class CleansingWorkerTests(ITestOutputHelper output)
         await AssertSameSilverAsync(rig.LakeRoot("reference"), rig.LakeRoot("partial"));
     }
 
+    [Fact]
+    public async Task Cleansing_starts_consuming_while_a_producer_appends_without_pause()
+    {
+        // The log's end is found while events keep arriving (issue 21: on RabbitMQ the start-up's describe waited for a quiet moment
+        // that never came). The RabbitMQ event-log tests cover that backend's describe and reader start under the same load.
+        await using var rig = await CleansingRig.CreateAsync(0);
+        using var stop = new CancellationTokenSource();
+        long appended = 0;
+        var producing = Task.Run(async () =>
+        {
+            await using var producer = rig.Log.CreateProducer();
+            foreach (var chunk in GeneratedEvents.Records(new GeneratorOptions()).Take(2_000_000).Chunk(200))
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                await producer.AppendAsync([.. chunk.Select(r => new OutgoingEvent(r.Key, r.Payload, EventHeaders.Empty))]);
+                Interlocked.Add(ref appended, chunk.Length);
+            }
+        });
+
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (Interlocked.Read(ref appended) < 2_000)
+            {
+                Assert.True(DateTime.UtcNow < deadline && !producing.IsCompleted, "The producer did not get 2,000 events out.");
+                await Task.Delay(10);
+            }
+
+            using var host = rig.BuildHost("steady", FlushRows);
+            await host.StartAsync();
+            var progress = host.Services.GetRequiredService<CleansingProgress>();
+            // A generous guard, not a speed limit: the condition is that cleansing starts at all while the producer runs.
+            while (!(progress.IsStarted && progress.Consumed > 0))
+            {
+                Assert.Null(progress.Failure);
+                Assert.True(DateTime.UtcNow < deadline, $"Cleansing did not start consuming while the producer appended ({Interlocked.Read(ref appended):N0} events so far).");
+                await Task.Delay(20);
+            }
+
+            Assert.False(producing.IsCompleted, "The producer stopped before cleansing started: the test did not test a never-pausing stream.");
+            output.WriteLine($"cleansing consumed {progress.Consumed:N0} while {Interlocked.Read(ref appended):N0} events were appended");
+            await host.StopAsync();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await producing;
+        }
+    }
+
     private static async Task AssertSameSilverAsync(string expectedLake, string actualLake)
     {
         // ingested_at is the worker's wall clock and legitimately differs between runs; every other column must not.
