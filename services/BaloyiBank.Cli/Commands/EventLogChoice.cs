@@ -92,6 +92,12 @@ internal sealed record EventLogChoice(string Kind, IReadOnlyDictionary<string, s
             try
             {
                 var properties = EventHubsConnectionStringProperties.Parse(connectionString);
+                if (properties.Endpoint is null || (string.IsNullOrEmpty(properties.SharedAccessKey) && string.IsNullOrEmpty(properties.SharedAccessSignature)))
+                {
+                    problem = "eventhubs:… needs a connection string with Endpoint=sb://<ns>.servicebus.windows.net/ and SharedAccessKeyName + SharedAccessKey (value not shown).";
+                    return null;
+                }
+
                 var settings = new Dictionary<string, string?> { ["EventLog:EventHubs:ConnectionString"] = connectionString };
                 if (properties.EventHubName is { Length: > 0 } hub)
                 {
