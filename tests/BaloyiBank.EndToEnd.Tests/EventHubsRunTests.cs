@@ -73,6 +73,11 @@ public sealed class EventHubsRunTests : IAsyncLifetime
         var blind = await BaloyiCli.RunAsync(["verify", "--data", data]);
         Assert.Equal(2, blind.ExitCode);
         Assert.Contains("pass the same --event-log the run used", blind.StdOut, StringComparison.Ordinal);
+        var wrongCount = await BaloyiCli.RunAsync(["run", "--data", Path.Combine(_root, "eight"), "--event-log", eventLog, "--partitions", "8", "--events", "10"]);
+        Assert.Equal(1, wrongCount.ExitCode);
+        Assert.Contains("has partitions [0, 1, 2, 3] but EventLog:Partitions is 8. Fix: set EventLog__Partitions=4", wrongCount.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", wrongCount.All, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root, "eight", "event-log.json")), "a run that never started must not record a log");
         var mixed = await BaloyiCli.RunAsync(["run", "--data", data, "--events", "10"]);
         Assert.Equal(2, mixed.ExitCode);
         Assert.Contains("was run on the eventhubs event log, not embedded", mixed.StdErr, StringComparison.Ordinal);

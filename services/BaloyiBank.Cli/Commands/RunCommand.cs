@@ -118,6 +118,12 @@ internal static class RunCommand
         {
             // Validate every option before anything starts, so a bad one is a message, not a host failure log.
             host.Services.GetService<IStartupValidator>()?.Validate();
+            if (!settings.EventLog.IsEmbedded)
+            {
+                // A remote log is reached once before anything starts: a missing hub or another partition count is one message, not failing workers.
+                await host.Services.GetRequiredService<IEventLog>().DescribeAsync(cancellationToken);
+            }
+
             await host.StartAsync(cancellationToken);
         }
         catch (OptionsValidationException invalid)
@@ -132,6 +138,11 @@ internal static class RunCommand
         catch (Exception startFailure) when (startFailure is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             RunConsole.StartFailed(startFailure);
+            return 1;
+        }
+        catch (Exception unreachable) when (!settings.EventLog.IsEmbedded && unreachable is Azure.RequestFailedException or Azure.Messaging.EventHubs.EventHubsException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException or TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"The event log {settings.EventLog.Location} cannot be used: {unreachable.Message} Fix: check that the hub exists with --partitions partitions, the endpoint is reachable and the identity or key may send and receive.");
             return 1;
         }
 
