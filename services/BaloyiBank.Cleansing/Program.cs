@@ -1,6 +1,7 @@
 using BaloyiBank.Bus;
 using BaloyiBank.Cleansing;
 using BaloyiBank.EventLog;
+using BaloyiBank.EventLog.EventHubs;
 using BaloyiBank.EventLog.Kafka;
 using BaloyiBank.EventLog.RabbitMq;
 using BaloyiBank.Lake;
@@ -16,7 +17,7 @@ using Microsoft.Extensions.Hosting;
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults("cleansing");
 builder.AddHealthEndpoints();
-builder.Services.AddEventLog(builder.Configuration).AddRabbitMqEventLog(builder.Configuration).AddKafkaEventLog(builder.Configuration);
+builder.Services.AddEventLog(builder.Configuration).AddRabbitMqEventLog(builder.Configuration).AddKafkaEventLog(builder.Configuration).AddEventHubsEventLog(builder.Configuration);
 builder.Services.AddLake(builder.Configuration).AddBlobLake(builder.Configuration);
 builder.Services.AddControlBus(builder.Configuration);
 builder.Services.AddCleansing(builder.Configuration);

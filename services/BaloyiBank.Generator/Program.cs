@@ -1,4 +1,5 @@
 using BaloyiBank.EventLog;
+using BaloyiBank.EventLog.EventHubs;
 using BaloyiBank.EventLog.Kafka;
 using BaloyiBank.EventLog.RabbitMq;
 using BaloyiBank.Generator;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Hosting;
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults("generator");
 builder.AddHealthEndpoints();
-builder.Services.AddEventLog(builder.Configuration).AddRabbitMqEventLog(builder.Configuration).AddKafkaEventLog(builder.Configuration);
+builder.Services.AddEventLog(builder.Configuration).AddRabbitMqEventLog(builder.Configuration).AddKafkaEventLog(builder.Configuration).AddEventHubsEventLog(builder.Configuration);
 builder.Services.AddGenerator(builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<GeneratorHealthCheck>("generator", tags: [ServiceDefaultsExtensions.ReadyTag]);
 await builder.Build().RunAsync();

@@ -53,7 +53,7 @@ public sealed class BadInputTests
 
         // A value option that is neither parsed here nor one of the text options below would escape the test above.
         var text = runnable.SelectMany(c => CommandTree.ValueOptions(c.Value).Where(o => !CommandTree.IsParsed(o.ValueType)).Select(o => o.Name)).ToHashSet();
-        Assert.Subset(new HashSet<string> { "--data", "--warehouse", "--set", "--summary-json" }, text);
+        Assert.Subset(new HashSet<string> { "--data", "--warehouse", "--set", "--summary-json", "--event-log" }, text);
     }
 
     [Theory]
@@ -98,6 +98,10 @@ public sealed class BadInputTests
     [InlineData("--events", "bench", "deployment", "--events", "0")]
     [InlineData("--rabbitmq-port", "bench", "deployment", "--rabbitmq-port", "20000")]
     [InlineData("--no-such-option", "run", "--no-such-option", "1")]
+    [InlineData("--event-log", "run", "--event-log", "kinesis://stream")]
+    [InlineData("--event-log", "run", "--event-log", "eventhubs://bank.servicebus.windows.net:9093/hub")]
+    [InlineData("--event-log", "verify", "--event-log", "amqp://")]
+    [InlineData("--event-log", "status", "--event-log", "eventhubs:not-a-connection-string")]
     public async Task An_out_of_range_or_malformed_value_is_one_line_naming_the_option_and_exit_code_2(string option, params string[] args)
     {
         var outcome = await Invocation.InProcessAsync(args);
@@ -236,6 +240,30 @@ public sealed class BadInputTests
         var url = await Invocation.InProcessAsync(["run", "--warehouse", "postgres://baloyi:hunter2@127.0.0.1:99999/baloyi"]);
         AssertRejected(url, "--warehouse");
         Assert.DoesNotContain("hunter2", url.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_event_log_value_never_echoes_a_key_and_a_good_one_selects_the_log()
+    {
+        var malformed = await Invocation.InProcessAsync(["run", "--event-log", "eventhubs:SharedAccessKeyName=x;SharedAccessKey=hunter2"]);
+        AssertRejected(malformed, "--event-log");
+        Assert.DoesNotContain("hunter2", malformed.StdErr, StringComparison.Ordinal);
+        var unknown = await Invocation.InProcessAsync(["run", "--event-log", "Endpoint=sb://bank.servicebus.windows.net/;SharedAccessKeyName=x;SharedAccessKey=hunter2"]);
+        AssertRejected(unknown, "--event-log");
+        Assert.DoesNotContain("hunter2", unknown.StdErr, StringComparison.Ordinal);
+
+        var connectionString = "Endpoint=sb://bank.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=hunter2;EntityPath=payments";
+        var choice = EventLogChoice.TryParse("eventhubs:" + connectionString, out _)!;
+        Assert.Equal("eventhubs", choice.Kind);
+        Assert.Equal(connectionString, choice.Overrides()["EventLog:EventHubs:ConnectionString"]);
+        Assert.Equal("payments", choice.Overrides()["EventLog:Name"]);
+        Assert.DoesNotContain("hunter2", choice.Location, StringComparison.Ordinal);
+
+        var identity = EventLogChoice.TryParse("eventhubs://bank.servicebus.windows.net/bank-events", out _)!;
+        Assert.Equal("bank.servicebus.windows.net", identity.Overrides()["EventLog:EventHubs:FullyQualifiedNamespace"]);
+        Assert.Equal("bank-events", identity.Overrides()["EventLog:Name"]);
+        Assert.Equal("rabbitmq", EventLogChoice.TryParse("amqp://guest:guest@127.0.0.1:5772/", out _)!.Kind);
+        Assert.True(EventLogChoice.TryParse("embedded", out _)!.IsEmbedded);
     }
 
     private static void AssertDataRejected(Outcome outcome, string folder)

@@ -33,7 +33,7 @@ public sealed class EventHubsEventLogTests : IAsyncLifetime
 
         var wrongHub = new EventHubsEventLogOptions { ConnectionString = _server.ConnectionString }.Validate("other-hub");
         var failure = Assert.Single(wrongHub);
-        Assert.Contains("EntityPath is 'bank-events'", failure, StringComparison.Ordinal);
+        Assert.Contains("scoped to event hub 'bank-events' (EntityPath)", failure, StringComparison.Ordinal);
         Assert.DoesNotContain("dGVzdA==", failure, StringComparison.Ordinal);
 
         var malformed = Assert.Single(new EventHubsEventLogOptions { ConnectionString = "SharedAccessKeyName=x;SharedAccessKey=c2VjcmV0LWtleQ==" }.Validate("bank-events"));

@@ -80,68 +80,96 @@ public sealed class OptionsTests
     }
 
     [Fact]
-    public void ConfigOnly_start_up_validation_checks_only_the_section_of_the_chosen_kind()
+    public void ConfigOnly_start_up_validation_checks_the_Kafka_section_only_when_kind_is_kafka()
     {
-        using var provider = Services(new()
+        using (var provider = Services(new() { ["EventLog:Kind"] = "embedded", ["EventLog:Kafka:BootstrapServers"] = "not a server list" }))
         {
-            ["EventLog:Kind"] = "eventhubs",
-            ["EventLog:EventHubs:ConnectionString"] = "",
-            ["EventLog:Kafka:BootstrapServers"] = "not a server list",
-        });
-        var monitor = provider.GetRequiredService<IOptionsMonitor<KafkaEventLogOptions>>();
+            Assert.Equal("not a server list", provider.GetRequiredService<IOptionsMonitor<KafkaEventLogOptions>>().Get(KafkaEventLogKinds.Kafka).BootstrapServers);
+        }
 
-        var error = Assert.Throws<OptionsValidationException>(() => monitor.Get(KafkaEventLogKinds.EventHubs));
-        Assert.Contains("EventLog:EventHubs:ConnectionString or FullyQualifiedNamespace must be set", error.Message, StringComparison.Ordinal);
-        Assert.Equal("not a server list", monitor.Get(KafkaEventLogKinds.Kafka).BootstrapServers);
+        using (var provider = Services(new() { ["EventLog:Kind"] = "kafka", ["EventLog:Kafka:BootstrapServers"] = "not a server list" }))
+        {
+            var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptionsMonitor<KafkaEventLogOptions>>().Get(KafkaEventLogKinds.Kafka));
+            Assert.Contains("EventLog:Kafka:BootstrapServers must be host:port", error.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
-    public async Task ConfigOnly_EventLog_Kind_eventhubs_and_kafka_resolve_to_the_Kafka_log_without_contacting_a_broker()
+    public async Task ConfigOnly_kind_kafka_resolves_to_the_Kafka_log_and_kind_eventhubs_to_the_native_Event_Hubs_log()
     {
+        await using (var provider = Services(new()
+        {
+            ["EventLog:Kind"] = "Kafka",
+            ["EventLog:Partitions"] = "3",
+            ["EventLog:Kafka:BootstrapServers"] = "127.0.0.1:9092",
+        }, withEventHubs: true))
+        {
+            var log = Assert.IsType<KafkaEventLog>(provider.GetRequiredService<IEventLog>());
+            Assert.Equal("kafka", log.Kind);
+            Assert.Equal("127.0.0.1:9092", log.Connection.BootstrapServers);
+        }
+
+        // An Event Hubs connection string no longer reaches the Kafka backend: kind eventhubs is Azure.Messaging.EventHubs.
         await using (var provider = Services(new()
         {
             ["EventLog:Kind"] = "eventhubs",
             ["EventLog:Name"] = "bank-events",
             ["EventLog:Partitions"] = "8",
             ["EventLog:EventHubs:ConnectionString"] = ConnectionMappingTests.ConnectionString,
-        }))
+        }, withEventHubs: true))
         {
-            var log = Assert.IsType<KafkaEventLog>(provider.GetRequiredService<IEventLog>());
-            Assert.Equal("eventhubs", log.Kind);
+            var log = Assert.IsType<EventHubs.EventHubsEventLog>(provider.GetRequiredService<IEventLog>());
             Assert.Equal("bank-events", log.Name);
             Assert.Equal(8, log.PartitionCount);
-            Assert.Equal("baloyi-prod.servicebus.windows.net:9093", log.Connection.BootstrapServers);
-        }
-
-        await using (var provider = Services(new()
-        {
-            ["EventLog:Kind"] = "Kafka",
-            ["EventLog:Partitions"] = "3",
-            ["EventLog:Kafka:BootstrapServers"] = "127.0.0.1:9092",
-        }))
-        {
-            var log = Assert.IsType<KafkaEventLog>(provider.GetRequiredService<IEventLog>());
-            Assert.Equal("kafka", log.Kind);
-            Assert.Equal("127.0.0.1:9092", log.Connection.BootstrapServers);
         }
     }
 
     [Fact]
-    public void ConfigOnly_an_unknown_kind_lists_eventhubs_and_kafka_among_the_choices()
+    public void ConfigOnly_without_the_Event_Hubs_adapter_kind_eventhubs_is_unknown_rather_than_served_by_Kafka()
     {
-        using var provider = Services(new() { ["EventLog:Kind"] = "kinesis" });
+        using var provider = Services(new() { ["EventLog:Kind"] = "eventhubs", ["EventLog:EventHubs:ConnectionString"] = ConnectionMappingTests.ConnectionString });
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EventLogOptions>>().Value);
 
-        Assert.Contains("EventLog:Kind must be one of embedded, eventhubs, kafka (got 'kinesis')", error.Message, StringComparison.Ordinal);
+        Assert.Contains("EventLog:Kind must be one of embedded, kafka (got 'eventhubs')", error.Message, StringComparison.Ordinal);
     }
 
-    private static ServiceProvider Services(Dictionary<string, string?> settings)
+    [Fact]
+    public void ConfigOnly_kind_kafka_refuses_an_Event_Hubs_connection_string_as_SASL_password_without_echoing_it()
+    {
+        var asPassword = KafkaEventLogOptionsValidator.Check(new KafkaEventLogOptions
+        {
+            BootstrapServers = "baloyi-prod.servicebus.windows.net:9093",
+            SecurityProtocol = "sasl_ssl",
+            SaslUserName = "someone",
+            SaslPassword = ConnectionMappingTests.ConnectionString,
+        }, "kafka", "bank-events").Failures;
+        var asUser = KafkaEventLogOptionsValidator.Check(new KafkaEventLogOptions
+        {
+            BootstrapServers = "baloyi-prod.servicebus.windows.net:9093",
+            SecurityProtocol = "sasl_ssl",
+            SaslUserName = "$ConnectionString",
+            SaslPassword = "x",
+        }, "kafka", "bank-events").Failures;
+
+        var message = Assert.Single(asPassword);
+        Assert.StartsWith("EventLog:Kafka:SaslPassword is an Event Hubs connection string (value not shown)", message, StringComparison.Ordinal);
+        Assert.Contains("set EventLog__Kind=eventhubs and EventLog__EventHubs__ConnectionString", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(ConnectionMappingTests.Key, message, StringComparison.Ordinal);
+        Assert.Single(asUser);
+    }
+
+    private static ServiceProvider Services(Dictionary<string, string?> settings, bool withEventHubs = false)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddEventLog(configuration);
         services.AddKafkaEventLog(configuration);
+        if (withEventHubs)
+        {
+            EventHubs.EventHubsEventLogServiceCollectionExtensions.AddEventHubsEventLog(services, configuration);
+        }
+
         return services.BuildServiceProvider();
     }
 }

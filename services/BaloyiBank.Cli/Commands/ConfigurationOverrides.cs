@@ -5,6 +5,7 @@ using BaloyiBank.Aggregator;
 using BaloyiBank.Bus;
 using BaloyiBank.Cleansing;
 using BaloyiBank.EventLog;
+using BaloyiBank.EventLog.EventHubs;
 using BaloyiBank.EventLog.Kafka;
 using BaloyiBank.EventLog.RabbitMq;
 using BaloyiBank.Generator;
@@ -33,7 +34,7 @@ internal static partial class ConfigurationOverrides
         (EventLogOptions.SectionName, () => new EventLogOptions()),
         (RabbitMqEventLogOptions.SectionName, () => new RabbitMqEventLogOptions()),
         (KafkaEventLogOptions.KafkaSectionName, () => new KafkaEventLogOptions()),
-        (KafkaEventLogOptions.EventHubsSectionName, () => new KafkaEventLogOptions()),
+        (EventHubsEventLogOptions.SectionName, () => new EventHubsEventLogOptions()),
         (LakeOptions.SectionName, () => new LakeOptions()),
         (BlobLakeOptions.SectionName, () => new BlobLakeOptions()),
         (WarehouseOptions.SectionName, () => new WarehouseOptions()),

@@ -43,10 +43,11 @@ internal static class RunCommand
         var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "Also write the final summary as JSON to this file." };
         var verbose = new Option<bool>("--verbose") { Description = "Show the services' information logs." };
         var warehouse = CommonOptions.Warehouse("Where the sink loads gold: duckdb (default, <data>/warehouse.duckdb) or postgres://user:password@host:port/database.");
+        var eventLog = EventLogChoice.Option("The event log: embedded (default, <data>/log), amqp://user:password@host:port/ (RabbitMQ streams), eventhubs:<connection string> or eventhubs://<ns>.servicebus.windows.net/<hub> (Azure Event Hubs). The hub must exist with --partitions partitions.");
 
         var command = new Command("run", "Run the pipeline in one process on embedded defaults, with live progress and a summary in figures.")
         {
-            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose, warehouse,
+            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose, warehouse, eventLog,
         };
         command.Validators.Add(r =>
         {
@@ -58,6 +59,7 @@ internal static class RunCommand
         });
         command.SetAction((parse, ct) =>
         {
+            var log = parse.GetValue(eventLog) ?? EventLogChoice.Embedded;
             var limited = parse.GetValue(events) is not null || parse.GetValue(totalEvents) is not null || parse.GetValue(duration) is not null;
             var settings = new RunSettings(
                 DataDirectory: parse.GetValue(data)!.FullName,
@@ -76,18 +78,28 @@ internal static class RunCommand
                     ["Generator:Burst"] = Invariant(parse.GetValue(burst)),
                     ["Generator:Seed"] = Invariant(parse.GetValue(seed)),
                     ["Generator:Start"] = parse.GetValue(start)?.ToString("O", CultureInfo.InvariantCulture),
-                }.Where(kv => kv.Value is not null).ToDictionary(),
+                }.Concat(log.Overrides()).Where(kv => kv.Value is not null).ToDictionary(),
                 SummaryJson: parse.GetValue(summaryJson),
-                Verbose: parse.GetValue(verbose));
+                Verbose: parse.GetValue(verbose),
+                EventLog: log);
             return ExecuteAsync(settings, ct);
         });
         return command;
     }
 
-    private sealed record RunSettings(string DataDirectory, Dictionary<string, string?> Overrides, FileInfo? SummaryJson, bool Verbose);
+    private sealed record RunSettings(string DataDirectory, Dictionary<string, string?> Overrides, FileInfo? SummaryJson, bool Verbose, EventLogChoice EventLog);
 
     private static async Task<int> ExecuteAsync(RunSettings settings, CancellationToken cancellationToken)
     {
+        // A folder's lake progress holds offsets of one log: continuing it on another would skip or repeat events.
+        var earlier = EventLogChoice.ReadRecord(settings.DataDirectory)?.Kind
+            ?? (Directory.Exists(Path.Combine(settings.DataDirectory, "log")) ? EventLog.EventLogKinds.Embedded : null);
+        if (earlier is not null && earlier != settings.EventLog.Kind)
+        {
+            await Console.Error.WriteLineAsync($"The data folder {settings.DataDirectory} was run on the {earlier} event log, not {settings.EventLog.Kind}; its lake's progress is in that log's offsets. Fix: pass the --event-log it used, or a new --data folder.");
+            return 2;
+        }
+
         var console = new RunConsole();
         var host = PipelineHost.Build(settings.Overrides, settings.Verbose ? LogLevel.Information : LogLevel.Warning);
         try
@@ -106,6 +118,12 @@ internal static class RunCommand
         {
             // Validate every option before anything starts, so a bad one is a message, not a host failure log.
             host.Services.GetService<IStartupValidator>()?.Validate();
+            if (!settings.EventLog.IsEmbedded)
+            {
+                // A remote log is reached once before anything starts: a missing hub or another partition count is one message, not failing workers.
+                await host.Services.GetRequiredService<IEventLog>().DescribeAsync(cancellationToken);
+            }
+
             await host.StartAsync(cancellationToken);
         }
         catch (OptionsValidationException invalid)
@@ -122,11 +140,21 @@ internal static class RunCommand
             RunConsole.StartFailed(startFailure);
             return 1;
         }
+        catch (Exception unreachable) when (!settings.EventLog.IsEmbedded && unreachable is Azure.RequestFailedException or Azure.Messaging.EventHubs.EventHubsException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException or TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"The event log {settings.EventLog.Location} cannot be used: {unreachable.Message} Fix: check that the hub exists with --partitions partitions, the endpoint is reachable and the identity or key may send and receive.");
+            return 1;
+        }
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         var progress = RunProgressSource.From(host.Services);
         var log = host.Services.GetRequiredService<IEventLog>();
-        console.Header(settings.DataDirectory, progress.Description());
+        if (!settings.EventLog.IsEmbedded)
+        {
+            await settings.EventLog.RecordAsync(settings.DataDirectory, log.Name, log.PartitionCount);
+        }
+
+        console.Header(settings.DataDirectory, settings.EventLog.IsEmbedded ? progress.Description() : $"log {settings.EventLog.Location} '{log.Name}' · {progress.Description()}");
 
         using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, cancellationToken))
         {
@@ -134,7 +162,10 @@ internal static class RunCommand
         }
 
         await host.StopAsync(CancellationToken.None);
-        var summary = await RunSummary.CreateAsync(settings.DataDirectory, progress.Snapshot(), log);
+        var summary = await RunSummary.CreateAsync(settings.DataDirectory, progress.Snapshot(), log) with
+        {
+            LogLocation = settings.EventLog.IsEmbedded ? null : settings.EventLog.Location,
+        };
         if (summary.Error is null && !cancellationToken.IsCancellationRequested)
         {
             try

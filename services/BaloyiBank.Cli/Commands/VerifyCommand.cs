@@ -22,12 +22,23 @@ internal static class VerifyCommand
         // Verification writes scratch copies (.verify-audit, .verify-warehouse) in the folder.
         var data = CommonOptions.ExistingData(DataAccess.WriteIfExists, "The data folder of a run (its lake is <data>/lake).");
         var warehouse = CommonOptions.Warehouse("The warehouse the run loaded: duckdb (default, <data>/warehouse.duckdb) or the same postgres://… URL given to run.");
-        var command = new Command("verify", "Recompute gold from silver with DuckDB SQL and compare row by row, then the warehouse with gold; non-zero exit on any difference.") { data, warehouse };
+        var eventLog = EventLogChoice.Option("The event log the run used, when not embedded: the same --event-log given to run (its secret is not kept in the folder).");
+        var command = new Command("verify", "Recompute gold from silver with DuckDB SQL and compare row by row, then the warehouse with gold; non-zero exit on any difference.") { data, warehouse, eventLog };
         command.SetAction(async (parse, ct) =>
         {
             var console = RunConsole.CreateConsole();
             var root = parse.GetValue(data)!.FullName;
-            var target = await VerifyTarget.OpenAsync(root, parse.GetValue(warehouse), ct);
+            VerifyTarget? target;
+            try
+            {
+                target = await VerifyTarget.OpenAsync(root, parse.GetValue(warehouse), ct, parse.GetValue(eventLog));
+            }
+            catch (EventLog.EventLogConfigurationException problem)
+            {
+                console.MarkupLineInterpolated($"[red]{problem.Message}[/]");
+                return 2;
+            }
+
             if (target is null)
             {
                 console.MarkupLineInterpolated($"[red]No lake at {Path.Combine(root, "lake")} and no deployment ({Deployment.FileName}) in {root}.[/] Fix: pass --data with the folder `baloyi run --data` or `baloyi up --data` used.");

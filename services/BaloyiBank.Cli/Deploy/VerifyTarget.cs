@@ -31,7 +31,7 @@ internal sealed class VerifyTarget : IAsyncDisposable
     public string Description { get; }
 
     /// <summary>Null when <paramref name="root"/> holds neither a lake nor a deployment.</summary>
-    public static async Task<VerifyTarget?> OpenAsync(string root, string? warehouseFlag, CancellationToken ct)
+    public static async Task<VerifyTarget?> OpenAsync(string root, string? warehouseFlag, CancellationToken ct, Commands.EventLogChoice? eventLog = null)
     {
         if (Deployment.Exists(root))
         {
@@ -56,6 +56,14 @@ internal sealed class VerifyTarget : IAsyncDisposable
             warehouse.ConnectionString = url;
         }
 
+        if (Commands.EventLogChoice.ReadRecord(root) is { } record)
+        {
+            // A run on another log than the folder's embedded one: open it as the run did (the secret comes from --event-log).
+            var logServices = Commands.EventLogChoice.OpenRecorded(record, eventLog, out var problem) ?? throw new EventLogConfigurationException(problem);
+            return new VerifyTarget(root, new FolderLakeStore(lakeRoot), warehouse,
+                $"the run in {root}: lake {lakeRoot}, log {record.Location} '{record.Name}', warehouse {warehouse.Kind}", logServices, null);
+        }
+
         return new VerifyTarget(root, new FolderLakeStore(lakeRoot), warehouse, $"the run in {root}: lake {lakeRoot}, warehouse {warehouse.Kind}", null, null);
     }
 
@@ -65,6 +73,11 @@ internal sealed class VerifyTarget : IAsyncDisposable
         if (_deployment is not null)
         {
             return await DeploymentLog.DescribeAsync(_deployment, ct);
+        }
+
+        if (_services?.GetService<IEventLog>() is { } recorded)
+        {
+            return await recorded.DescribeAsync(ct);
         }
 
         var directory = Path.Combine(Root, "log");

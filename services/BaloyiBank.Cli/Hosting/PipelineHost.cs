@@ -1,5 +1,6 @@
 using BaloyiBank.Aggregator;
 using BaloyiBank.Bus;
+using BaloyiBank.EventLog.EventHubs;
 using BaloyiBank.EventLog.Kafka;
 using BaloyiBank.EventLog.RabbitMq;
 using BaloyiBank.Lake.Blob;
@@ -44,7 +45,7 @@ internal static class PipelineHost
 
         builder.AddServiceDefaults("baloyi");
         builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= consoleLevel);
-        builder.Services.AddEventLog(builder.Configuration).AddRabbitMqEventLog(builder.Configuration).AddKafkaEventLog(builder.Configuration);
+        builder.Services.AddEventLog(builder.Configuration).AddRabbitMqEventLog(builder.Configuration).AddKafkaEventLog(builder.Configuration).AddEventHubsEventLog(builder.Configuration);
         if (parts.HasFlag(PipelineParts.Generator))
         {
             builder.Services.AddGenerator(builder.Configuration);

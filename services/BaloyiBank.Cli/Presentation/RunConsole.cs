@@ -82,7 +82,7 @@ internal sealed class RunConsole
         _out.Write(Counts("Events by kind (defects on purpose)", "kind", run.ByKind, run.Generated));
         _out.Write(Counts("Events by type", "type", run.ByType, run.Generated));
 
-        var partitions = PartitionTable.Create(summary.LogName, Path.Combine(summary.DataDirectory, "log"), summary.Partitions);
+        var partitions = PartitionTable.Create(summary.LogName, summary.LogLocation ?? Path.Combine(summary.DataDirectory, "log"), summary.Partitions);
         _out.Write(partitions);
 
         if (summary.Gold is { } gold)

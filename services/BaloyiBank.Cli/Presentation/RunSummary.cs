@@ -17,6 +17,9 @@ internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string 
 
     public string? WarehouseError { get; init; }
 
+    /// <summary>Where the log is when it is not the folder's embedded one (no secret).</summary>
+    public string? LogLocation { get; init; }
+
     public string? Error => Run.Error;
 
     public static async Task<RunSummary> CreateAsync(string dataDirectory, RunSnapshot run, IEventLog log) =>

@@ -21,6 +21,7 @@ internal sealed class EventHubsEventLogProducer(EventHubsEventLog log) : IEventL
             return new AppendResult(positions);
         }
 
+        await log.EnsureShapeAsync(cancellationToken).ConfigureAwait(false);
         var byPartition = new List<int>[log.PartitionCount];
         for (var i = 0; i < events.Count; i++)
         {

@@ -49,6 +49,7 @@ internal sealed class EventHubsPartitionReader : IPartitionReader
     public async Task<IReadOnlyList<LogRecord>> ReadAsync(int maxRecords, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRecords, 1);
+        await _log.EnsureShapeAsync(cancellationToken).ConfigureAwait(false);
         var receiver = await _receiver.WaitAsync(cancellationToken).ConfigureAwait(false);
         var deadline = DateTime.UtcNow + maxWait;
         while (true)

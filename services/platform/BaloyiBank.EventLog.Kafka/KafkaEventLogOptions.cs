@@ -196,6 +196,12 @@ public sealed class KafkaEventLogOptionsValidator(IOptions<EventLogOptions> even
                 $"set {env}__BootstrapServers, e.g. to kafka-1.example:9092,kafka-2.example:9092");
             problems.Require(!hasConnectionString && !hasNamespace, hasConnectionString ? "ConnectionString" : "FullyQualifiedNamespace",
                 "is for Event Hubs (value not shown)", "set EventLog__Kind=eventhubs and move it to EventLog:EventHubs, or remove it");
+            // Event Hubs' Kafka endpoint takes a connection string as the SASL password of $ConnectionString: Event Hubs goes through kind eventhubs now.
+            var saslIsEventHubs = string.Equals(options.SaslUserName?.Trim(), KafkaConnection.ConnectionStringUser, StringComparison.OrdinalIgnoreCase)
+                || (options.SaslPassword ?? "").TrimStart().StartsWith("Endpoint=sb://", StringComparison.OrdinalIgnoreCase);
+            problems.Require(!saslIsEventHubs, "SaslPassword",
+                "is an Event Hubs connection string (value not shown); Event Hubs is served by EventLog:Kind eventhubs through Azure.Messaging.EventHubs, not by the Kafka backend",
+                "set EventLog__Kind=eventhubs and EventLog__EventHubs__ConnectionString instead, and remove EventLog__Kafka__SaslUserName/SaslPassword");
             var protocol = (options.SecurityProtocol ?? "").Trim().ToLowerInvariant();
             problems.Require(protocol is "" or "plaintext" or "ssl" or "sasl_plaintext" or "sasl_ssl", "SecurityProtocol",
                 $"must be plaintext, ssl, sasl_plaintext or sasl_ssl (got '{options.SecurityProtocol}')", $"set {env}__SecurityProtocol, or leave it empty for plaintext");

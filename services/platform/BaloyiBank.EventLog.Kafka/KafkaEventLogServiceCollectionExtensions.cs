@@ -10,11 +10,11 @@ namespace BaloyiBank.EventLog.Kafka;
 public static class KafkaEventLogServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the Kafka-protocol backends beside <see cref="EventLogServiceCollectionExtensions.AddEventLog"/>:
-    /// <c>EventLog:Kind = eventhubs</c> (options from "EventLog:EventHubs") and <c>EventLog:Kind = kafka</c> (options from
-    /// "EventLog:Kafka"), each validated at start-up when its kind is chosen. <paramref name="configuration"/> is the root
-    /// configuration or the "EventLog" section. A <see cref="TokenCredential"/> registered in the container is used for
-    /// OAUTHBEARER; otherwise the one <c>Credential</c> names is built.
+    /// Registers the Kafka backend beside <see cref="EventLogServiceCollectionExtensions.AddEventLog"/>:
+    /// <c>EventLog:Kind = kafka</c> (options from "EventLog:Kafka", named options "kafka"), validated at start-up when that
+    /// kind is chosen. <paramref name="configuration"/> is the root configuration or the "EventLog" section.
+    /// <c>EventLog:Kind = eventhubs</c> is not served here: it is the native Azure.Messaging.EventHubs backend
+    /// (BaloyiBank.EventLog.EventHubs, <c>AddEventHubsEventLog</c>).
     /// </summary>
     public static IServiceCollection AddKafkaEventLog(this IServiceCollection services, IConfiguration configuration)
     {
@@ -23,21 +23,11 @@ public static class KafkaEventLogServiceCollectionExtensions
         var eventLog = configuration is IConfigurationSection { Key: EventLogOptions.SectionName } given
             ? given
             : configuration.GetSection(EventLogOptions.SectionName);
-        services.AddOptions<KafkaEventLogOptions>(KafkaEventLogKinds.EventHubs).Bind(eventLog.GetSection("EventHubs")).ValidateOnStart();
         services.AddOptions<KafkaEventLogOptions>(KafkaEventLogKinds.Kafka).Bind(eventLog.GetSection("Kafka")).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KafkaEventLogOptions>, KafkaEventLogOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventLogBackend, EventHubsEventLogBackend>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventLogBackend, PlainKafkaEventLogBackend>());
         return services;
     }
-}
-
-/// <summary>Builds the log on Event Hubs' Kafka endpoint from "EventLog" and "EventLog:EventHubs".</summary>
-internal sealed class EventHubsEventLogBackend : IEventLogBackend
-{
-    public string Kind => KafkaEventLogKinds.EventHubs;
-
-    public IEventLog Create(EventLogOptions options, IServiceProvider services) => KafkaEventLogBackends.Create(Kind, options, services);
 }
 
 /// <summary>Builds the log on a plain Kafka cluster from "EventLog" and "EventLog:Kafka".</summary>
