@@ -51,6 +51,9 @@ public sealed class ColumnChunk
         return Get<ReadOnlyMemory<char>?[]>(column);
     }
 
+    /// <summary>A column as read (<c>T[]</c>, <c>T?[]</c>, or <c>ReadOnlyMemory&lt;char&gt;?[]</c> for strings until <see cref="Strings"/> is asked).</summary>
+    public Array Column(string column) => Get<Array>(column);
+
     public long[] Longs(string column) => Get<long[]>(column);
 
     public int[] Ints(string column) => Get<int[]>(column);
