@@ -201,6 +201,28 @@ public sealed class ColumnBufferWriteTests : IDisposable
         Assert.Equal(1, rows.RowCount);
     }
 
+    [Fact]
+    public async Task A_null_early_in_a_long_batch_leaves_the_rows_after_it_readable()
+    {
+        // The null flags grow only when a null is put: rows far past the last null must read as values.
+        var schema = new TableSchema("sparse", [new("id", ColumnType.Long), new("note", ColumnType.String, Nullable: true), new("n", ColumnType.Long, Nullable: true)], []);
+        using var table = lake.Table("gold/sparse");
+        using var connection = lake.Database.Connect();
+        var snapshot = await table.CreateAsync(schema);
+        var rows = new ColumnBuffer(schema);
+        for (var i = 0; i < 5000; i++)
+        {
+            rows.Append((long)i).Append(i == 3 ? null : "x").Append(i == 3 ? null : (long?)i).EndRow();
+        }
+
+        rows.Seal();
+        var adds = await new DeltaFileWriter(table, schema).WriteAsync([rows], "part-p0000-o000000000000-000000004999");
+        var result = await table.CommitAsync(snapshot, new DeltaCommit { Adds = adds });
+        var from = (await table.GetReadSetAsync(result.Snapshot)).ToSql();
+        Assert.Equal(1, connection.ExecuteScalar<long>($"SELECT count(*) FROM {from} WHERE note IS NULL AND n IS NULL AND id = 3"));
+        Assert.Equal(4999, connection.ExecuteScalar<long>($"SELECT count(*) FROM {from} WHERE note = 'x' AND n = id"));
+    }
+
     [Theory]
     [InlineData("a", "b", -1)]
     [InlineData("ab", "a", 1)]

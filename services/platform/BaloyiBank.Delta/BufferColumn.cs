@@ -15,7 +15,8 @@ internal abstract class BufferColumn(ColumnSchema schema)
 
     public bool HasNulls => _nulls is not null;
 
-    public bool IsNull(int row) => _nulls is not null && _nulls[row];
+    /// <summary>Whether <paramref name="row"/> holds a null (the flags array only grows when a null is put, so it may be shorter).</summary>
+    public bool IsNull(int row) => _nulls is not null && row < _nulls.Length && _nulls[row];
 
     public static BufferColumn For(ColumnSchema schema) => schema.Type switch
     {
