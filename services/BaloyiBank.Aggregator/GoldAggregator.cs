@@ -56,7 +56,7 @@ public sealed partial class GoldAggregator : IDisposable
         _metrics = metrics;
         _ownsDatabase = database is null;
         _database = database ?? DuckDbDatabase.Open(null);
-        _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _database, _time);
+        _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _time);
         _silver = new SilverSource(lake, options.SilverRoot, _database);
     }
 

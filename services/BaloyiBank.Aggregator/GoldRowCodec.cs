@@ -1,19 +1,17 @@
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 
 namespace BaloyiBank.Aggregator;
 
-/// <summary>Gold rows to DuckDB staging tables (appender, schema column order) and back from query results (same order).</summary>
+/// <summary>Gold rows to column buffers (schema column order) for the Parquet writer, and back from column chunks a reader returns.</summary>
 internal static class GoldRowCodec
 {
     /// <summary>The schema's columns, quoted, in order: the SELECT list the readers below expect.</summary>
     public static string ColumnList(TableSchema schema) => string.Join(", ", schema.Columns.Select(c => $"\"{c.Name}\""));
 
-    public static void Stage(DuckDbConnection connection, TableSchema schema, string table, GoldChangeSet changes)
+    /// <summary>The rows of <paramref name="schema"/> in <paramref name="changes"/>, sealed, ready for <see cref="DeltaFileWriter"/>.</summary>
+    public static ColumnBuffer Rows(TableSchema schema, GoldChangeSet changes)
     {
-        DeltaFileWriter.CreateStagingTable(connection, schema, table);
-
-        using var appender = connection.CreateAppender(table);
+        var appender = new ColumnBuffer(schema);
         switch (schema.Name)
         {
             case "account_balances":
@@ -59,7 +57,8 @@ internal static class GoldRowCodec
                 throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema));
         }
 
-        appender.Close();
+        appender.Seal();
+        return appender;
     }
 
     public static int RowCount(TableSchema schema, GoldChangeSet changes) => schema.Name switch
@@ -71,101 +70,107 @@ internal static class GoldRowCodec
         _ => throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema)),
     };
 
-    public static AccountBalance ReadAccount(DuckDbResult r) => new()
+    public static AccountBalance ReadAccount(ColumnChunk c, int r) => new()
     {
-        AccountId = r.GetString(0),
-        CustomerId = NullableString(r, 1),
-        AccountType = NullableString(r, 2),
-        Currency = r.GetString(3),
-        OpeningBalance = NullableDecimal(r, 4),
-        OverdraftLimit = NullableDecimal(r, 5),
-        Balance = r.GetDecimal(6),
-        AvailableBalance = r.GetDecimal(7),
-        TransactionCount = r.GetInt64(8),
-        TotalCredits = r.GetDecimal(9),
-        TotalDebits = r.GetDecimal(10),
-        FirstTransactionAt = NullableTime(r, 11),
-        LastTransactionAt = NullableTime(r, 12),
-        OpenedAt = NullableTime(r, 13),
-        SourcePartition = r.GetInt32(14),
-        OpenedSourceOffset = r.IsNull(15) ? null : r.GetInt64(15),
-        LastSourceOffset = r.GetInt64(16),
-        GoldVersion = r.GetInt64(17),
-        UpdatedAt = r.GetTimestamp(18),
+        AccountId = c.Strings("account_id")[r]!,
+        CustomerId = c.Strings("customer_id")[r],
+        AccountType = c.Strings("account_type")[r],
+        Currency = c.Strings("currency")[r]!,
+        OpeningBalance = Value<decimal>(c, "opening_balance", r),
+        OverdraftLimit = Value<decimal>(c, "overdraft_limit", r),
+        Balance = Value<decimal>(c, "balance", r)!.Value,
+        AvailableBalance = Value<decimal>(c, "available_balance", r)!.Value,
+        TransactionCount = Value<long>(c, "transaction_count", r)!.Value,
+        TotalCredits = Value<decimal>(c, "total_credits", r)!.Value,
+        TotalDebits = Value<decimal>(c, "total_debits", r)!.Value,
+        FirstTransactionAt = Time(c, "first_transaction_at", r),
+        LastTransactionAt = Time(c, "last_transaction_at", r),
+        OpenedAt = Time(c, "opened_at", r),
+        SourcePartition = Value<int>(c, "source_partition", r)!.Value,
+        OpenedSourceOffset = Value<long>(c, "opened_source_offset", r),
+        LastSourceOffset = Value<long>(c, "last_source_offset", r)!.Value,
+        GoldVersion = Value<long>(c, "gold_version", r)!.Value,
+        UpdatedAt = Time(c, "updated_at", r)!.Value,
     };
 
-    public static CustomerPosition ReadCustomer(DuckDbResult r) => new()
+    public static CustomerPosition ReadCustomer(ColumnChunk c, int r) => new()
     {
-        CustomerId = r.GetString(0),
-        Currency = r.GetString(1),
-        FirstName = NullableString(r, 2),
-        LastName = NullableString(r, 3),
-        Segment = NullableString(r, 4),
-        City = NullableString(r, 5),
-        Country = NullableString(r, 6),
-        Accounts = r.GetInt32(7),
-        Deposits = r.GetDecimal(8),
-        Loans = r.GetInt32(9),
-        LoanPrincipal = r.GetDecimal(10),
-        LoanPrincipalRepaid = r.GetDecimal(11),
-        LoansOutstanding = r.GetDecimal(12),
-        LoanInterestPaid = r.GetDecimal(13),
-        NetPosition = r.GetDecimal(14),
-        LastActivityAt = NullableTime(r, 15),
-        GoldVersion = r.GetInt64(16),
-        UpdatedAt = r.GetTimestamp(17),
+        CustomerId = c.Strings("customer_id")[r]!,
+        Currency = c.Strings("currency")[r]!,
+        FirstName = c.Strings("first_name")[r],
+        LastName = c.Strings("last_name")[r],
+        Segment = c.Strings("segment")[r],
+        City = c.Strings("city")[r],
+        Country = c.Strings("country")[r],
+        Accounts = Value<int>(c, "accounts", r)!.Value,
+        Deposits = Value<decimal>(c, "deposits", r)!.Value,
+        Loans = Value<int>(c, "loans", r)!.Value,
+        LoanPrincipal = Value<decimal>(c, "loan_principal", r)!.Value,
+        LoanPrincipalRepaid = Value<decimal>(c, "loan_principal_repaid", r)!.Value,
+        LoansOutstanding = Value<decimal>(c, "loans_outstanding", r)!.Value,
+        LoanInterestPaid = Value<decimal>(c, "loan_interest_paid", r)!.Value,
+        NetPosition = Value<decimal>(c, "net_position", r)!.Value,
+        LastActivityAt = Time(c, "last_activity_at", r),
+        GoldVersion = Value<long>(c, "gold_version", r)!.Value,
+        UpdatedAt = Time(c, "updated_at", r)!.Value,
     };
 
-    public static DailySummary ReadDaily(DuckDbResult r) => new()
+    public static DailySummary ReadDaily(ColumnChunk c, int r) => new()
     {
-        EventDate = r.GetDate(0),
-        Category = r.GetString(1),
-        Country = r.GetString(2),
-        City = r.GetString(3),
-        Currency = r.GetString(4),
-        TransactionCount = r.GetInt64(5),
-        TotalAmount = r.GetDecimal(6),
-        NetAmount = r.GetDecimal(7),
-        AvgAmount = r.GetDecimal(8),
-        MinAmount = r.GetDecimal(9),
-        MaxAmount = r.GetDecimal(10),
-        DistinctAccounts = r.GetInt64(11),
-        GoldVersion = r.GetInt64(12),
-        UpdatedAt = r.GetTimestamp(13),
+        EventDate = Value<DateOnly>(c, "event_date", r)!.Value,
+        Category = c.Strings("category")[r]!,
+        Country = c.Strings("country")[r]!,
+        City = c.Strings("city")[r]!,
+        Currency = c.Strings("currency")[r]!,
+        TransactionCount = Value<long>(c, "transaction_count", r)!.Value,
+        TotalAmount = Value<decimal>(c, "total_amount", r)!.Value,
+        NetAmount = Value<decimal>(c, "net_amount", r)!.Value,
+        AvgAmount = Value<decimal>(c, "avg_amount", r)!.Value,
+        MinAmount = Value<decimal>(c, "min_amount", r)!.Value,
+        MaxAmount = Value<decimal>(c, "max_amount", r)!.Value,
+        DistinctAccounts = Value<long>(c, "distinct_accounts", r)!.Value,
+        GoldVersion = Value<long>(c, "gold_version", r)!.Value,
+        UpdatedAt = Time(c, "updated_at", r)!.Value,
     };
 
-    public static LoanStatusRow ReadLoan(DuckDbResult r) => new()
+    public static LoanStatusRow ReadLoan(ColumnChunk c, int r) => new()
     {
-        LoanId = r.GetString(0),
-        CustomerId = NullableString(r, 1),
-        AccountId = NullableString(r, 2),
-        Product = NullableString(r, 3),
-        Currency = NullableString(r, 4),
-        Principal = NullableDecimal(r, 5),
-        AnnualInterestRate = NullableDecimal(r, 6),
-        TermMonths = r.IsNull(7) ? null : r.GetInt32(7),
-        MonthlyInstalment = NullableDecimal(r, 8),
-        FirstDueDate = r.IsNull(9) ? null : r.GetDate(9),
-        DisbursedAt = NullableTime(r, 10),
-        InstalmentsPaid = r.GetInt64(11),
-        PaidToDate = r.GetDecimal(12),
-        PrincipalRepaid = r.GetDecimal(13),
-        InterestPaid = r.GetDecimal(14),
-        Outstanding = NullableDecimal(r, 15),
-        LastPaymentAt = NullableTime(r, 16),
-        NextDueDate = r.IsNull(17) ? null : r.GetDate(17),
-        DaysPastDue = r.IsNull(18) ? null : r.GetInt32(18),
-        AsOfDate = r.IsNull(19) ? null : r.GetDate(19),
-        SourcePartition = r.GetInt32(20),
-        DisbursedSourceOffset = r.IsNull(21) ? null : r.GetInt64(21),
-        LastSourceOffset = r.GetInt64(22),
-        GoldVersion = r.GetInt64(23),
-        UpdatedAt = r.GetTimestamp(24),
+        LoanId = c.Strings("loan_id")[r]!,
+        CustomerId = c.Strings("customer_id")[r],
+        AccountId = c.Strings("account_id")[r],
+        Product = c.Strings("product")[r],
+        Currency = c.Strings("currency")[r],
+        Principal = Value<decimal>(c, "principal", r),
+        AnnualInterestRate = Value<decimal>(c, "annual_interest_rate", r),
+        TermMonths = Value<int>(c, "term_months", r),
+        MonthlyInstalment = Value<decimal>(c, "monthly_instalment", r),
+        FirstDueDate = Value<DateOnly>(c, "first_due_date", r),
+        DisbursedAt = Time(c, "disbursed_at", r),
+        InstalmentsPaid = Value<long>(c, "instalments_paid", r)!.Value,
+        PaidToDate = Value<decimal>(c, "paid_to_date", r)!.Value,
+        PrincipalRepaid = Value<decimal>(c, "principal_repaid", r)!.Value,
+        InterestPaid = Value<decimal>(c, "interest_paid", r)!.Value,
+        Outstanding = Value<decimal>(c, "outstanding", r),
+        LastPaymentAt = Time(c, "last_payment_at", r),
+        NextDueDate = Value<DateOnly>(c, "next_due_date", r),
+        DaysPastDue = Value<int>(c, "days_past_due", r),
+        AsOfDate = Value<DateOnly>(c, "as_of_date", r),
+        SourcePartition = Value<int>(c, "source_partition", r)!.Value,
+        DisbursedSourceOffset = Value<long>(c, "disbursed_source_offset", r),
+        LastSourceOffset = Value<long>(c, "last_source_offset", r)!.Value,
+        GoldVersion = Value<long>(c, "gold_version", r)!.Value,
+        UpdatedAt = Time(c, "updated_at", r)!.Value,
     };
 
-    private static string? NullableString(DuckDbResult r, int i) => r.IsNull(i) ? null : r.GetString(i);
+    /// <summary>A value of a nullable or NOT NULL column alike.</summary>
+    private static T? Value<T>(ColumnChunk c, string column, int r)
+        where T : struct => c.Column(column) switch
+        {
+            T[] values => values[r],
+            T?[] values => values[r],
+            var other => throw new InvalidOperationException($"Gold column '{column}' holds {other.GetType().Name}, not {typeof(T).Name}."),
+        };
 
-    private static decimal? NullableDecimal(DuckDbResult r, int i) => r.IsNull(i) ? null : r.GetDecimal(i);
-
-    private static DateTimeOffset? NullableTime(DuckDbResult r, int i) => r.IsNull(i) ? null : r.GetTimestamp(i);
+    private static DateTimeOffset? Time(ColumnChunk c, string column, int r) =>
+        Value<DateTime>(c, column, r) is { } utc ? new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)) : null;
 }

@@ -1,6 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
 
 namespace BaloyiBank.Aggregator;
@@ -14,18 +14,15 @@ public sealed class GoldStore : IDisposable
 {
     private readonly Dictionary<string, (DeltaTable Table, TableSchema Schema)> _tables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeltaSnapshot> _snapshots = new(StringComparer.Ordinal);
-    private readonly DuckDbDatabase _database;
-
-    public GoldStore(ILakeStore lake, string goldRoot, string appId, DuckDbDatabase database, TimeProvider? time = null)
+    public GoldStore(ILakeStore lake, string goldRoot, string appId, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentException.ThrowIfNullOrWhiteSpace(goldRoot);
         ArgumentException.ThrowIfNullOrWhiteSpace(appId);
-        _database = database ?? throw new ArgumentNullException(nameof(database));
         AppId = appId;
         foreach (var schema in GoldTables.All)
         {
-            var table = new DeltaTable(lake, TablePath(goldRoot, schema), new DeltaTableOptions { Database = database, TimeProvider = time ?? TimeProvider.System });
+            var table = new DeltaTable(lake, TablePath(goldRoot, schema), new DeltaTableOptions { TimeProvider = time ?? TimeProvider.System });
             _tables[schema.Name] = (table, schema);
         }
     }
@@ -73,27 +70,70 @@ public sealed class GoldStore : IDisposable
     /// </summary>
     public async Task<GoldFold> LoadFoldAsync(long throughRound, IEnumerable<CustomerFact> customers, CancellationToken cancellationToken)
     {
-        using var connection = _database.Connect();
-        var accounts = await ReadCurrentAsync(connection, GoldTables.AccountBalances, throughRound, GoldRowCodec.ReadAccount, cancellationToken).ConfigureAwait(false);
-        var loans = await ReadCurrentAsync(connection, GoldTables.LoanStatus, throughRound, GoldRowCodec.ReadLoan, cancellationToken).ConfigureAwait(false);
-        var daily = await ReadCurrentAsync(connection, GoldTables.DailyTransactionSummary, throughRound, GoldRowCodec.ReadDaily, cancellationToken).ConfigureAwait(false);
+        var accounts = await ReadCurrentAsync(GoldTables.AccountBalances, throughRound, GoldRowCodec.ReadAccount, cancellationToken).ConfigureAwait(false);
+        var loans = await ReadCurrentAsync(GoldTables.LoanStatus, throughRound, GoldRowCodec.ReadLoan, cancellationToken).ConfigureAwait(false);
+        var daily = await ReadCurrentAsync(GoldTables.DailyTransactionSummary, throughRound, GoldRowCodec.ReadDaily, cancellationToken).ConfigureAwait(false);
         return GoldFold.Restore(accounts, customers, loans, daily);
     }
 
-    /// <summary>The current rows of one table (latest image per key with gold_version ≤ <paramref name="throughRound"/>).</summary>
-    public async Task<List<T>> ReadCurrentAsync<T>(DuckDbConnection connection, TableSchema schema, long throughRound, Func<DuckDbResult, T> read, CancellationToken cancellationToken)
+    /// <summary>
+    /// The current rows of one table (the latest image per key with gold_version ≤ <paramref name="throughRound"/>), in
+    /// key order, read from the snapshot's files with Parquet.Net.
+    /// </summary>
+    public async Task<List<T>> ReadCurrentAsync<T>(TableSchema schema, long throughRound, Func<ColumnChunk, int, T> read, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(read);
-        var sql = await CurrentRowsSqlAsync(schema, throughRound, cancellationToken).ConfigureAwait(false);
-        List<T> rows = [];
-        using var result = connection.Query(sql);
-        while (result.Read())
+        var (table, _) = _tables[schema.Name];
+        var readSet = await table.GetReadSetAsync(_snapshots[schema.Name], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var key = GoldTables.KeyOf(schema);
+        var latest = new Dictionary<string, (string[] Key, long Version, T Row)>(StringComparer.Ordinal);
+        await foreach (var chunk in ColumnChunk.ReadAsync(readSet, [.. schema.Columns.Select(c => c.Name)], cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(read(result));
+            var versions = chunk.Longs(GoldTables.VersionColumn);
+            var parts = key.Select(k => KeyPart(chunk, k)).ToArray();
+            for (var r = 0; r < chunk.RowCount; r++)
+            {
+                if (versions[r] > throughRound)
+                {
+                    continue;
+                }
+
+                var keyParts = parts.Select(p => p(r)).ToArray();
+                var id = string.Join('\u0001', keyParts);
+                if (!latest.TryGetValue(id, out var known) || versions[r] > known.Version)
+                {
+                    latest[id] = (keyParts, versions[r], read(chunk, r));
+                }
+            }
         }
 
-        return rows;
+        return [.. latest.Values.OrderBy(v => v.Key, KeyOrder.Instance).Select(v => v.Row)];
+    }
+
+    private static Func<int, string> KeyPart(ColumnChunk chunk, string column) => chunk.Column(column) switch
+    {
+        DateOnly[] dates => r => dates[r].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        _ => chunk.Strings(column) is var strings ? r => strings[r] ?? "" : throw new UnreachableException(),
+    };
+
+    /// <summary>Keys compared part by part, ordinally (dates are ISO text, so they order by value).</summary>
+    private sealed class KeyOrder : IComparer<string[]>
+    {
+        public static readonly KeyOrder Instance = new();
+
+        public int Compare(string[]? x, string[]? y)
+        {
+            for (var i = 0; i < Math.Min(x!.Length, y!.Length); i++)
+            {
+                if (string.CompareOrdinal(x[i], y[i]) is var order and not 0)
+                {
+                    return order;
+                }
+            }
+
+            return x.Length.CompareTo(y.Length);
+        }
     }
 
     /// <summary>A query of the current rows of a table at its snapshot, as of a round, in key order.</summary>
@@ -128,7 +168,6 @@ public sealed class GoldStore : IDisposable
         var stem = string.Create(CultureInfo.InvariantCulture, $"changes-r{round:D12}");
         List<DeltaTransaction> progress = [.. silverProgress.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new DeltaTransaction(ProgressAppId(p.Key), p.Value))];
         List<string> committed = [];
-        using var connection = _database.Connect();
         foreach (var schema in GoldTables.All)
         {
             var (table, _) = _tables[schema.Name];
@@ -141,10 +180,7 @@ public sealed class GoldStore : IDisposable
             IReadOnlyList<AddFile> adds = [];
             if (GoldRowCodec.RowCount(schema, changes) > 0)
             {
-                const string staging = "gold_staging";
-                GoldRowCodec.Stage(connection, schema, staging, changes);
-                adds = await new DeltaFileWriter(table, schema).WriteAsync(connection, staging, stem, cancellationToken).ConfigureAwait(false);
-                connection.Execute($"DROP TABLE IF EXISTS {staging}");
+                adds = await new DeltaFileWriter(table, schema).WriteAsync([GoldRowCodec.Rows(schema, changes)], stem, cancellationToken).ConfigureAwait(false);
             }
 
             var result = await table.CommitAsync(snapshot, new DeltaCommit
@@ -178,7 +214,6 @@ public sealed class GoldStore : IDisposable
     public async Task<IReadOnlyList<string>> CompactAsync(long round, int fileThreshold, CancellationToken cancellationToken)
     {
         List<string> compacted = [];
-        using var connection = _database.Connect();
         foreach (var schema in GoldTables.All)
         {
             var (table, _) = _tables[schema.Name];
@@ -188,12 +223,9 @@ public sealed class GoldStore : IDisposable
                 continue;
             }
 
-            const string staging = "gold_compaction";
-            var current = CurrentRowsSql(schema, (await table.GetReadSetAsync(snapshot, cancellationToken: cancellationToken).ConfigureAwait(false)).ToSql());
-            connection.Execute($"CREATE OR REPLACE TEMP TABLE {staging} AS {current}");
+            var current = await CurrentChangeSetAsync(schema, cancellationToken).ConfigureAwait(false);
             var stem = string.Create(CultureInfo.InvariantCulture, $"compacted-r{round:D12}-v{snapshot.Version + 1:D8}");
-            var adds = await new DeltaFileWriter(table, schema).WriteAsync(connection, staging, stem, cancellationToken).ConfigureAwait(false);
-            connection.Execute($"DROP TABLE IF EXISTS {staging}");
+            var adds = await new DeltaFileWriter(table, schema).WriteAsync([GoldRowCodec.Rows(schema, current)], stem, cancellationToken).ConfigureAwait(false);
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var result = await table.CommitAsync(snapshot, new DeltaCommit
             {
@@ -208,6 +240,16 @@ public sealed class GoldStore : IDisposable
 
         return compacted;
     }
+
+    /// <summary>A table's current rows as a change set holding only that table (for compaction).</summary>
+    private async Task<GoldChangeSet> CurrentChangeSetAsync(TableSchema schema, CancellationToken cancellationToken) => schema.Name switch
+    {
+        "account_balances" => new GoldChangeSet(0, await ReadCurrentAsync(schema, long.MaxValue, GoldRowCodec.ReadAccount, cancellationToken).ConfigureAwait(false), [], [], []),
+        "customer_positions" => new GoldChangeSet(0, [], await ReadCurrentAsync(schema, long.MaxValue, GoldRowCodec.ReadCustomer, cancellationToken).ConfigureAwait(false), [], []),
+        "daily_transaction_summary" => new GoldChangeSet(0, [], [], await ReadCurrentAsync(schema, long.MaxValue, GoldRowCodec.ReadDaily, cancellationToken).ConfigureAwait(false), []),
+        "loan_status" => new GoldChangeSet(0, [], [], [], await ReadCurrentAsync(schema, long.MaxValue, GoldRowCodec.ReadLoan, cancellationToken).ConfigureAwait(false)),
+        _ => throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema)),
+    };
 
     public void Dispose()
     {

@@ -45,7 +45,7 @@ public static class GoldVerifier
         ArgumentNullException.ThrowIfNull(options);
         // GoldStore and SilverSource still ask for the hot path's database; the verifier's own SQL runs on DuckDB.NET below.
         using var database = DuckDbDatabase.Open(null);
-        using var gold = new GoldStore(lake, options.GoldRoot, options.AppId, database);
+        using var gold = new GoldStore(lake, options.GoldRoot, options.AppId);
         using var silver = new SilverSource(lake, options.SilverRoot, database);
         await gold.OpenAsync(cancellationToken).ConfigureAwait(false);
         var round = gold.Rounds().Values.Min();

@@ -44,11 +44,6 @@ public sealed class CleansingOptions
     /// </summary>
     public int FlushWriters { get; set; } = 2;
 
-    /// <summary>
-    /// Threads of the worker's in-memory DuckDB, which only rebuilds partition state from silver on a restart; 0 =
-    /// DuckDB's default (one per core).
-    /// </summary>
-    public int DuckDbThreads { get; set; } = 1;
 
     /// <summary>
     /// The worker's consumer group: it names the Delta txn appIds (<c>{group}-p{partition}</c>) that
@@ -115,9 +110,6 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(options.FlushWriters is >= 1 and <= 8, nameof(options.FlushWriters),
                 $"must be between 1 and 8 (got {options.FlushWriters})",
                 "set Cleansing__FlushWriters to the tables written at once per flush, e.g. 2")
-            .Require(options.DuckDbThreads is >= 0 and <= 64, nameof(options.DuckDbThreads),
-                $"must be between 0 and 64 (got {options.DuckDbThreads})",
-                "set Cleansing__DuckDbThreads to 1 (the flush's own parallelism is FlushWriters) or 0 for DuckDB's default")
             .Require(!string.IsNullOrWhiteSpace(options.ConsumerGroup) && options.ConsumerGroup.Length <= 64
                     && options.ConsumerGroup.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'), nameof(options.ConsumerGroup),
                 $"must be 1-64 letters, digits, '-', '_' or '.' (got '{options.ConsumerGroup}')",

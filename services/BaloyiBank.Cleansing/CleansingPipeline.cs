@@ -1,10 +1,10 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using BaloyiBank.Contracts.Control;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.Lake;
 using BaloyiBank.ServiceDefaults;
@@ -41,7 +41,6 @@ namespace BaloyiBank.Cleansing;
 internal sealed partial class CleansingPipeline(
     IEventLog log,
     ILakeStore lake,
-    DuckDbDatabase database,
     CleansingOptions options,
     CleansingProgress progress,
     IPublishEndpoint? publisher,
@@ -108,14 +107,12 @@ internal sealed partial class CleansingPipeline(
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        // Only recovery queries silver with DuckDB; the flushes write Parquet straight from the feeds' buffers.
-        using var connection = database.Connect();
         var feeds = new List<PartitionFeed>();
         try
         {
             foreach (var schema in CleansingWorker.Tables)
             {
-                var table = new DeltaTable(lake, CleansingWorker.TablePath(options, schema), new DeltaTableOptions { Database = database, TimeProvider = time });
+                var table = new DeltaTable(lake, CleansingWorker.TablePath(options, schema), new DeltaTableOptions { TimeProvider = time });
                 _tables[schema] = new TableHandle(table, await table.CreateAsync(schema, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
 
@@ -127,7 +124,7 @@ internal sealed partial class CleansingPipeline(
                 var ahead = _tables.Values.Max(t => t.Snapshot.TransactionVersion(appId) ?? -1);
                 long? boundary = ahead > audited ? ahead : null;
                 var resumeAt = audited + 1;
-                var state = await RebuildStateAsync(connection, partition, resumeAt, cancellationToken).ConfigureAwait(false);
+                var state = await RebuildStateAsync(partition, resumeAt, cancellationToken).ConfigureAwait(false);
                 var p = partition;
                 feeds.Add(new PartitionFeed(partition, appId, state, boundary, log.OpenReader(partition, StartPosition.AtOffset(resumeAt)),
                     options, progress, _pending, ct => LogEndAsync(p, IdleLogEndRefresh, ct), time));
@@ -460,54 +457,93 @@ internal sealed partial class CleansingPipeline(
 
     /// <summary>
     /// The cleanser's memory of this partition as it was just before <paramref name="resumeAt"/>: the accounts
-    /// opened, the transactions within the dedup horizon, and the watermark (the latest valid occurredAt).
+    /// opened, the transactions within the dedup horizon, and the watermark (the latest valid occurredAt), read from
+    /// the silver tables' files with Parquet.Net (only the columns needed).
     /// </summary>
-    private async Task<PartitionState> RebuildStateAsync(DuckDbConnection connection, int partition, long resumeAt, CancellationToken cancellationToken)
+    private async Task<PartitionState> RebuildStateAsync(int partition, long resumeAt, CancellationToken cancellationToken)
     {
         var state = new PartitionState(partition, options);
-        var filter = string.Create(CultureInfo.InvariantCulture, $"source_partition = {partition} AND source_offset < {resumeAt}");
 
-        var accounts = await ReadSetSqlAsync(SilverTables.Accounts, cancellationToken).ConfigureAwait(false);
-        using (var result = connection.Query($"SELECT account_id, currency FROM {accounts} WHERE {filter} ORDER BY source_offset"))
+        List<(long Offset, string Account, string Currency)> accounts = [];
+        await foreach (var chunk in ReadAsync(SilverTables.Accounts, ["source_partition", "source_offset", "account_id", "currency"], cancellationToken).ConfigureAwait(false))
         {
-            while (result.Read())
+            var (partitions, offsets) = (chunk.Ints("source_partition"), chunk.Longs("source_offset"));
+            var (ids, currencies) = (chunk.Strings("account_id"), chunk.Strings("currency"));
+            for (var r = 0; r < chunk.RowCount; r++)
             {
-                state.RememberAccount(result.GetString(0), result.GetString(1));
+                if (partitions[r] == partition && offsets[r] < resumeAt)
+                {
+                    accounts.Add((offsets[r], ids[r]!, currencies[r]!));
+                }
             }
+        }
+
+        foreach (var (_, account, currency) in accounts.OrderBy(a => a.Offset))
+        {
+            state.RememberAccount(account, currency);
         }
 
         // The watermark first, from every silver table: any valid event moves it, not only transactions.
         foreach (var schema in SilverTables.All.Where(s => !ReferenceEquals(s, SilverTables.Quarantine)))
         {
-            var from = await ReadSetSqlAsync(schema, cancellationToken).ConfigureAwait(false);
-            using var result = connection.Query($"SELECT occurred_at, enqueued_at FROM {from} WHERE {filter} ORDER BY occurred_at DESC, source_offset LIMIT 1");
-            if (result.Read())
+            (DateTime At, long Offset, DateTime Enqueued)? latest = null;
+            await foreach (var chunk in ReadAsync(schema, ["source_partition", "source_offset", "occurred_at", "enqueued_at"], cancellationToken).ConfigureAwait(false))
             {
-                state.Observe(result.GetTimestamp(0), result.GetTimestamp(1));
+                var (partitions, offsets) = (chunk.Ints("source_partition"), chunk.Longs("source_offset"));
+                var (occurred, enqueued) = (chunk.Timestamps("occurred_at"), chunk.Timestamps("enqueued_at"));
+                for (var r = 0; r < chunk.RowCount; r++)
+                {
+                    // ORDER BY occurred_at DESC, source_offset: the latest instant, the first offset among equals.
+                    if (partitions[r] == partition && offsets[r] < resumeAt
+                        && (latest is not { } l || occurred[r] > l.At || (occurred[r] == l.At && offsets[r] < l.Offset)))
+                    {
+                        latest = (occurred[r], offsets[r], enqueued[r]);
+                    }
+                }
+            }
+
+            if (latest is { } found)
+            {
+                state.Observe(new DateTimeOffset(found.At), new DateTimeOffset(found.Enqueued));
             }
         }
 
         if (state.Watermark is { } watermark)
         {
             // The window keeps at most horizon + 1 h behind the watermark; older ids could never be admitted again.
-            var since = watermark - options.DedupHorizon - TimeSpan.FromHours(1);
-            var transactions = await ReadSetSqlAsync(SilverTables.Transactions, cancellationToken).ConfigureAwait(false);
-            using var result = connection.Query(string.Create(CultureInfo.InvariantCulture,
-                $"SELECT transaction_id, occurred_at, enqueued_at FROM {transactions} WHERE {filter} AND occurred_at >= to_timestamp({since.ToUnixTimeSeconds()}) ORDER BY occurred_at, source_offset"));
-            while (result.Read())
+            var since = DateTimeOffset.FromUnixTimeSeconds((watermark - options.DedupHorizon - TimeSpan.FromHours(1)).ToUnixTimeSeconds()).UtcDateTime;
+            List<(DateTime At, long Offset, string Id, DateTime Enqueued)> recent = [];
+            await foreach (var chunk in ReadAsync(SilverTables.Transactions, ["source_partition", "source_offset", "transaction_id", "occurred_at", "enqueued_at"], cancellationToken).ConfigureAwait(false))
             {
-                state.RememberTransaction(result.GetString(0), result.GetTimestamp(1), result.GetTimestamp(2));
+                var (partitions, offsets) = (chunk.Ints("source_partition"), chunk.Longs("source_offset"));
+                var (occurred, enqueued) = (chunk.Timestamps("occurred_at"), chunk.Timestamps("enqueued_at"));
+                var ids = chunk.Chars("transaction_id");
+                for (var r = 0; r < chunk.RowCount; r++)
+                {
+                    if (partitions[r] == partition && offsets[r] < resumeAt && occurred[r] >= since)
+                    {
+                        recent.Add((occurred[r], offsets[r], ids[r]!.Value.ToString(), enqueued[r]));
+                    }
+                }
+            }
+
+            foreach (var (at, _, id, enqueuedAt) in recent.OrderBy(t => t.At).ThenBy(t => t.Offset))
+            {
+                state.RememberTransaction(id, new DateTimeOffset(at), new DateTimeOffset(enqueuedAt));
             }
         }
 
         return state;
     }
 
-    private async Task<string> ReadSetSqlAsync(TableSchema schema, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ColumnChunk> ReadAsync(TableSchema schema, IReadOnlyList<string> columns, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var handle = _tables[schema];
         var readSet = await handle.Table.GetReadSetAsync(handle.Snapshot, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return readSet.ToSql();
+        await foreach (var chunk in ColumnChunk.ReadAsync(readSet, columns, cancellationToken).ConfigureAwait(false))
+        {
+            yield return chunk;
+        }
     }
 
     private const int MaxSpanLinks = 32;

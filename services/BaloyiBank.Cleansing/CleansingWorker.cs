@@ -1,5 +1,4 @@
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.Lake;
 using MassTransit;
@@ -57,13 +56,12 @@ public sealed partial class CleansingWorker(
         // Let the host finish starting before the (possibly long) state rebuild.
         await Task.Yield();
         var settings = options.Value;
-        using var database = DuckDbDatabase.Open(null, settings.DuckDbThreads > 0 ? new DuckDbConfig { Threads = settings.DuckDbThreads } : null);
         try
         {
             // Created once up front, so the partition loops only ever load existing tables.
             foreach (var schema in Tables)
             {
-                using var table = new DeltaTable(lake, TablePath(settings, schema), new DeltaTableOptions { Database = database, TimeProvider = time });
+                using var table = new DeltaTable(lake, TablePath(settings, schema), new DeltaTableOptions { TimeProvider = time });
                 await table.CreateAsync(schema, cancellationToken: stoppingToken).ConfigureAwait(false);
             }
 
@@ -75,7 +73,7 @@ public sealed partial class CleansingWorker(
             var watch = upstream is null ? Task.CompletedTask : StopWhenDrainedAsync(upstream, failed.Token);
             try
             {
-                await new CleansingPipeline(log, lake, database, settings, progress, publisher, telemetry, time, logger)
+                await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger)
                     .RunAsync(failed.Token).ConfigureAwait(false);
             }
             finally

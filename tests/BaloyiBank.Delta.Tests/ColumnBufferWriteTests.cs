@@ -142,6 +142,44 @@ public sealed class ColumnBufferWriteTests : IDisposable
     }
 
     [Fact]
+    public async Task Column_chunks_read_back_what_the_buffers_wrote()
+    {
+        using var table = lake.Table("silver/every_type");
+        var snapshot = await table.CreateAsync(Schema);
+        var rows = new ColumnBuffer(Schema);
+        for (var i = 0; i < 2500; i++)
+        {
+            AppendRow(rows, i);
+        }
+
+        rows.Seal();
+        var adds = await new DeltaFileWriter(table, Schema).WriteAsync([rows], "part-p0000-o000000000000-000000002499");
+        var result = await table.CommitAsync(snapshot, new DeltaCommit { Adds = adds });
+        var readSet = await table.GetReadSetAsync(result.Snapshot);
+
+        var seen = 0;
+        await foreach (var chunk in ColumnChunk.ReadAsync(readSet, ["id", "note", "seq", "small", "amount", "rate", "occurred_at", "event_date"]))
+        {
+            var ids = chunk.Strings("id");
+            for (var r = 0; r < chunk.RowCount; r++)
+            {
+                var i = int.Parse(ids[r]![3..], System.Globalization.CultureInfo.InvariantCulture);
+                var at = Start.AddSeconds(i * 30.3).AddTicks(i % 10);
+                Assert.Equal(i % 4 == 0 ? null : i % 4 == 1 ? "ünï cødé 😀" : $"note {i}", chunk.Strings("note")[r]);
+                Assert.Equal(1L << 40 | (long)i, chunk.Longs("seq")[r]);
+                Assert.Equal(i % 5 == 0 ? null : -i, chunk.Nullable<int>("small")[r]);
+                Assert.Equal(decimal.Round((i * 12.34m) - 500m, 2), chunk.Decimals("amount")[r]);
+                Assert.Equal(i % 3 == 0 ? null : i / 1_000_000m, chunk.Nullable<decimal>("rate")[r]);
+                Assert.Equal((at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10, (chunk.Timestamps("occurred_at")[r].Ticks - DateTime.UnixEpoch.Ticks) / 10);
+                Assert.Equal(DateOnly.FromDateTime(at.UtcDateTime), chunk.Dates("event_date")[r]);
+                seen++;
+            }
+        }
+
+        Assert.Equal(2500, seen);
+    }
+
+    [Fact]
     public void Values_that_do_not_fit_are_refused_and_drop_only_the_row_in_progress()
     {
         var rows = new ColumnBuffer(Schema);

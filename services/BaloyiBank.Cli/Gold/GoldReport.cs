@@ -29,7 +29,7 @@ public sealed record GoldReport(long Round, int RoundsThisRun, IReadOnlyDictiona
             rounds = (await aggregator.CatchUpAsync(cancellationToken).ConfigureAwait(false)).Count;
         }
 
-        using var gold = new GoldStore(lake, options.GoldRoot, options.AppId, database);
+        using var gold = new GoldStore(lake, options.GoldRoot, options.AppId);
         await gold.OpenAsync(cancellationToken).ConfigureAwait(false);
         var round = gold.Rounds().Values.DefaultIfEmpty(0).Min();
         using var connection = DuckDbSql.Open();

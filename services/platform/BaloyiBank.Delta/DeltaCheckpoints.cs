@@ -2,27 +2,26 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using BaloyiBank.DuckDb;
 using Microsoft.Extensions.Logging;
+using Parquet;
+using Parquet.Serialization;
 
 namespace BaloyiBank.Delta;
 
 /// <summary>
 /// Classic single-file V1 checkpoints (PROTOCOL.md "Checkpoints", "Checkpoint Schema"): one row per action,
 /// each action a struct column (txn, add, remove, metaData, protocol), maps as MAP&lt;string,string&gt; and
-/// stats as a JSON string. DuckDB turns the actions' JSON lines into Parquet with exactly these types.
+/// stats as a JSON string. The actions are rendered by the same JSON codec as commits, bound to
+/// <see cref="CheckpointRow"/> and written by Parquet.Net's serializer as those nested columns; reading goes the
+/// other way, so commits and checkpoints share one decoder.
 /// </summary>
 internal static class DeltaCheckpoints
 {
-    private const string Map = "MAP(VARCHAR, VARCHAR)";
-
-    // The column types, in the protocol's field names. Missing optional fields are null, as readers expect.
-    private static readonly string Columns = string.Join(", ",
-        Column("txn", "STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)"),
-        Column("add", $"STRUCT(path VARCHAR, partitionValues {Map}, size BIGINT, modificationTime BIGINT, dataChange BOOLEAN, stats VARCHAR, tags {Map})"),
-        Column("remove", $"STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN, extendedFileMetadata BOOLEAN, partitionValues {Map}, size BIGINT)"),
-        Column("metaData", $"STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, format STRUCT(provider VARCHAR, options {Map}), schemaString VARCHAR, partitionColumns VARCHAR[], configuration {Map}, createdTime BIGINT)"),
-        Column("protocol", "STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER)"));
+    private static readonly ParquetOptions WriteOptions = new()
+    {
+        CompressionMethod = CompressionMethod.Zstd,
+        CompressionLevel = System.IO.Compression.CompressionLevel.Optimal,
+    };
 
     private static readonly Action<ILogger, string, long, int, long, Exception?> LogWritten = LoggerMessage.Define<string, long, int, long>(
         LogLevel.Debug, new EventId(10, "DeltaCheckpointWritten"), "Table {Table}: checkpoint {Version} written ({Rows} actions) in {Milliseconds} ms");
@@ -44,17 +43,18 @@ internal static class DeltaCheckpoints
         var folder = ScratchFolder(table);
         try
         {
-            var json = Path.Combine(folder, "actions.json");
             var parquet = Path.Combine(folder, DeltaPaths.CheckpointFileName(snapshot.Version));
             var buffer = new ArrayBufferWriter<byte>(64 * 1024);
             DeltaLogCodec.WriteState(buffer, state);
-            await File.WriteAllBytesAsync(json, buffer.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
-
-            using (var connection = table.Database.Connect())
+            List<CheckpointRow> actions = new(rows);
+            foreach (var line in new StreamLines(buffer.WrittenMemory))
             {
-                connection.Execute(
-                    $"COPY (SELECT txn, \"add\", remove, metaData, protocol FROM read_json({Literal(json)}, format = 'newline_delimited', columns = {{{Columns}}})) " +
-                    $"TO {Literal(parquet)} (FORMAT parquet, COMPRESSION zstd)");
+                actions.Add(JsonSerializer.Deserialize(line.Span, DeltaJsonContext.Default.CheckpointRow)!);
+            }
+
+            await using (var stream = File.Create(parquet))
+            {
+                await ParquetSerializer.SerializeAsync(actions, stream, WriteOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
             var size = new FileInfo(parquet).Length;
@@ -90,10 +90,14 @@ internal static class DeltaCheckpoints
             }
 
             // Each row rendered as one JSON object goes through the same parser as JSON commits; columns a
-            // foreign checkpoint adds (stats_parsed, partitionValues_parsed, cdc …) are ignored there.
-            using var connection = table.Database.Connect();
-            using var result = connection.Query($"SELECT CAST(to_json(t) AS VARCHAR) FROM read_parquet({Literal(local)}) AS t");
-            return DeltaLogCodec.Decode(Rows(result), path);
+            // foreign checkpoint adds (stats_parsed, partitionValues_parsed, cdc …) are not read.
+            IList<CheckpointRow> actions;
+            await using (var stream = File.OpenRead(local))
+            {
+                actions = (await ParquetSerializer.DeserializeAsync<CheckpointRow>(stream, cancellationToken: cancellationToken).ConfigureAwait(false)).Data;
+            }
+
+            return DeltaLogCodec.Decode(actions.Select(a => JsonSerializer.SerializeToElement(a, DeltaJsonContext.Default.CheckpointRow)), path);
         }
         finally
         {
@@ -101,16 +105,24 @@ internal static class DeltaCheckpoints
         }
     }
 
-    private static IEnumerable<JsonElement> Rows(DuckDbResult result)
+    /// <summary>The newline-separated lines of a buffer of JSON lines.</summary>
+    private readonly struct StreamLines(ReadOnlyMemory<byte> content)
     {
-        while (result.Read())
+        public IEnumerator<ReadOnlyMemory<byte>> GetEnumerator()
         {
-            using var row = JsonDocument.Parse(result.GetString(0));
-            yield return row.RootElement;
+            var rest = content;
+            while (!rest.IsEmpty)
+            {
+                var end = rest.Span.IndexOf((byte)'\n');
+                var line = end < 0 ? rest : rest[..end];
+                rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
+                if (!line.IsEmpty)
+                {
+                    yield return line;
+                }
+            }
         }
     }
-
-    private static string Column(string name, string type) => $"'{name}': '{type}'";
 
     internal static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
 

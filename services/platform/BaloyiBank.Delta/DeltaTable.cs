@@ -410,7 +410,7 @@ public sealed partial class DeltaTable : IDisposable
             {
                 state = (cp, await DeltaCheckpoints.ReadAsync(this, cp, cancellationToken).ConfigureAwait(false));
             }
-            catch (Exception e) when (e is DeltaProtocolException or DuckDbException or IOException)
+            catch (Exception e) when (e is DeltaProtocolException or DuckDbException or IOException or InvalidDataException or JsonException or Parquet.ParquetException or Parquet.Meta.Proto.ThriftProtocolException)
             {
                 LogCheckpointUnreadable(logger, Location, cp, e);
                 return await LoadCoreAsync(useCheckpoints: false, cancellationToken).ConfigureAwait(false);
