@@ -18,9 +18,11 @@ public sealed class RoundTripTests
     public async Task Export_backfill_and_the_pipeline_give_the_generators_balances_and_a_second_backfill_changes_nothing()
     {
         using var scratch = new Scratch();
-        // A small bank on a fast simulated clock: 20k events span two days, so loans are paid too.
-        Environment.SetEnvironmentVariable("Generator__InitialCustomers", "300");
-        Environment.SetEnvironmentVariable("Generator__EventsPerSimulatedDay", "10000");
+        // A small bank on a faster simulated clock: 20k events reach the first morning's loan instalments. (Much slower
+        // clocks leave partitions quiet for hours of event time that are enqueued within a second, which cleansing's
+        // watermark rule reads as future events, in the direct run as much as here.)
+        Environment.SetEnvironmentVariable("Generator__InitialCustomers", "1000");
+        Environment.SetEnvironmentVariable("Generator__EventsPerSimulatedDay", "50000");
         try
         {
             var direct = scratch.Sub("direct");
@@ -39,7 +41,9 @@ public sealed class RoundTripTests
             // The same silver facts, whatever their lineage (offsets and ingest times differ).
             const string Facts = "transaction_id, account_id, transaction_type, amount, currency, occurred_at, merchant_category, city, country, latitude, longitude";
             Assert.Equal(await Lakehouse.RowsAsync(direct, "silver/transactions", Facts), await Lakehouse.RowsAsync(backfilled, "silver/transactions", Facts));
-            Assert.Equal(await Lakehouse.RowsAsync(direct, "silver/loan_payments", "payment_id, amount"), await Lakehouse.RowsAsync(backfilled, "silver/loan_payments", "payment_id, amount"));
+            var payments = await Lakehouse.RowsAsync(direct, "silver/loan_payments", "payment_id, amount");
+            Assert.NotEmpty(payments);
+            Assert.Equal(payments, await Lakehouse.RowsAsync(backfilled, "silver/loan_payments", "payment_id, amount"));
             Assert.Empty(await Lakehouse.RowsAsync(backfilled, "silver/quarantine", "reason"));
 
             var before = await StateAsync(backfilled);
