@@ -65,7 +65,7 @@ internal sealed class BackfillProgress
 /// Rows that break the layout are appended as <c>backfill.rejected_row</c> records, which cleansing quarantines
 /// (reason <c>unknown_event_type</c>) with the file, line, backfill reason and raw row in the payload.
 /// </summary>
-internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress)
+internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress) : IDisposable
 {
     /// <summary>Header carrying the backfill event id on each record: the re-run check reads headers only.</summary>
     public const string EventIdHeader = "bb-backfill";
@@ -77,6 +77,8 @@ internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress)
     private readonly PayloadArena _arena = new();
     private readonly List<Entry> _entries = [];
     private readonly ArrayBufferWriter<byte> _json = new(1024);
+    // One writer for every row (Reset between rows): creating one per row cost more than the row's JSON.
+    private Utf8JsonWriter? _writer;
 
     /// <summary>Checks every file's presence and header; throws <see cref="BackfillLayoutException"/> with one line naming the expected columns.</summary>
     public static void CheckHeaders(string folder)
@@ -260,11 +262,9 @@ internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress)
 
     private Entry Encode(BankEvent bankEvent, CsvLayout layout, int line)
     {
-        _json.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(_json))
-        {
-            BankEventSerializer.Serialize(writer, bankEvent);
-        }
+        var writer = Writer();
+        BankEventSerializer.Serialize(writer, bankEvent);
+        writer.Flush();
 
         // The event's own JSON plus where it came from; consumers ignore properties they do not know.
         var body = _json.WrittenSpan[..^1];
@@ -285,9 +285,8 @@ internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress)
     {
         report.RejectedByReason[reason] = report.RejectedByReason.GetValueOrDefault(reason) + 1;
         var id = CsvRowParser.RejectedEventId(layout.FileName, line, raw);
-        _json.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(_json))
         {
+            var writer = Writer();
             writer.WriteStartObject();
             writer.WriteNumber("schemaVersion", EventTypes.CurrentSchemaVersion);
             writer.WriteString("type", RejectedRowType);
@@ -300,11 +299,29 @@ internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress)
             writer.WriteString("row", raw.Length <= 4_096 ? raw : raw[..4_096]);
             writer.WriteEndObject();
             writer.WriteEndObject();
+            writer.Flush();
         }
 
         var (chunk, offset) = _arena.Write(_json.WrittenSpan, "");
         // After every valid event, so they never sit between an account's facts; keyed like the row when it has a key.
         _entries.Add(new Entry(long.MaxValue, 9, (int)layout.File, line, key ?? $"{layout.FileName}:{line}", Guid.ParseExact(id, "D"), chunk, offset, _json.WrittenCount));
+    }
+
+    public void Dispose() => _writer?.Dispose();
+
+    private Utf8JsonWriter Writer()
+    {
+        _json.ResetWrittenCount();
+        if (_writer is null)
+        {
+            _writer = new Utf8JsonWriter(_json);
+        }
+        else
+        {
+            _writer.Reset(_json);
+        }
+
+        return _writer;
     }
 
     /// <summary>An account's opening sorts at its earliest event, so a late transaction never arrives before the account exists.</summary>

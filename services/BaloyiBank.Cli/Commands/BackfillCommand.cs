@@ -58,7 +58,8 @@ internal static class BackfillCommand
         using var host = PipelineHost.Build(overrides, LogLevel.Warning, PipelineParts.None);
         var log = host.Services.GetRequiredService<IEventLog>();
         var progress = new BackfillProgress();
-        var work = new BackfillLoader(log, progress).RunAsync(folder, cancellationToken);
+        using var loader = new BackfillLoader(log, progress);
+        var work = loader.RunAsync(folder, cancellationToken);
         await BackfillConsole.ShowProgressAsync(progress, work);
         BackfillReport report;
         try
