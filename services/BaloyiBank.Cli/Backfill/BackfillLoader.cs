@@ -358,8 +358,8 @@ internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress) :
             }
 
             await using var reader = log.OpenReader(info.Partition, StartPosition.AtOffset(info.FirstOffset));
-            var seen = info.FirstOffset;
-            while (seen < info.NextOffset - 1)
+            var next = info.FirstOffset;
+            while (next < info.NextOffset)
             {
                 var records = await reader.ReadAsync(8_192, TimeSpan.FromSeconds(2), cancellationToken);
                 if (records.Count == 0)
@@ -375,7 +375,7 @@ internal sealed class BackfillLoader(IEventLog log, BackfillProgress progress) :
                     }
                 }
 
-                seen = records[^1].Offset;
+                next = records[^1].Offset + 1;
             }
         }
 
