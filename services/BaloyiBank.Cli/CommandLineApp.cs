@@ -20,6 +20,8 @@ internal static class CommandLineApp
         VerifyCommand.Create(),
         UpCommand.Create(),
         DownCommand.Create(),
+        BackfillCommand.Create(),
+        BackfillCommand.CreateExport(),
     };
 
     /// <summary>

@@ -38,7 +38,7 @@ public sealed class BadInputTests
     public void The_tree_walk_finds_every_command_and_their_numeric_options()
     {
         var runnable = CommandTree.Runnable().ToDictionary(c => string.Join(' ', c.Path), c => c.Command);
-        string[] known = ["run", "verify", "status", "up", "down", "bench log", "bench cleansing", "bench aggregator", "bench warehouse", "bench deployment"];
+        string[] known = ["run", "verify", "status", "up", "down", "bench log", "bench cleansing", "bench aggregator", "bench warehouse", "bench deployment", "bench backfill", "backfill", "export-csv"];
         Assert.All(known, name => Assert.Contains(name, runnable.Keys));
 
         var parsed = MalformedValues().Select(row => $"{row[0]} {row[1]}").ToHashSet();
@@ -48,12 +48,13 @@ public sealed class BadInputTests
             "up --events", "up --rate", "up --partitions", "up --rabbitmq-port", "up --azurite-port", "up --postgres-port", "up --timeout",
             "bench log --events", "bench cleansing --events", "bench cleansing --latency-rate", "bench cleansing --latency-seconds",
             "bench aggregator --rows", "bench aggregator --accounts", "bench warehouse --rows", "bench deployment --events", "bench deployment --rabbitmq-port",
+            "bench backfill --rows", "backfill --partitions", "export-csv --events", "export-csv --seed", "export-csv --start",
         ];
         Assert.All(expected, e => Assert.Contains(e, parsed));
 
         // A value option that is neither parsed here nor one of the text options below would escape the test above.
         var text = runnable.SelectMany(c => CommandTree.ValueOptions(c.Value).Where(o => !CommandTree.IsParsed(o.ValueType)).Select(o => o.Name)).ToHashSet();
-        Assert.Subset(new HashSet<string> { "--data", "--warehouse", "--set", "--summary-json", "--event-log" }, text);
+        Assert.Subset(new HashSet<string> { "--data", "--warehouse", "--set", "--summary-json", "--event-log", "--from", "--to" }, text);
     }
 
     [Theory]
@@ -102,6 +103,8 @@ public sealed class BadInputTests
     [InlineData("--event-log", "run", "--event-log", "eventhubs://bank.servicebus.windows.net:9093/hub")]
     [InlineData("--event-log", "verify", "--event-log", "amqp://")]
     [InlineData("--event-log", "status", "--event-log", "eventhubs:not-a-connection-string")]
+    [InlineData("--no-generator", "run", "--no-generator", "--events", "5")]
+    [InlineData("--no-generator", "run", "--no-generator", "--seed", "7")]
     public async Task An_out_of_range_or_malformed_value_is_one_line_naming_the_option_and_exit_code_2(string option, params string[] args)
     {
         var outcome = await Invocation.InProcessAsync(args);

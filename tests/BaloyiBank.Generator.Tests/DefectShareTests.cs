@@ -27,6 +27,19 @@ public sealed class DefectShareTests
     }
 
     [Fact]
+    public void A_default_200k_event_stream_holds_every_event_type_loan_payments_included()
+    {
+        // export-csv writes a 200k-event bank as five files: each must have rows.
+        var tally = GeneratedEvents.Tally(new GeneratorOptions(), 200_000);
+        foreach (var type in BaloyiBank.Contracts.EventTypes.All)
+        {
+            Assert.True(tally.ByType[type] > 0, $"{type}: none in the first 200,000 events of the default stream");
+        }
+
+        Assert.True(tally.ByType["loan.payment_made"] >= 20, $"only {tally.ByType["loan.payment_made"]} loan payments in 200,000 events");
+    }
+
+    [Fact]
     public void A_share_of_zero_produces_none_of_that_kind()
     {
         var options = new GeneratorOptions

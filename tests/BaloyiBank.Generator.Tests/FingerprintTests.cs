@@ -23,6 +23,6 @@ public sealed class FingerprintTests
         var logged = StreamSettings.From(new GeneratorOptions { Seed = 7, Defects = new DefectShares { Duplicate = 0.01 } }).Canonical();
         var now = StreamSettings.From(new GeneratorOptions());
         Assert.Equal(["Seed (log: 7, now: 42)", "Defects:Duplicate (log: 0.01, now: 0.005)"], now.DifferencesFrom(logged));
-        Assert.StartsWith("Model=1;Seed=42;Start=2026-01-01T00:00:00Z;EventsPerSimulatedDay=200000;InitialCustomers=10000;Defects:Late=0.01", now.Canonical(), StringComparison.Ordinal);
+        Assert.StartsWith("Model=2;Seed=42;Start=2026-01-01T00:00:00Z;EventsPerSimulatedDay=200000;InitialCustomers=10000;Defects:Late=0.01", now.Canonical(), StringComparison.Ordinal);
     }
 }

@@ -44,10 +44,14 @@ internal static class RunCommand
         var verbose = new Option<bool>("--verbose") { Description = "Show the services' information logs." };
         var warehouse = CommonOptions.Warehouse("Where the sink loads gold: duckdb (default, <data>/warehouse.duckdb) or postgres://user:password@host:port/database.");
         var eventLog = EventLogChoice.Option("The event log: embedded (default, <data>/log), amqp://user:password@host:port/ (RabbitMQ streams), eventhubs:<connection string> or eventhubs://<ns>.servicebus.windows.net/<hub> (Azure Event Hubs). The hub must exist with --partitions partitions.");
+        var noGenerator = new Option<bool>("--no-generator")
+        {
+            Description = "Run cleansing, the aggregator and the sink over what the log already holds (e.g. after baloyi backfill), without the generator; stop once the log is drained.",
+        };
 
         var command = new Command("run", "Run the pipeline in one process on embedded defaults, with live progress and a summary in figures.")
         {
-            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose, warehouse, eventLog,
+            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose, warehouse, eventLog, noGenerator,
         };
         command.Validators.Add(r =>
         {
@@ -55,6 +59,11 @@ internal static class RunCommand
             if (r.GetResult(events) is { Implicit: false } && r.GetResult(totalEvents) is { Implicit: false })
             {
                 r.AddError("--events and --total-events cannot be combined. Fix: pass one of them.");
+            }
+
+            if (r.GetResult(noGenerator) is { Implicit: false } && new Option[] { events, totalEvents, duration, rate, burst, seed, start }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } generatorOption)
+            {
+                r.AddError($"--no-generator runs without the generator, so {generatorOption.Name} has no meaning. Fix: leave out {generatorOption.Name}, or --no-generator.");
             }
         });
         command.SetAction((parse, ct) =>
@@ -81,13 +90,14 @@ internal static class RunCommand
                 }.Concat(log.Overrides()).Where(kv => kv.Value is not null).ToDictionary(),
                 SummaryJson: parse.GetValue(summaryJson),
                 Verbose: parse.GetValue(verbose),
-                EventLog: log);
+                EventLog: log,
+                NoGenerator: parse.GetValue(noGenerator));
             return ExecuteAsync(settings, ct);
         });
         return command;
     }
 
-    private sealed record RunSettings(string DataDirectory, Dictionary<string, string?> Overrides, FileInfo? SummaryJson, bool Verbose, EventLogChoice EventLog);
+    private sealed record RunSettings(string DataDirectory, Dictionary<string, string?> Overrides, FileInfo? SummaryJson, bool Verbose, EventLogChoice EventLog, bool NoGenerator);
 
     private static async Task<int> ExecuteAsync(RunSettings settings, CancellationToken cancellationToken)
     {
@@ -101,7 +111,12 @@ internal static class RunCommand
         }
 
         var console = new RunConsole();
-        var host = PipelineHost.Build(settings.Overrides, settings.Verbose ? LogLevel.Information : LogLevel.Warning);
+        var level = settings.Verbose ? LogLevel.Information : LogLevel.Warning;
+        var host = settings.NoGenerator
+            // The log is complete as it stands: cleansing stops the host once every partition is drained.
+            ? PipelineHost.Build(settings.Overrides, level, PipelineParts.Cleansing | PipelineParts.Aggregator | PipelineParts.Sink,
+                services => services.AddSingleton<BaloyiBank.Cleansing.IUpstreamCompletion>(new LogAsItStands()))
+            : PipelineHost.Build(settings.Overrides, level);
         try
         {
             return await ExecuteAsync(settings, host, console, cancellationToken);
@@ -210,6 +225,12 @@ internal static class RunCommand
         }
 
         return summary.Error is null && summary.GoldError is null && summary.WarehouseError is null && summary.Warehouse?.Verification.Matches != false ? 0 : 1;
+    }
+
+    /// <summary>No producer in this run: the log's end is final from the start.</summary>
+    private sealed class LogAsItStands : BaloyiBank.Cleansing.IUpstreamCompletion
+    {
+        public bool IsComplete => true;
     }
 
     private static string? Invariant(IFormattable? value) => value?.ToString(null, CultureInfo.InvariantCulture);

@@ -38,7 +38,7 @@ internal static class PipelineHost
         });
         // Flags win over appsettings.json and environment variables.
         builder.Configuration.AddInMemoryCollection(overrides);
-        if (parts.HasFlag(PipelineParts.Generator) && parts.HasFlag(PipelineParts.Cleansing))
+        if (parts.HasFlag(PipelineParts.Cleansing))
         {
             builder.Configuration.AddInMemoryCollection(EmbeddedDefaults(builder.Configuration));
         }
@@ -125,6 +125,8 @@ internal static class PipelineHost
 [Flags]
 internal enum PipelineParts
 {
+    /// <summary>Only the event log (backfill).</summary>
+    None = 0,
     Generator = 1,
     Cleansing = 2,
     Aggregator = 4,

@@ -72,15 +72,26 @@ internal sealed class RunConsole
     {
         var run = summary.Run;
         _out.WriteLine();
-        _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"[bold]Generated {run.Generated:N0} events[/] in {run.Elapsed.TotalSeconds:N2} s ({run.EventsPerSecond:N0} events/s); appended {run.Appended:N0}; re-sent after a crash (catch-up) {run.CatchUp:N0}");
+        if (run.ByKind.Count == 0)
+        {
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[bold]No generator in this run[/]: the pipeline processed what the log held in {run.Elapsed.TotalSeconds:N2} s");
+        }
+        else
+        {
+            _out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[bold]Generated {run.Generated:N0} events[/] in {run.Elapsed.TotalSeconds:N2} s ({run.EventsPerSecond:N0} events/s); appended {run.Appended:N0}; re-sent after a crash (catch-up) {run.CatchUp:N0}");
+        }
+
         if (run.SimulatedFrom is { } from && run.SimulatedClock is { } to)
         {
             _out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Simulated clock {from:yyyy-MM-dd HH:mm:ss}Z → {to:yyyy-MM-dd HH:mm:ss}Z");
         }
 
-        _out.Write(Counts("Events by kind (defects on purpose)", "kind", run.ByKind, run.Generated));
-        _out.Write(Counts("Events by type", "type", run.ByType, run.Generated));
+        if (run.ByKind.Count > 0)
+        {
+            _out.Write(Counts("Events by kind (defects on purpose)", "kind", run.ByKind, run.Generated));
+            _out.Write(Counts("Events by type", "type", run.ByType, run.Generated));
+        }
 
         var partitions = PartitionTable.Create(summary.LogName, summary.LogLocation ?? Path.Combine(summary.DataDirectory, "log"), summary.Partitions);
         _out.Write(partitions);
@@ -127,7 +138,11 @@ internal sealed class RunConsole
                 reconciliation.AddRow(k.Kind, N(k.Generated), k.Expected, N(k.Observed), k.Matches ? "yes" : "NO");
             }
 
-            _out.Write(reconciliation);
+            if (cleansing.ByGeneratorKind.Count > 0)
+            {
+                _out.Write(reconciliation);
+            }
+
             _out.Write(Counts("Quarantined by reason", "reason", cleansing.QuarantinedByReason, cleansing.Quarantined));
         }
 

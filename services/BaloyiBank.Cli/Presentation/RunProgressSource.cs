@@ -8,19 +8,27 @@ using Microsoft.Extensions.Options;
 namespace BaloyiBank.Cli.Presentation;
 
 /// <summary>Reads the running services' own progress objects into one <see cref="RunSnapshot"/>.</summary>
-internal sealed class RunProgressSource(GeneratorProgress generator, GeneratorOptions options, CleansingProgress? cleansing)
+internal sealed class RunProgressSource(GeneratorProgress? generator, GeneratorOptions options, CleansingProgress? cleansing)
 {
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
     private TimeSpan? _generatorDoneAfter;
 
     public static RunProgressSource From(IServiceProvider services) =>
-        new(services.GetRequiredService<GeneratorProgress>(), services.GetRequiredService<IOptions<GeneratorOptions>>().Value, services.GetService<CleansingProgress>());
+        new(services.GetService<GeneratorProgress>(), services.GetService<IOptions<GeneratorOptions>>()?.Value ?? new GeneratorOptions(), services.GetService<CleansingProgress>());
 
-    public string Description() => string.Create(CultureInfo.InvariantCulture,
+    public string Description() => generator is null ? "no generator: the pipeline processes what the log holds, then stops" : string.Create(CultureInfo.InvariantCulture,
         $"seed {options.Seed} · simulated start {options.Start:yyyy-MM-ddTHH:mm:ss}Z · rate {(options.Rate is > 0 ? options.Rate.ToString("N0", CultureInfo.InvariantCulture) + "/s" : "unlimited")}");
 
     public RunSnapshot Snapshot()
     {
+        if (generator is null)
+        {
+            return new RunSnapshot(0, 0, 0, 0, _elapsed.Elapsed, null, null, new Dictionary<string, long>(), new Dictionary<string, long>(), [],
+                cleansing is null ? null : new CleansingSnapshot(cleansing.Consumed, cleansing.Valid, cleansing.Quarantined, cleansing.Duplicates,
+                    cleansing.BatchesCommitted, cleansing.Lag, cleansing.QuarantinedByReason.ToDictionary(), []),
+                cleansing?.Failure);
+        }
+
         var s = generator.Snapshot();
         var elapsed = _elapsed.Elapsed;
         if (s.IsFinished)

@@ -32,13 +32,14 @@ internal sealed partial class BankSimulation
         };
     }
 
-    /// <summary>A customer of the opening book: registered, 1–3 accounts, a quarter with a loan due within 30 days.</summary>
+    /// <summary>A customer of the opening book: registered, 1–3 accounts, a quarter with a loan due within 30 days (from the first day on).</summary>
     private void BootstrapCustomer()
     {
         var customer = RegisterCustomer(bootstrap: true);
         if (customer.Segment != CustomerSegment.Student && _random.Chance(0.25))
         {
-            DisburseLoan(customer, LocalToday.AddDays(_random.NextInt(1, 31)));
+            // Due from the start's own day on, so even a one-day stream (200k events) holds loan payments.
+            DisburseLoan(customer, LocalToday.AddDays(_random.NextInt(0, 30)));
         }
     }
 

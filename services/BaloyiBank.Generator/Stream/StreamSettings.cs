@@ -14,7 +14,7 @@ public sealed record StreamSettings
     /// Version of the generation model. Bump it whenever a code change alters the payloads a seed
     /// produces, so an old stream is never silently resumed with a different model.
     /// </summary>
-    public const int ModelVersion = 1;
+    public const int ModelVersion = 2;
 
     public required long Seed { get; init; }
     public required DateTimeOffset Start { get; init; }
@@ -65,7 +65,7 @@ public sealed record StreamSettings
         return pairs;
     }
 
-    /// <summary>The settings in one line, e.g. <c>Model=1;Seed=42;Start=2026-01-01T00:00:00Z;…</c>.</summary>
+    /// <summary>The settings in one line, e.g. <c>Model=2;Seed=42;Start=2026-01-01T00:00:00Z;…</c>.</summary>
     public string Canonical() => string.Join(';', Describe().Select(p => p.Key + "=" + p.Value));
 
     /// <summary>A short fingerprint of every stream-shaping setting: 16 hex digits of SHA-256 of <see cref="Canonical"/>.</summary>
