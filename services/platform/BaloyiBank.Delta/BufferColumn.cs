@@ -15,7 +15,8 @@ internal abstract class BufferColumn(ColumnSchema schema)
 
     public bool HasNulls => _nulls is not null;
 
-    public bool IsNull(int row) => _nulls is not null && _nulls[row];
+    // The null flags only reach the last null's row (grown on demand), so later rows are past their end.
+    public bool IsNull(int row) => _nulls is not null && row < _nulls.Length && _nulls[row];
 
     public static BufferColumn For(ColumnSchema schema) => schema.Type switch
     {
@@ -65,6 +66,15 @@ internal abstract class BufferColumn(ColumnSchema schema)
     public object? Boxed(int row) => IsNull(row) ? null : BoxedValue(row);
 
     protected abstract object BoxedValue(int row);
+
+    /// <summary>Forgets the nulls of the first <paramref name="rows"/> rows (the values are overwritten by the next batch).</summary>
+    public void Clear(int rows)
+    {
+        if (_nulls is not null)
+        {
+            Array.Clear(_nulls, 0, Math.Min(rows, _nulls.Length));
+        }
+    }
 
     /// <summary>Stores the placeholder of a null (an empty string, a zero) so that later rows stay in place.</summary>
     protected abstract void PutDefault(int row);
