@@ -249,8 +249,21 @@ internal sealed partial class CleansingPipeline(
         }
     }
 
-    private Task FlushAsync(IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken) =>
-        WriteAndCommitAsync(batches, cancellationToken);
+    private async Task FlushAsync(IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteAndCommitAsync(batches, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The rows are in the files (or the flush failed and they are read from the log again): the feeds refill the buffers.
+            foreach (var batch in batches)
+            {
+                batch.Release();
+            }
+        }
+    }
 
     private async Task WriteAndCommitAsync(IReadOnlyList<SealedBatch> batches, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using BaloyiBank.Delta;
 using BaloyiBank.EventLog;
 
@@ -12,6 +13,7 @@ namespace BaloyiBank.Cleansing;
 internal sealed class FeedStaging : IDisposable
 {
     private readonly BronzeEncoder _bronze = new();
+    private readonly ConcurrentQueue<ColumnBuffer> _spare = new();
     private Dictionary<TableSchema, ColumnBuffer>? _open;
 
     public void Append(SilverRow row) => SilverStaging.AppendRow(Open(SilverStaging.TableOf(row)), row);
@@ -31,6 +33,16 @@ internal sealed class FeedStaging : IDisposable
         return open;
     }
 
+    /// <summary>Takes back buffers a flush has written (from the flush's thread), to fill again.</summary>
+    public void Recycle(IEnumerable<ColumnBuffer> written)
+    {
+        foreach (var rows in written)
+        {
+            rows.Reset();
+            _spare.Enqueue(rows);
+        }
+    }
+
     public void Dispose() => _bronze.Dispose();
 
     private ColumnBuffer Open(TableSchema schema)
@@ -38,10 +50,26 @@ internal sealed class FeedStaging : IDisposable
         _open ??= [];
         if (!_open.TryGetValue(schema, out var rows))
         {
-            rows = new ColumnBuffer(schema);
+            rows = Spare(schema) ?? new ColumnBuffer(schema);
             _open[schema] = rows;
         }
 
         return rows;
+    }
+
+    /// <summary>A recycled buffer of <paramref name="schema"/>, if one is waiting (at most a flush's worth are).</summary>
+    private ColumnBuffer? Spare(TableSchema schema)
+    {
+        for (var tries = _spare.Count; tries > 0 && _spare.TryDequeue(out var rows); tries--)
+        {
+            if (ReferenceEquals(rows.Schema, schema))
+            {
+                return rows;
+            }
+
+            _spare.Enqueue(rows);
+        }
+
+        return null;
     }
 }

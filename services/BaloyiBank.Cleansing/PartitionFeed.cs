@@ -14,7 +14,12 @@ internal sealed record SealedBatch(
     MicroBatch Batch,
     IReadOnlyDictionary<TableSchema, ColumnBuffer> FeedRows,
     IReadOnlyList<long> EnqueuedTicks,
-    IReadOnlyList<ActivityContext> TraceContexts);
+    IReadOnlyList<ActivityContext> TraceContexts,
+    FeedStaging Staging)
+{
+    /// <summary>Gives the written buffers back to their feed to fill again; the batch must not be read afterwards.</summary>
+    public void Release() => Staging.Recycle(FeedRows.Values);
+}
 
 /// <summary>Rows read and cleansed but not yet taken by a flush, over every partition: the pipeline's back-pressure.</summary>
 internal sealed class PendingRows
@@ -85,7 +90,7 @@ internal sealed class PartitionFeed(
                 return null;
             }
 
-            var sealedBatch = new SealedBatch(appId, _batch, _staging.Seal(), _enqueued, _traces);
+            var sealedBatch = new SealedBatch(appId, _batch, _staging.Seal(), _enqueued, _traces, _staging);
             pending.Add(-_batch.Consumed);
             _batch = null;
             _enqueued = [];

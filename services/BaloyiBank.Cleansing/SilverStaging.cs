@@ -188,7 +188,20 @@ internal sealed class BronzeEncoder : IDisposable
             _order.Add(i);
         }
 
-        _order.Sort((x, y) => string.CompareOrdinal(headers[x].Key, headers[y].Key) is var byName and not 0 ? byName : x.CompareTo(y));
+        // Insertion sort by name, then position (stable): a handful of headers, and no closure allocated per record.
+        for (var i = 1; i < _order.Count; i++)
+        {
+            var item = _order[i];
+            var j = i - 1;
+            while (j >= 0 && string.CompareOrdinal(headers[_order[j]].Key, headers[item].Key) > 0)
+            {
+                _order[j + 1] = _order[j];
+                j--;
+            }
+
+            _order[j + 1] = item;
+        }
+
         _json.WriteStartObject();
         for (var k = 0; k < _order.Count; k++)
         {

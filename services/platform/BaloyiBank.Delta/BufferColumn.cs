@@ -67,6 +67,15 @@ internal abstract class BufferColumn(ColumnSchema schema)
 
     protected abstract object BoxedValue(int row);
 
+    /// <summary>Forgets the nulls of the first <paramref name="rows"/> rows (the values are overwritten by the next batch).</summary>
+    public void Clear(int rows)
+    {
+        if (_nulls is not null)
+        {
+            Array.Clear(_nulls, 0, Math.Min(rows, _nulls.Length));
+        }
+    }
+
     /// <summary>Stores the placeholder of a null (an empty string, a zero) so that later rows stay in place.</summary>
     protected abstract void PutDefault(int row);
 

@@ -236,6 +236,22 @@ public sealed class ColumnBuffer
         IsSealed = true;
     }
 
+    /// <summary>
+    /// Empties the buffer for another batch, keeping its arrays: a feed reuses its buffers once a flush has written
+    /// them, so steady streaming does not allocate (and collect) a batch's worth of arrays per flush.
+    /// </summary>
+    public void Reset()
+    {
+        foreach (var column in _columns)
+        {
+            column.Clear(RowCount);
+        }
+
+        RowCount = 0;
+        _column = 0;
+        IsSealed = false;
+    }
+
     public override string ToString() => $"rows of {Schema.Name} ({RowCount}{(IsSealed ? ", sealed" : "")})";
 
     private BufferColumn Current(string what)
