@@ -49,10 +49,7 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
     {
         ArgumentNullException.ThrowIfNull(connection);
         DeltaSchema.RequireIdentifier(sourceTable, "source table");
-        if (string.IsNullOrEmpty(fileStem) || !StemPattern().IsMatch(fileStem) || fileStem.Contains("..", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"File stem '{fileStem}' must be letters, digits, '-', '_' and '.', e.g. part-p0003-o000000001200-000000001499.", nameof(fileStem));
-        }
+        RequireStem(fileStem);
 
         var folder = DeltaCheckpoints.ScratchFolder(table, preferLakeStaging: true);
         try
@@ -60,24 +57,7 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
             // DuckDB work first, on the caller's connection, without awaiting in between; then the uploads
             // (a rename into place when the folder is the lake's own staging folder).
             var files = WriteLocalFiles(connection, DeltaSchema.Quote(sourceTable), fileStem, folder);
-            var now = table.Now();
-            var adds = new AddFile[files.Count];
-            await Parallel.ForAsync(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = ParallelUploads, CancellationToken = cancellationToken }, async (i, ct) =>
-            {
-                var file = files[i];
-                var size = new FileInfo(file.LocalPath).Length;
-                await table.Lake.TakeFileAsync(table.LakePathOf(file.RelativePath), file.LocalPath, ct).ConfigureAwait(false);
-                adds[i] = new AddFile
-                {
-                    Path = DeltaPaths.EncodeDataPath(file.RelativePath),
-                    PartitionValues = file.PartitionValues,
-                    Size = size,
-                    ModificationTime = now,
-                    DataChange = true,
-                    Stats = file.Stats,
-                };
-            }).ConfigureAwait(false);
-            return [.. adds.OrderBy(a => a.Path, StringComparer.Ordinal)];
+            return await UploadAsync(files, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
