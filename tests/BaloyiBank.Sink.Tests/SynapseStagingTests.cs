@@ -33,7 +33,7 @@ public sealed class SynapseStagingTests
 
     private static IReadOnlyList<string> UrlsOf(BlobLakeStore lake, WarehouseTable table)
     {
-        using var delta = new DeltaTable(lake, GoldStore.TablePath("gold", table.Schema));
+        using var delta = new DeltaTable(lake, GoldStore.ChangeTablePath("gold", table.Schema));
         return GoldChangeReader.FileUrls(lake, delta, [Add("part-r000002-0001.zstd.parquet"), Add("part-r000001-0001.zstd.parquet")]);
     }
 
@@ -41,7 +41,7 @@ public sealed class SynapseStagingTests
     public void Each_changed_file_becomes_its_blob_url_in_path_order_without_the_sas()
     {
         using var lake = AdlsLake();
-        using var delta = new DeltaTable(lake, GoldStore.TablePath("gold", GoldTables.DailyTransactionSummary));
+        using var delta = new DeltaTable(lake, GoldStore.ChangeTablePath("gold", GoldTables.DailyTransactionSummary));
 
         // A Delta add path is URI-encoded in the log; the URL carries the decoded lake path, each segment escaped once.
         var urls = GoldChangeReader.FileUrls(lake, delta, [Add("event_date=2026-01-02/part%20b.parquet"), Add("event_date=2026-01-01/part-a.parquet")]);
