@@ -11,6 +11,8 @@ public sealed class AggregatorMetrics : IDisposable
     private readonly Counter<long> _rowsFolded;
     private readonly Counter<long> _commits;
     private readonly Counter<long> _changedRows;
+    private readonly Counter<long> _refreshedRows;
+    private readonly Histogram<double> _refreshDuration;
     private long _lag;
 
     public AggregatorMetrics(IMeterFactory? meterFactory = null)
@@ -19,6 +21,9 @@ public sealed class AggregatorMetrics : IDisposable
         _rowsFolded = _meter.CreateCounter<long>("baloyibank.aggregator.rows_folded", "{row}", "Silver rows folded into gold state.");
         _commits = _meter.CreateCounter<long>("baloyibank.aggregator.gold_commits", "{round}", "Gold rounds committed.");
         _changedRows = _meter.CreateCounter<long>("baloyibank.aggregator.changed_rows", "{row}", "Gold rows written (new images), per table.");
+        _refreshedRows = _meter.CreateCounter<long>("baloyibank.aggregator.refreshed_rows", "{row}",
+            "Rows rewritten into the current-state gold tables (the whole buckets or dates holding changed keys), per table.");
+        _refreshDuration = _meter.CreateHistogram<double>("baloyibank.aggregator.refresh.duration", "s", "Time to refresh the current-state gold tables after a round.");
         _meter.CreateObservableGauge("baloyibank.aggregator.lag", () => Interlocked.Read(ref _lag), "{version}",
             "Silver commits not yet folded into gold, summed over the silver tables.");
     }
@@ -32,6 +37,16 @@ public sealed class AggregatorMetrics : IDisposable
         foreach (var (table, rows) in changes.RowsByTable)
         {
             _changedRows.Add(rows, new KeyValuePair<string, object?>("gold.table", table));
+        }
+    }
+
+    public void Refreshed(GoldRefreshResult refresh)
+    {
+        ArgumentNullException.ThrowIfNull(refresh);
+        _refreshDuration.Record(refresh.Duration.TotalSeconds);
+        foreach (var (table, rows) in refresh.RowsWritten)
+        {
+            _refreshedRows.Add(rows, new KeyValuePair<string, object?>("gold.table", table));
         }
     }
 

@@ -115,12 +115,12 @@ public sealed partial class AggregatorWorker(
         }
 
         // After the commit: a message never names an invisible round; a crash before it loses only the wake-up.
-        var business = GoldTables.Business.Select(t => GoldStore.TablePath(options.Value.GoldRoot, t)).ToHashSet(StringComparer.Ordinal);
+        var business = GoldTables.Business.Select(t => GoldStore.ChangeTablePath(options.Value.GoldRoot, t)).ToHashSet(StringComparer.Ordinal);
         await publisher.Publish(new GoldCommitted
         {
             Tables = [.. round.CommittedTables.Where(business.Contains)],
             Version = round.Round,
-            ChangedRows = round.Changes.RowsByTable.ToDictionary(r => GoldStore.TablePath(options.Value.GoldRoot, GoldTables.Business.First(t => t.Name == r.Key)), r => r.Value),
+            ChangedRows = round.Changes.RowsByTable.ToDictionary(r => GoldStore.ChangeTablePath(options.Value.GoldRoot, GoldTables.Business.First(t => t.Name == r.Key)), r => r.Value),
             CommittedAt = time.GetUtcNow(),
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -19,7 +19,11 @@ public sealed record GoldRoundResult(
     IReadOnlyDictionary<string, long> RowsFolded,
     GoldChangeSet Changes,
     IReadOnlyList<string> CommittedTables,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>The refresh of the current-state tables after this round (null when not due yet).</summary>
+    public GoldRefreshResult? Refresh { get; init; }
+}
 
 /// <summary>
 /// The aggregator's engine, without hosting: restores the fold from gold, then runs rounds that read the silver
@@ -46,6 +50,10 @@ public sealed partial class GoldAggregator : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private GoldFold? _fold;
     private Dictionary<string, long> _applied = new(StringComparer.Ordinal);
+
+    // Slices of the current-state tables changed since their last refresh (a null set: every slice).
+    private readonly Dictionary<string, HashSet<string>?> _stale = new(StringComparer.Ordinal);
+    private long _lastRefreshAt = long.MinValue;
 
     public GoldAggregator(ILakeStore lake, AggregatorOptions options, DuckDbDatabase? database = null, TimeProvider? time = null, ILogger? logger = null, AggregatorMetrics? metrics = null)
     {
@@ -97,28 +105,39 @@ public sealed partial class GoldAggregator : IDisposable
                     "only one writer may run per gold root. Rebuild gold into a new GoldRoot.");
             }
 
-            _applied = complete == 0
-                ? _silver.Paths.ToDictionary(p => p, _ => -1L, StringComparer.Ordinal)
-                : new Dictionary<string, long>(_gold.ProgressOf(complete, _silver.Paths), StringComparer.Ordinal);
-            using (var connection = _database.Connect())
-            {
-                var customers = await _silver.ReadCustomersAsync(connection, _applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
-                // The (bucket, account) memory behind distinct_accounts is restored per event date, from silver, when a
-                // round first folds transactions of that date row by row (RunRoundCoreAsync).
-                _fold = await _gold.LoadFoldAsync(complete, customers, cancellationToken).ConfigureAwait(false);
-            }
-
+            await RestoreAsync(complete, cancellationToken).ConfigureAwait(false);
             Round = complete;
-            LogRestored(_logger, complete, _fold.AccountCount, _fold.DailyBucketCount, _fold.LoanCount);
+            LogRestored(_logger, complete, Fold.AccountCount, Fold.DailyBucketCount, Fold.LoanCount);
+            GoldRoundResult? redo = null;
             if (started > complete)
             {
                 // Redo the interrupted round exactly: the same silver range gives the same rows.
                 var target = _gold.ProgressOf(started, _silver.Paths);
                 LogRedo(_logger, started);
-                return await RunRoundCoreAsync(target, cancellationToken).ConfigureAwait(false);
+                redo = await RunRoundCoreAsync(target, cancellationToken, refreshDue: false).ConfigureAwait(false);
+
+                // The tables the crashed attempt had committed hold its rows (and its updated_at): read the fold back from
+                // gold as the round now stands, so the current-state tables are written from exactly what the change tables hold.
+                await RestoreAsync(started, cancellationToken).ConfigureAwait(false);
             }
 
-            return null;
+            // A current-state table behind the rounds (a crash, or a refresh not due yet when the process stopped): which
+            // of its slices changed since is not known, so it is rewritten whole, now, before anyone reads it again.
+            foreach (var (table, round) in _gold.CurrentRounds())
+            {
+                if (round < Round)
+                {
+                    _stale[table] = null;
+                }
+            }
+
+            if (_stale.Count > 0)
+            {
+                var refresh = await RefreshAsync(cancellationToken).ConfigureAwait(false);
+                redo = redo is null ? null : redo with { Refresh = refresh };
+            }
+
+            return redo;
         }
         finally
         {
@@ -138,6 +157,12 @@ public sealed partial class GoldAggregator : IDisposable
             _metrics?.Lag(Lag);
             if (Lag == 0)
             {
+                // Quiet silver: a refresh deferred by RefreshInterval still happens once it is due.
+                if (_stale.Count > 0 && RefreshDue())
+                {
+                    await RefreshAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 return null;
             }
 
@@ -164,7 +189,34 @@ public sealed partial class GoldAggregator : IDisposable
         return rounds;
     }
 
-    private async Task<GoldRoundResult> RunRoundCoreAsync(IReadOnlyDictionary<string, long> target, CancellationToken cancellationToken)
+    /// <summary>The fold and the applied silver versions as of <paramref name="round"/>, read back from gold (and the customers from silver).</summary>
+    private async Task RestoreAsync(long round, CancellationToken cancellationToken)
+    {
+        _applied = round == 0
+            ? _silver.Paths.ToDictionary(p => p, _ => -1L, StringComparer.Ordinal)
+            : new Dictionary<string, long>(_gold.ProgressOf(round, _silver.Paths), StringComparer.Ordinal);
+        using var connection = _database.Connect();
+        var customers = await _silver.ReadCustomersAsync(connection, _applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
+        // The (bucket, account) memory behind distinct_accounts is restored per event date, from silver, when a
+        // round first folds transactions of that date row by row (RunRoundCoreAsync).
+        _fold = await _gold.LoadFoldAsync(round, customers, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool RefreshDue() =>
+        _options.RefreshInterval <= TimeSpan.Zero || _lastRefreshAt == long.MinValue || _time.GetElapsedTime(_lastRefreshAt) >= _options.RefreshInterval;
+
+    /// <summary>Brings the current-state tables to the fold's round (the slices changed since their last refresh).</summary>
+    private async Task<GoldRefreshResult> RefreshAsync(CancellationToken cancellationToken)
+    {
+        var refresh = await _gold.RefreshAsync(Fold, Round, _stale, cancellationToken).ConfigureAwait(false);
+        _stale.Clear();
+        _lastRefreshAt = _time.GetTimestamp();
+        _metrics?.Refreshed(refresh);
+        LogRefreshed(_logger, Round, refresh.TotalRows, refresh.FilesReplaced.Values.Sum(), (long)refresh.Duration.TotalMilliseconds);
+        return refresh;
+    }
+
+    private async Task<GoldRoundResult> RunRoundCoreAsync(IReadOnlyDictionary<string, long> target, CancellationToken cancellationToken, bool refreshDue = true)
     {
         var clock = Stopwatch.StartNew();
         var fold = Fold;
@@ -200,6 +252,7 @@ public sealed partial class GoldAggregator : IDisposable
 
         var changes = fold.TakeChanges(round, _time.GetUtcNow());
         var committed = await _gold.CommitRoundAsync(changes, target, cancellationToken).ConfigureAwait(false);
+        GoldStore.AddSlices(changes, _stale);
         Round = round;
         _applied = new Dictionary<string, long>(target, StringComparer.Ordinal);
         if (fold.AsOfDate is { } newest && fold.ForgetPairsBefore(newest.AddDays(-_options.PairsKeptDays)) is > 0 and var forgotten)
@@ -216,7 +269,9 @@ public sealed partial class GoldAggregator : IDisposable
             LogCompacted(_logger, table, round);
         }
 
-        return new(round, _applied, folded, changes, committed, clock.Elapsed);
+        // The fold is exactly as of this round now: the moment its current rows can be written.
+        var refresh = refreshDue && RefreshDue() ? await RefreshAsync(cancellationToken).ConfigureAwait(false) : null;
+        return new(round, _applied, folded, changes, committed, clock.Elapsed) { Refresh = refresh };
     }
 
     public void Dispose()
@@ -241,6 +296,9 @@ public sealed partial class GoldAggregator : IDisposable
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Dropped the (bucket, account) pairs of {Dates} event dates before {Cutoff}; {Pairs} pairs stay in memory")]
     private static partial void LogPairsForgotten(ILogger logger, int dates, DateOnly cutoff, int pairs);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Gold current-state tables refreshed to round {Round}: {Rows} rows written, {Files} files replaced in {Milliseconds} ms")]
+    private static partial void LogRefreshed(ILogger logger, long round, long rows, int files, long milliseconds);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Gold table {Table} compacted to its current rows after round {Round}")]
     private static partial void LogCompacted(ILogger logger, string table, long round);

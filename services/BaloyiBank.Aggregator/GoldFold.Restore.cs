@@ -14,7 +14,8 @@ public sealed partial class GoldFold
         IEnumerable<AccountBalance> accounts,
         IEnumerable<CustomerFact> customers,
         IEnumerable<LoanStatusRow> loans,
-        IEnumerable<DailySummary> daily)
+        IEnumerable<DailySummary> daily,
+        IEnumerable<CustomerPosition>? positions = null)
     {
         ArgumentNullException.ThrowIfNull(accounts);
         ArgumentNullException.ThrowIfNull(customers);
@@ -41,6 +42,16 @@ public sealed partial class GoldFold
             fold.RestoreDaily(row);
         }
 
+        // Positions are derived from the rest; only the lineage of the round that last emitted them is restored.
+        foreach (var row in positions ?? [])
+        {
+            if (fold._customers.TryGetValue(row.CustomerId, out var customer))
+            {
+                customer.Version = row.GoldVersion;
+                customer.UpdatedAt = Units.Micros(row.UpdatedAt);
+            }
+        }
+
         fold.ClearMarks();
         fold._emittedAsOf = fold.AsOfDate;
         return fold;
@@ -59,6 +70,7 @@ public sealed partial class GoldFold
         account.Partition = row.SourcePartition;
         account.LastOffset = row.LastSourceOffset;
         account.Version = row.GoldVersion;
+        account.UpdatedAt = Units.Micros(row.UpdatedAt);
         Observe(account.LastAt);
         if (row.OpenedSourceOffset is { } referenceOffset)
         {
@@ -88,6 +100,7 @@ public sealed partial class GoldFold
         loan.Partition = row.SourcePartition;
         loan.LastOffset = row.LastSourceOffset;
         loan.Version = row.GoldVersion;
+        loan.UpdatedAt = Units.Micros(row.UpdatedAt);
         Observe(loan.LastPaymentAt);
         if (row.DisbursedSourceOffset is { } referenceOffset)
         {
@@ -108,6 +121,7 @@ public sealed partial class GoldFold
         ref var bucket = ref _buckets[index];
         bucket.DistinctAccounts = row.DistinctAccounts;
         bucket.Version = row.GoldVersion;
+        bucket.UpdatedAt = Units.Micros(row.UpdatedAt);
         SetDatePairs(row.Key.EventDate, DailyPairs.Counted);
     }
 

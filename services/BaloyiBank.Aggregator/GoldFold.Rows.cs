@@ -22,12 +22,15 @@ public sealed partial class GoldFold
             _emittedAsOf = asOf;
         }
 
+        var stamp = Units.Micros(updatedAt);
+        updatedAt = Units.Instant(stamp); // what the files hold (microseconds), so a current-state row equals its change image
         List<AccountBalance> accounts = new(_dirtyAccounts.Count);
         foreach (var index in _dirtyAccounts)
         {
             ref var account = ref _accounts[index];
             account.Dirty = false;
             account.Version = goldVersion;
+            account.UpdatedAt = stamp;
             accounts.Add(AccountRow(in account, updatedAt));
         }
 
@@ -36,6 +39,7 @@ public sealed partial class GoldFold
         {
             customer.Dirty = false;
             customer.Version = goldVersion;
+            customer.UpdatedAt = stamp;
             customers.AddRange(CustomerRows(customer, updatedAt));
         }
 
@@ -45,6 +49,7 @@ public sealed partial class GoldFold
             ref var bucket = ref _buckets[index];
             bucket.Dirty = false;
             bucket.Version = goldVersion;
+            bucket.UpdatedAt = stamp;
             daily.Add(DailyRow(in bucket, updatedAt));
         }
 
@@ -53,6 +58,7 @@ public sealed partial class GoldFold
         {
             loan.Dirty = false;
             loan.Version = goldVersion;
+            loan.UpdatedAt = stamp;
             loans.Add(LoanRow(loan, updatedAt));
         }
 
@@ -64,6 +70,65 @@ public sealed partial class GoldFold
         // Rows in the order they were first touched: deterministic for a given input, not sorted (sorting millions
         // of rows by string keys would cost more than the fold; readers never depend on file order).
         return new(goldVersion, accounts, customers, daily, loans);
+    }
+
+    /// <summary>
+    /// The current rows (each with the gold_version and updated_at of the round that last changed it) of the accounts
+    /// whose id <paramref name="include"/> accepts, unordered. Call right after <see cref="TakeChanges"/>: then every
+    /// row equals its latest image in the change tables.
+    /// </summary>
+    public IEnumerable<AccountBalance> CurrentAccounts(Func<string, bool> include)
+    {
+        ArgumentNullException.ThrowIfNull(include);
+        for (var i = 0; i < _accountCount; i++)
+        {
+            if (_accounts[i].Version > 0 && include(_accounts[i].Id))
+            {
+                yield return AccountRow(in _accounts[i], Units.Instant(_accounts[i].UpdatedAt));
+            }
+        }
+    }
+
+    /// <summary>The current positions of the customers whose id <paramref name="include"/> accepts (see <see cref="CurrentAccounts"/>).</summary>
+    public IEnumerable<CustomerPosition> CurrentCustomers(Func<string, bool> include)
+    {
+        ArgumentNullException.ThrowIfNull(include);
+        foreach (var customer in _customers.Values)
+        {
+            if (customer.Version > 0 && include(customer.Id))
+            {
+                foreach (var row in CustomerRows(customer, Units.Instant(customer.UpdatedAt)))
+                {
+                    yield return row;
+                }
+            }
+        }
+    }
+
+    /// <summary>The current daily rows of the event dates <paramref name="include"/> accepts (see <see cref="CurrentAccounts"/>).</summary>
+    public IEnumerable<DailySummary> CurrentDaily(Func<DateOnly, bool> include)
+    {
+        ArgumentNullException.ThrowIfNull(include);
+        for (var i = 0; i < _bucketCount; i++)
+        {
+            if (_buckets[i].Version > 0 && include(_buckets[i].Key.EventDate))
+            {
+                yield return DailyRow(in _buckets[i], Units.Instant(_buckets[i].UpdatedAt));
+            }
+        }
+    }
+
+    /// <summary>The current rows of the loans whose id <paramref name="include"/> accepts (see <see cref="CurrentAccounts"/>).</summary>
+    public IEnumerable<LoanStatusRow> CurrentLoans(Func<string, bool> include)
+    {
+        ArgumentNullException.ThrowIfNull(include);
+        foreach (var loan in _loans.Values)
+        {
+            if (loan.Version > 0 && include(loan.Id))
+            {
+                yield return LoanRow(loan, Units.Instant(loan.UpdatedAt));
+            }
+        }
     }
 
     /// <summary>Every current account row, by account id.</summary>

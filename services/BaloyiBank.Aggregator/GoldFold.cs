@@ -690,6 +690,7 @@ public sealed partial class GoldFold
         public long FirstAt;
         public long LastAt;
         public long Version;
+        public long UpdatedAt;
         public bool HasReference;
         public bool Dirty;
 
@@ -706,6 +707,7 @@ public sealed partial class GoldFold
         public long MaxCents;
         public long DistinctAccounts;
         public long Version;
+        public long UpdatedAt;
         public bool Dirty;
         public bool PairsKnown;
     }
@@ -717,6 +719,7 @@ public sealed partial class GoldFold
         public List<int> Accounts { get; } = [];
         public List<LoanState> Loans { get; } = [];
         public long Version { get; set; }
+        public long UpdatedAt { get; set; }
         public bool Dirty { get; set; }
     }
 
@@ -733,6 +736,7 @@ public sealed partial class GoldFold
         public long InterestCents { get; set; }
         public long LastPaymentAt { get; set; } = Units.NoTime;
         public long Version { get; set; }
+        public long UpdatedAt { get; set; }
         public bool Dirty { get; set; }
     }
 }

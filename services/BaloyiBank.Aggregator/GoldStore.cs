@@ -6,30 +6,51 @@ using BaloyiBank.Lake;
 namespace BaloyiBank.Aggregator;
 
 /// <summary>
-/// The gold tables in the lake: Delta change tables, one commit per table per round. A round's commit carries
-/// <c>txn(appId, round)</c> (what makes a replayed round a no-op) and, as progress txns, the silver table
-/// versions the round has applied (<c>{appId}:{silver table path}</c>). Rows carry <c>gold_version</c> = round.
+/// The gold tables in the lake (see <see cref="GoldTables"/>): per business table a <b>change table</b> under
+/// <c>{gold}/changes/</c> and a <b>current-state table</b> under <c>{gold}/</c>.
+/// <para>Change tables get one commit per round, carrying <c>txn(appId, round)</c> (what makes a replayed round a
+/// no-op) and, as progress txns, the silver table versions the round has applied (<c>{appId}:{silver table path}</c>).
+/// Rows carry <c>gold_version</c> = round.</para>
+/// <para>Current-state tables are refreshed from the fold after a round: the files of the buckets (or event dates)
+/// holding changed keys are replaced (remove + add in one commit carrying <c>txn({appId}:current, round)</c>), so a
+/// reader of any version sees exactly one row per key, as of the round its commit records.</para>
 /// </summary>
 public sealed class GoldStore : IDisposable
 {
+    /// <summary>Table property naming the current-state layout (so an old change-log table at the same path is recognised).</summary>
+    public const string LayoutProperty = "baloyi.gold.layout";
+
+    /// <summary>The value of <see cref="LayoutProperty"/> for a current-state table.</summary>
+    public const string CurrentStateLayout = "current-state-v1";
+
     private readonly Dictionary<string, (DeltaTable Table, TableSchema Schema)> _tables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeltaSnapshot> _snapshots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DeltaTable Table, TableSchema Schema)> _current = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeltaSnapshot> _currentSnapshots = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+
     public GoldStore(ILakeStore lake, string goldRoot, string appId, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentException.ThrowIfNullOrWhiteSpace(goldRoot);
         ArgumentException.ThrowIfNullOrWhiteSpace(appId);
         AppId = appId;
+        _time = time ?? TimeProvider.System;
         foreach (var schema in GoldTables.All)
         {
-            var table = new DeltaTable(lake, TablePath(goldRoot, schema), new DeltaTableOptions { TimeProvider = time ?? TimeProvider.System });
-            _tables[schema.Name] = (table, schema);
+            var options = new DeltaTableOptions { TimeProvider = _time };
+            _tables[schema.Name] = (new DeltaTable(lake, ChangeTablePath(goldRoot, schema), options), schema);
+            _current[schema.Name] = (new DeltaTable(lake, TablePath(goldRoot, schema), options), GoldTables.CurrentLayout(schema));
         }
     }
 
     /// <summary>The txn appId of the rounds; progress appIds are <c>{AppId}:{silver table path}</c>.</summary>
     public string AppId { get; }
 
+    /// <summary>The txn appId of the current-state tables' refreshes (version = the round they hold).</summary>
+    public string CurrentAppId => $"{AppId}:current";
+
+    /// <summary>The lake path of a table's current state (one row per key): <c>{gold}/{table}</c>.</summary>
     public static string TablePath(string goldRoot, TableSchema schema)
     {
         ArgumentNullException.ThrowIfNull(goldRoot);
@@ -37,11 +58,27 @@ public sealed class GoldStore : IDisposable
         return $"{goldRoot.TrimEnd('/')}/{schema.Name}";
     }
 
+    /// <summary>The lake path of a table's change table (every round's changed rows): <c>{gold}/changes/{table}</c>.</summary>
+    public static string ChangeTablePath(string goldRoot, TableSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(goldRoot);
+        ArgumentNullException.ThrowIfNull(schema);
+        return $"{goldRoot.TrimEnd('/')}/{GoldTables.ChangesFolder}/{schema.Name}";
+    }
+
     public string ProgressAppId(string silverTablePath) => $"{AppId}:{silverTablePath}";
 
+    /// <summary>A table's change table.</summary>
     public DeltaTable Table(TableSchema schema) => _tables[schema.Name].Table;
 
+    /// <summary>A table's change table snapshot.</summary>
     public DeltaSnapshot Snapshot(TableSchema schema) => _snapshots[schema.Name];
+
+    /// <summary>A table's current-state table.</summary>
+    public DeltaTable CurrentTable(TableSchema schema) => _current[schema.Name].Table;
+
+    /// <summary>A table's current-state snapshot.</summary>
+    public DeltaSnapshot CurrentSnapshot(TableSchema schema) => _currentSnapshots[schema.Name];
 
     /// <summary>Creates the tables that do not exist yet and loads every table's latest snapshot.</summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
@@ -50,7 +87,30 @@ public sealed class GoldStore : IDisposable
         {
             _snapshots[name] = await table.CreateAsync(schema, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+
+        Dictionary<string, string> configuration = new(StringComparer.Ordinal)
+        {
+            [LayoutProperty] = CurrentStateLayout,
+            ["baloyi.gold.buckets"] = GoldTables.BucketCount.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (name, (table, schema)) in _current)
+        {
+            var snapshot = await table.CreateAsync(schema, configuration, cancellationToken).ConfigureAwait(false);
+            if (!snapshot.Metadata.Configuration.TryGetValue(LayoutProperty, out var layout) || layout != CurrentStateLayout)
+            {
+                throw new InvalidOperationException(
+                    $"Gold table {table.Location} was written by an older version, as a change log with one row per key and round " +
+                    "(a Delta reader would sum every past image). Rebuild gold: stop the aggregator and the sink, move the gold folder " +
+                    "aside, start the aggregator (it recomputes gold from silver), then let the sink reload the warehouse into a new schema.");
+            }
+
+            _currentSnapshots[name] = snapshot;
+        }
     }
+
+    /// <summary>The round each current-state table holds (0 for none).</summary>
+    public IReadOnlyDictionary<string, long> CurrentRounds() =>
+        _currentSnapshots.ToDictionary(s => s.Key, s => s.Value.TransactionVersion(CurrentAppId) ?? 0, StringComparer.Ordinal);
 
     /// <summary>The last round each table committed (0 for none).</summary>
     public IReadOnlyDictionary<string, long> Rounds() =>
@@ -73,7 +133,9 @@ public sealed class GoldStore : IDisposable
         var accounts = await ReadCurrentAsync(GoldTables.AccountBalances, throughRound, GoldRowCodec.ReadAccount, cancellationToken).ConfigureAwait(false);
         var loans = await ReadCurrentAsync(GoldTables.LoanStatus, throughRound, GoldRowCodec.ReadLoan, cancellationToken).ConfigureAwait(false);
         var daily = await ReadCurrentAsync(GoldTables.DailyTransactionSummary, throughRound, GoldRowCodec.ReadDaily, cancellationToken).ConfigureAwait(false);
-        return GoldFold.Restore(accounts, customers, loans, daily);
+        // Only for the lineage (gold_version, updated_at) a current-state refresh writes for customers unchanged since.
+        var positions = await ReadCurrentAsync(GoldTables.CustomerPositions, throughRound, GoldRowCodec.ReadCustomer, cancellationToken).ConfigureAwait(false);
+        return GoldFold.Restore(accounts, customers, loans, daily, positions);
     }
 
     /// <summary>
@@ -251,11 +313,202 @@ public sealed class GoldStore : IDisposable
         _ => throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema)),
     };
 
+    /// <summary>The slice (file group) of a current-state table a key belongs to: <c>bNN</c> for a bucket, the ISO date for a daily row.</summary>
+    public static string BucketSlice(string key) => string.Create(CultureInfo.InvariantCulture, $"b{GoldTables.BucketOf(key):D2}");
+
+    /// <summary>The slice of a daily summary row: its event date.</summary>
+    public static string DateSlice(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The slices of each current-state table that <paramref name="changes"/> touches, added to <paramref name="into"/>.</summary>
+    public static void AddSlices(GoldChangeSet changes, IDictionary<string, HashSet<string>?> into)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        ArgumentNullException.ThrowIfNull(into);
+        Add(GoldTables.AccountBalances, changes.Accounts.Select(r => BucketSlice(r.AccountId)));
+        Add(GoldTables.CustomerPositions, changes.Customers.Select(r => BucketSlice(r.CustomerId)));
+        Add(GoldTables.DailyTransactionSummary, changes.Daily.Select(r => DateSlice(r.EventDate)));
+        Add(GoldTables.LoanStatus, changes.Loans.Select(r => BucketSlice(r.LoanId)));
+
+        void Add(TableSchema schema, IEnumerable<string> slices)
+        {
+            if (!into.TryGetValue(schema.Name, out var known))
+            {
+                into[schema.Name] = known = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            known?.UnionWith(slices); // null: every slice already
+        }
+    }
+
+    private static string SliceOf(TableSchema schema, AddFile file)
+    {
+        if (GoldTables.BucketColumn(schema) is null)
+        {
+            return file.PartitionValues.TryGetValue("event_date", out var date) && date is not null ? date : "";
+        }
+
+        var name = file.DataPath[(file.DataPath.LastIndexOf('/') + 1)..];
+        return name.Length > 3 && name[0] == 'b' && name[3] == '-' ? name[..3] : "";
+    }
+
+    /// <summary>
+    /// Brings every current-state table to <paramref name="round"/> from <paramref name="fold"/> (which must be exactly
+    /// as of that round: call right after a round's commit): per table, the files of the slices in
+    /// <paramref name="slices"/> (null for a table: every slice; a table not named: nothing changed) are replaced by the
+    /// fold's current rows of those slices, in one commit with <c>txn({AppId}:current, round)</c>. A table that already
+    /// holds the round is skipped, so a redo after a crash is safe.
+    /// </summary>
+    public async Task<GoldRefreshResult> RefreshAsync(GoldFold fold, long round, IReadOnlyDictionary<string, HashSet<string>?> slices, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fold);
+        ArgumentNullException.ThrowIfNull(slices);
+        var clock = Stopwatch.StartNew();
+        Dictionary<string, long> rows = new(StringComparer.Ordinal);
+        Dictionary<string, int> replaced = new(StringComparer.Ordinal);
+        foreach (var business in GoldTables.All)
+        {
+            var (table, schema) = _current[business.Name];
+            var snapshot = _currentSnapshots[business.Name];
+            if (snapshot.IsCommitted(CurrentAppId, round))
+            {
+                continue;
+            }
+
+            var all = slices.TryGetValue(schema.Name, out var changed) && changed is null;
+            var touched = changed ?? [];
+            var removes = snapshot.Files.Values.Where(f => all || touched.Contains(SliceOf(schema, f))).ToList();
+            var stem = string.Create(CultureInfo.InvariantCulture, $"r{round:D12}-v{snapshot.Version + 1:D8}");
+            var writer = new DeltaFileWriter(table, schema);
+            List<AddFile> adds = [];
+            long written = 0;
+            if (GoldTables.BucketColumn(schema) is null)
+            {
+                var dates = touched.Select(d => DateOnly.ParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture)).ToHashSet();
+                var changeSet = new GoldChangeSet(round, [], [], [.. fold.CurrentDaily(d => all || dates.Contains(d))], []);
+                written += changeSet.TotalRows;
+                if (changeSet.TotalRows > 0)
+                {
+                    adds.AddRange(await writer.WriteAsync([GoldRowCodec.Rows(schema, changeSet)], stem, cancellationToken).ConfigureAwait(false));
+                }
+            }
+            else
+            {
+                for (var bucket = 0; bucket < GoldTables.BucketCount; bucket++)
+                {
+                    var slice = string.Create(CultureInfo.InvariantCulture, $"b{bucket:D2}");
+                    if (!all && !touched.Contains(slice))
+                    {
+                        continue;
+                    }
+
+                    // One pass over the fold per bucket: only one bucket's rows are in memory at a time.
+                    var b = bucket;
+                    var changeSet = schema.Name switch
+                    {
+                        "account_balances" => new GoldChangeSet(round, [.. fold.CurrentAccounts(id => GoldTables.BucketOf(id) == b)], [], [], []),
+                        "customer_positions" => new GoldChangeSet(round, [], [.. fold.CurrentCustomers(id => GoldTables.BucketOf(id) == b)], [], []),
+                        "loan_status" => new GoldChangeSet(round, [], [], [], [.. fold.CurrentLoans(id => GoldTables.BucketOf(id) == b)]),
+                        _ => throw new UnreachableException(),
+                    };
+                    written += changeSet.TotalRows;
+                    if (changeSet.TotalRows > 0)
+                    {
+                        adds.AddRange(await writer.WriteAsync([GoldRowCodec.Rows(schema, changeSet)], $"{slice}-{stem}", cancellationToken).ConfigureAwait(false));
+                    }
+                }
+            }
+
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var result = await table.CommitAsync(snapshot, new DeltaCommit
+            {
+                Adds = adds,
+                Removes = [.. removes.Select(f => RemoveFile.For(f, now, dataChange: true))],
+                Transaction = new DeltaTransaction(CurrentAppId, round),
+                Operation = "MERGE",
+                OperationParameters = new Dictionary<string, string>
+                {
+                    ["predicate"] = all ? "every row" : $"rows of {(GoldTables.BucketColumn(schema) is { } column ? $"{column} buckets" : "event dates")} {string.Join(",", touched.Order(StringComparer.Ordinal))}",
+                    ["round"] = round.ToString(CultureInfo.InvariantCulture),
+                },
+            }, cancellationToken).ConfigureAwait(false);
+            _currentSnapshots[schema.Name] = result.Snapshot;
+            rows[schema.Name] = written;
+            replaced[schema.Name] = removes.Count;
+        }
+
+        return new GoldRefreshResult(round, rows, replaced, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Checks every current-state table as a Delta reader sees it: exactly one row per key, equal to the change table's
+    /// latest image of that key as of the round the current-state table records. Returns one line per problem.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> VerifyCurrentAsync(CancellationToken cancellationToken)
+    {
+        List<string> problems = [];
+        foreach (var business in GoldTables.All)
+        {
+            var (table, schema) = _current[business.Name];
+            var snapshot = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var round = snapshot.TransactionVersion(CurrentAppId) ?? 0;
+            var readSet = await table.GetReadSetAsync(snapshot, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var key = GoldTables.KeyOf(business);
+            HashSet<string> keys = new(StringComparer.Ordinal);
+            HashSet<object> current = [];
+            long rowCount = 0, duplicates = 0;
+            Func<ColumnChunk, int, object> read = RowReader(business);
+            await foreach (var chunk in ColumnChunk.ReadAsync(readSet, [.. business.Columns.Select(c => c.Name)], cancellationToken).ConfigureAwait(false))
+            {
+                var parts = key.Select(k => KeyPart(chunk, k)).ToArray();
+                for (var r = 0; r < chunk.RowCount; r++)
+                {
+                    rowCount++;
+                    if (!keys.Add(string.Join('\u0001', parts.Select(p => p(r)))))
+                    {
+                        duplicates++;
+                    }
+
+                    current.Add(read(chunk, r));
+                }
+            }
+
+            if (duplicates > 0)
+            {
+                problems.Add($"{table.Location}: {duplicates} of {rowCount} rows repeat a key ({string.Join(", ", key)}) at version {snapshot.Version}");
+            }
+
+            var expected = await ReadCurrentAsync(business, round, (c, r) => read(c, r), cancellationToken).ConfigureAwait(false);
+            var missing = expected.Count(e => !current.Contains(e));
+            var unexpected = current.Count - (expected.Count - missing);
+            if (missing > 0 || unexpected > 0)
+            {
+                problems.Add($"{table.Location} (round {round}): {missing} rows of the change table's current images missing, {unexpected} rows not among them");
+            }
+        }
+
+        return problems;
+    }
+
+    private static Func<ColumnChunk, int, object> RowReader(TableSchema schema) => schema.Name switch
+    {
+        "account_balances" => (c, r) => GoldRowCodec.ReadAccount(c, r),
+        "customer_positions" => (c, r) => GoldRowCodec.ReadCustomer(c, r),
+        "daily_transaction_summary" => (c, r) => GoldRowCodec.ReadDaily(c, r),
+        "loan_status" => (c, r) => GoldRowCodec.ReadLoan(c, r),
+        _ => throw new ArgumentException($"'{schema.Name}' is not a gold table.", nameof(schema)),
+    };
+
     public void Dispose()
     {
-        foreach (var (table, _) in _tables.Values)
+        foreach (var (table, _) in _tables.Values.Concat(_current.Values))
         {
             table.Dispose();
         }
     }
+}
+
+/// <summary>What a refresh of the current-state tables did: rows written and files replaced per table.</summary>
+public sealed record GoldRefreshResult(long Round, IReadOnlyDictionary<string, long> RowsWritten, IReadOnlyDictionary<string, int> FilesReplaced, TimeSpan Duration)
+{
+    public long TotalRows => RowsWritten.Values.Sum();
 }

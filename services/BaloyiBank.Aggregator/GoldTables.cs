@@ -1,13 +1,21 @@
+using System.Text;
 using BaloyiBank.Delta;
 
 namespace BaloyiBank.Aggregator;
 
 /// <summary>
-/// The gold layer's tables. Each is a Delta change table: every gold commit appends the new image of each
-/// row it changed, stamped with <c>gold_version</c> (the aggregator's commit round, the same in every table);
-/// the current row of a key is its image with the highest <c>gold_version</c>. Compaction rewrites a table
-/// to current rows only (see the project README). Money is decimal(18,2); amounts in different currencies
-/// are never added together: currency is part of every key that sums money.
+/// The gold layer's tables, each kept twice under the gold root:
+/// <list type="bullet">
+/// <item><c>{gold}/{table}</c>: the <b>current state</b>, exactly one row per key as of the round recorded in its
+/// latest commit (what Spark, Synapse or Power BI read). Account, customer and loan tables are laid out in
+/// <see cref="BucketCount"/> files by a hash of their key (<see cref="BucketOf"/>); the daily summary is partitioned
+/// by <c>event_date</c>. A refresh rewrites only the files of buckets or dates whose rows changed.</item>
+/// <item><c>{gold}/changes/{table}</c>: the <b>change table</b> the sink loads incrementally: every round appends
+/// the new image of each row it changed, stamped with <c>gold_version</c> (the aggregator's round, the same in
+/// every table); a key's current row is its image with the highest <c>gold_version</c>.</item>
+/// </list>
+/// Money is decimal(18,2); amounts in different currencies are never added together: currency is part of every
+/// key that sums money.
 /// </summary>
 public static class GoldTables
 {
@@ -123,6 +131,51 @@ public static class GoldTables
     /// not persisted: it is rebuilt from silver on start (see <see cref="SilverSource"/>).
     /// </summary>
     public static IReadOnlyList<TableSchema> All { get; } = Business;
+
+    /// <summary>The folder under the gold root that holds the change tables.</summary>
+    public const string ChangesFolder = "changes";
+
+    /// <summary>Files per bucketed current-state table: a refresh rewrites the buckets its changed keys hash to.</summary>
+    public const int BucketCount = 16;
+
+    /// <summary>The current-state table's schema: the daily summary is partitioned by event date, the others are not.</summary>
+    public static TableSchema CurrentLayout(TableSchema table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return table.Name == DailyTransactionSummary.Name ? table with { PartitionColumns = ["event_date"] } : table;
+    }
+
+    /// <summary>The column a bucketed current-state table hashes (null for the daily summary, which is partitioned).</summary>
+    public static string? BucketColumn(TableSchema table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return table.Name switch
+        {
+            "account_balances" => "account_id",
+            "customer_positions" => "customer_id", // every currency of a customer in the same file
+            "loan_status" => "loan_id",
+            "daily_transaction_summary" => null,
+            _ => throw new ArgumentException($"'{table.Name}' is not a gold table.", nameof(table)),
+        };
+    }
+
+    /// <summary>
+    /// The bucket of a key: 32-bit FNV-1a of its UTF-8 bytes, modulo <see cref="BucketCount"/> (stable across
+    /// processes and languages, so another engine can compute it too).
+    /// </summary>
+    public static int BucketOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Span<byte> buffer = stackalloc byte[256];
+        var bytes = Encoding.UTF8.GetMaxByteCount(key.Length) <= buffer.Length ? buffer[..Encoding.UTF8.GetBytes(key, buffer)] : Encoding.UTF8.GetBytes(key);
+        var hash = 2166136261u;
+        foreach (var b in bytes)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return (int)(hash % BucketCount);
+    }
 
     /// <summary>The key columns of each table: at most one current row per key.</summary>
     public static IReadOnlyList<string> KeyOf(TableSchema table)

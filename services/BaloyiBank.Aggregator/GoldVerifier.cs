@@ -22,9 +22,12 @@ public sealed record GoldTableVerification(string Table, long GoldRows, long Exp
 /// <summary>The verifier's report: what was compared, as of which gold round and silver versions.</summary>
 public sealed record GoldVerificationReport(long Round, IReadOnlyDictionary<string, long> SilverVersions, IReadOnlyDictionary<string, long> SilverLatest, IReadOnlyList<GoldTableVerification> Tables)
 {
-    public bool Matches => Tables.All(t => t.Matches);
+    /// <summary>Where a current-state table (one row per key) is not exactly the change tables' latest images (empty when it is).</summary>
+    public IReadOnlyList<string> CurrentStateProblems { get; init; } = [];
 
-    public long Differences => Tables.Sum(t => t.MissingOrDifferent + t.Unexpected);
+    public bool Matches => Tables.All(t => t.Matches) && CurrentStateProblems.Count == 0;
+
+    public long Differences => Tables.Sum(t => t.MissingOrDifferent + t.Unexpected) + CurrentStateProblems.Count;
 
     /// <summary>Silver commits gold has not folded yet (gold is compared with silver as of the versions it applied).</summary>
     public long SilverCommitsAhead => SilverLatest.Sum(s => Math.Max(0, s.Value - SilverVersions.GetValueOrDefault(s.Key, -1)));
@@ -66,10 +69,11 @@ public static class GoldVerifier
         foreach (var schema in GoldTables.All)
         {
             var actual = await gold.CurrentRowsSqlAsync(schema, round, cancellationToken).ConfigureAwait(false);
-            tables.Add(Compare(connection, schema, GoldStore.TablePath(options.GoldRoot, schema), ExpectedSql(schema, from), actual));
+            tables.Add(Compare(connection, schema, GoldStore.ChangeTablePath(options.GoldRoot, schema), ExpectedSql(schema, from), actual));
         }
 
-        return new(round, versions, latest, tables);
+        // The tables other readers open: one row per key, each the change tables' latest image as of their round.
+        return new(round, versions, latest, tables) { CurrentStateProblems = await gold.VerifyCurrentAsync(cancellationToken).ConfigureAwait(false) };
     }
 
     private static GoldTableVerification Compare(DuckDBConnection connection, TableSchema schema, string path, string expected, string actual)

@@ -54,7 +54,7 @@ public static class SinkVerifier
         {
             var export = Path.Combine(workFolder, $"{schema.Name}.parquet");
             var warehouseRows = await warehouse.ExportAsync(schema, export, cancellationToken).ConfigureAwait(false);
-            using var table = new DeltaTable(lake, GoldStore.TablePath(options.GoldRoot, schema));
+            using var table = new DeltaTable(lake, GoldStore.ChangeTablePath(options.GoldRoot, schema));
             var snapshot = await table.TryLoadAsync(cancellationToken).ConfigureAwait(false);
             var from = snapshot is null
                 ? new DeltaReadSet(schema, -1, []).ToSql()

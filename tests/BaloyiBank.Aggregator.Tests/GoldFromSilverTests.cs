@@ -238,7 +238,7 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
 
         var rounds = await GoldRoundsAsync(rig.Lake);
         Assert.Equal([2L, 2L, 1L, 1L], rounds.Values);
-        var daily = new DeltaTable(rig.Lake, "gold/daily_transaction_summary");
+        var daily = new DeltaTable(rig.Lake, "gold/changes/daily_transaction_summary");
         var snapshot = await daily.LoadAsync();
         var orphans = await daily.FindOrphansAsync(DateTimeOffset.UtcNow.AddMinutes(1));
         var orphan = Assert.Single(orphans);
@@ -250,15 +250,109 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         var redone = await restarted.StartAsync();
         Assert.NotNull(redone);
         Assert.Equal(2, redone.Round);
-        Assert.Equal([daily.Path, "gold/loan_status"], redone.CommittedTables);
+        Assert.Equal([daily.Path, "gold/changes/loan_status"], redone.CommittedTables);
         Assert.Equal([2L, 2L, 2L, 2L], (await GoldRoundsAsync(rig.Lake)).Values);
+        Assert.All(restarted.Gold.CurrentRounds().Values, r => Assert.Equal(2L, r));
         var report = await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options());
-        Assert.True(report.Matches, string.Join("\n", report.Tables.SelectMany(t => t.Examples)));
+        Assert.True(report.Matches, string.Join("\n", report.Tables.SelectMany(t => t.Examples).Concat(report.CurrentStateProblems)));
 
         using var clean = new GoldAggregator(rig.Lake, SilverRig.Options("gold_clean"));
         await clean.StartAsync();
         await clean.CatchUpAsync();
         Assert.Equal(FoldPropertyTests.Describe(clean.Fold), FoldPropertyTests.Describe(restarted.Fold));
+    }
+
+    [Fact]
+    public async Task A_crash_part_way_through_a_current_state_refresh_leaves_each_table_at_one_round_and_the_restart_completes_it()
+    {
+        await using var rig = await SilverRig.CreateAsync(16_000);
+        await rig.CleanseAsync();
+        using (var before = new GoldAggregator(rig.Lake, SilverRig.Options()))
+        {
+            await before.StartAsync();
+            await before.CatchUpAsync();
+            Assert.All(before.Gold.CurrentRounds().Values, r => Assert.Equal(1L, r));
+        }
+
+        await rig.AppendAsync(12_000);
+        await rig.CleanseAsync();
+
+        // Round 2: four change-table commits, then the refresh dies on its second current-state commit.
+        var crashing = new CrashingLakeStore(rig.Lake, failOnCommitNumber: 6, pathContains: "gold/");
+        using (var crashed = new GoldAggregator(crashing, SilverRig.Options()))
+        {
+            await crashed.StartAsync();
+            await Assert.ThrowsAsync<IOException>(() => crashed.RunRoundAsync());
+        }
+
+        Assert.Equal([2L, 2L, 2L, 2L], (await GoldRoundsAsync(rig.Lake)).Values);
+        using (var torn = new GoldStore(rig.Lake, "gold", "aggregator"))
+        {
+            await torn.OpenAsync(CancellationToken.None);
+            Assert.Equal([2L, 1L, 1L, 1L], GoldTables.All.Select(t => torn.CurrentRounds()[t.Name]));
+
+            // Even torn, every current-state table is whole: one row per key as of the round it records.
+            Assert.Empty(await torn.VerifyCurrentAsync(CancellationToken.None));
+        }
+
+        using var restarted = new GoldAggregator(rig.Lake, SilverRig.Options());
+        Assert.Null(await restarted.StartAsync());
+        Assert.All(restarted.Gold.CurrentRounds().Values, r => Assert.Equal(2L, r));
+        var report = await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options());
+        Assert.True(report.Matches, string.Join("\n", report.Tables.SelectMany(t => t.Examples).Concat(report.CurrentStateProblems)));
+    }
+
+    [Fact]
+    public async Task Each_current_state_table_holds_one_row_per_key_and_a_refresh_rewrites_only_the_slices_of_changed_keys()
+    {
+        await using var rig = await SilverRig.CreateAsync(16_000);
+        await rig.CleanseAsync();
+        using var aggregator = new GoldAggregator(rig.Lake, SilverRig.Options());
+        await aggregator.StartAsync();
+        var first = Assert.Single(await aggregator.CatchUpAsync());
+        Assert.NotNull(first.Refresh);
+        var accounts = aggregator.Gold.CurrentSnapshot(GoldTables.AccountBalances);
+        Assert.Equal(GoldTables.BucketCount, accounts.Files.Count);
+        Assert.Equal(aggregator.Fold.AccountCount, accounts.RecordCount);
+        var daily = aggregator.Gold.CurrentSnapshot(GoldTables.DailyTransactionSummary);
+        Assert.Equal(["event_date"], daily.Schema.PartitionColumns);
+        Assert.Equal(aggregator.Fold.DailyBucketCount, daily.RecordCount);
+
+        // One changed account: a round rewrites its bucket's file only, in a commit that removes the old one.
+        var account = aggregator.Fold.AccountBalances()[0];
+        var before = accounts.Files.Keys.ToHashSet();
+        var changes = new GoldChangeSet(2, [account], [], [], []);
+        Dictionary<string, HashSet<string>?> slices = [];
+        GoldStore.AddSlices(changes, slices);
+        var refresh = await aggregator.Gold.RefreshAsync(aggregator.Fold, 2, slices, CancellationToken.None);
+        Assert.Equal(1, refresh.FilesReplaced[GoldTables.AccountBalances.Name]);
+        var after = aggregator.Gold.CurrentSnapshot(GoldTables.AccountBalances);
+        Assert.Equal(GoldTables.BucketCount - 1, after.Files.Keys.Count(before.Contains));
+        var replaced = Assert.Single(after.Files.Values, f => !before.Contains(f.Path));
+        Assert.StartsWith(GoldStore.BucketSlice(account.AccountId) + "-", replaced.DataPath, StringComparison.Ordinal);
+        Assert.Equal(accounts.RecordCount, after.RecordCount);
+        Assert.Equal(0, refresh.FilesReplaced[GoldTables.DailyTransactionSummary.Name]);
+        Assert.Equal(2, after.TransactionVersion(aggregator.Gold.CurrentAppId));
+
+        // Time travel: the version before the refresh still reads as round 1.
+        var old = await aggregator.Gold.CurrentTable(GoldTables.AccountBalances).LoadAsync(accounts.Version);
+        Assert.Equal(1, old.TransactionVersion(aggregator.Gold.CurrentAppId));
+        Assert.Equal(accounts.Files.Keys.Order(), old.Files.Keys.Order());
+    }
+
+    [Fact]
+    public async Task A_gold_folder_in_the_old_change_log_layout_is_refused_with_how_to_rebuild()
+    {
+        await using var rig = await SilverRig.CreateAsync(2_000);
+        using (var old = new DeltaTable(rig.Lake, "gold/account_balances"))
+        {
+            await old.CreateAsync(GoldTables.AccountBalances);
+        }
+
+        using var aggregator = new GoldAggregator(rig.Lake, SilverRig.Options());
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => aggregator.StartAsync());
+        Assert.Contains("gold/account_balances", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Rebuild gold", refused.Message, StringComparison.Ordinal);
     }
 
     private static async Task<SortedDictionary<string, long>> GoldRoundsAsync(ILakeStore lake)
@@ -268,7 +362,7 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
                 .CompareTo(GoldTables.All.ToList().FindIndex(t => b.EndsWith("/" + t.Name, StringComparison.Ordinal)))));
         foreach (var schema in GoldTables.All)
         {
-            using var table = new DeltaTable(lake, GoldStore.TablePath("gold", schema));
+            using var table = new DeltaTable(lake, GoldStore.ChangeTablePath("gold", schema));
             rounds[table.Path] = (await table.LoadAsync()).TransactionVersion("aggregator") ?? 0;
         }
 

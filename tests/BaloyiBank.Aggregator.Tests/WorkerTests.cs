@@ -34,7 +34,7 @@ public sealed class WorkerTests
         await SilverRig.WaitForAsync(() => !goldEvents.IsEmpty && goldEvents.Max(g => g.Version) == progress.Round, "the last GoldCommitted");
 
         Assert.NotEmpty(silverEvents);
-        Assert.All(goldEvents, g => Assert.Contains("gold/account_balances", g.ChangedRows.Keys));
+        Assert.All(goldEvents, g => Assert.Contains("gold/changes/account_balances", g.ChangedRows.Keys));
         var before = await GoldVersionsAsync(rig);
         var round = progress.Round;
         var goldAnnounced = goldEvents.Count;
@@ -77,7 +77,7 @@ public sealed class WorkerTests
         await aggregator.Gold.CommitRoundAsync(tampered, aggregator.Applied, CancellationToken.None);
 
         var report = await GoldVerifier.VerifyAsync(rig.Lake, SilverRig.Options());
-        var balances = report.Tables.Single(t => t.Table == "gold/account_balances");
+        var balances = report.Tables.Single(t => t.Table == "gold/changes/account_balances");
         Assert.False(report.Matches);
         Assert.Equal(1, balances.MissingOrDifferent);
         Assert.Equal(1, balances.Unexpected);
@@ -116,7 +116,7 @@ public sealed class WorkerTests
         List<string> versions = [];
         foreach (var schema in GoldTables.All)
         {
-            using var table = new DeltaTable(rig.Lake, GoldStore.TablePath("gold", schema));
+            using var table = new DeltaTable(rig.Lake, GoldStore.ChangeTablePath("gold", schema));
             var snapshot = await table.LoadAsync();
             versions.Add($"{table.Path}@{snapshot.Version}:{snapshot.Files.Count} files");
         }

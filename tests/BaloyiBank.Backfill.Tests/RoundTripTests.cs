@@ -12,7 +12,11 @@ public sealed class RoundTripTests
     private static readonly string[] SilverTables =
         ["silver/customers", "silver/accounts", "silver/transactions", "silver/loans", "silver/loan_payments", "silver/quarantine", "silver/_cleansing_batches"];
 
-    private static readonly string[] GoldTables = ["gold/account_balances", "gold/customer_positions", "gold/daily_transaction_summary", "gold/loan_status"];
+    private static readonly string[] GoldTables =
+    [
+        "gold/account_balances", "gold/customer_positions", "gold/daily_transaction_summary", "gold/loan_status",
+        "gold/changes/account_balances", "gold/changes/customer_positions", "gold/changes/daily_transaction_summary", "gold/changes/loan_status",
+    ];
 
     [Fact]
     public async Task Export_backfill_and_the_pipeline_give_the_generators_balances_and_a_second_backfill_changes_nothing()

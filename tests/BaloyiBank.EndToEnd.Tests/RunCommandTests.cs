@@ -130,6 +130,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(0, crashedSummary.GetProperty("warehouse").GetProperty("differences").GetInt64());
         var verify = await BaloyiCli.RunAsync(["verify", "--data", Data("crash")]);
         Assert.True(verify.ExitCode == 0, $"verify after the crashes failed with {verify.ExitCode}:\n{verify.All}");
+        GoldInspector.AssertOneRowPerKeyAndCountsMatchSilver(Data("crash"));
 
         var crashed = await LogInspector.ReadAllAsync(Data("crash"));
         var reference = await LogInspector.ReadAllAsync(Data("reference"));
@@ -146,6 +147,14 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(referenceSilver.Count, crashedSilver.Count);
         Assert.Equal(referenceSilver.Count, crashedSilver.Select(r => r[..r.IndexOf('|', StringComparison.Ordinal)]).Distinct(StringComparer.Ordinal).Count());
         Assert.Equal(referenceSilver, crashedSilver);
+    }
+
+    [Fact]
+    public async Task A_Delta_reader_of_gold_after_a_million_events_finds_one_row_per_key_and_silver_s_counts()
+    {
+        var (_, summary) = await BaloyiCli.RunWithSummaryAsync(Data("million"), "--events", "1000000", "--seed", "13");
+        Assert.True(summary.GetProperty("gold").GetProperty("round").GetInt64() >= 2, "the run committed fewer than two gold rounds");
+        GoldInspector.AssertOneRowPerKeyAndCountsMatchSilver(Data("million"));
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class SinkLoaderTests
         List<TableChanges> changes = [];
         foreach (var schema in GoldTables.Business)
         {
-            using var table = new DeltaTable(rig.Lake, GoldStore.TablePath("gold", schema));
+            using var table = new DeltaTable(rig.Lake, GoldStore.ChangeTablePath("gold", schema));
             var commits = await table.ReadChangesAsync(-1, (await table.LoadAsync()).Version);
             var adds = commits.SelectMany(c => c.Adds).Where(a => a.DataChange).ToList();
             var readSet = await table.GetReadSetAsync(schema, 0, adds);
@@ -101,7 +101,7 @@ public sealed class SinkLoaderTests
         foreach (var target in tables)
         {
             var schema = GoldTables.Business.Single(s => s.Name == target.Name);
-            using var table = new DeltaTable(rig.Lake, GoldStore.TablePath("gold", schema));
+            using var table = new DeltaTable(rig.Lake, GoldStore.ChangeTablePath("gold", schema));
             var commits = await table.ReadChangesAsync(-1, (await table.LoadAsync()).Version);
             var adds = commits.SelectMany(c => c.Adds).Where(a => a.DataChange).ToList();
             var readSet = await table.GetReadSetAsync(schema, 0, adds);

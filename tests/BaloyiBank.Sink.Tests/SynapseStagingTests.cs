@@ -33,7 +33,7 @@ public sealed class SynapseStagingTests
 
     private static IReadOnlyList<string> UrlsOf(BlobLakeStore lake, WarehouseTable table)
     {
-        using var delta = new DeltaTable(lake, GoldStore.TablePath("gold", table.Schema));
+        using var delta = new DeltaTable(lake, GoldStore.ChangeTablePath("gold", table.Schema));
         return GoldChangeReader.FileUrls(lake, delta, [Add("part-r000002-0001.zstd.parquet"), Add("part-r000001-0001.zstd.parquet")]);
     }
 
@@ -41,15 +41,15 @@ public sealed class SynapseStagingTests
     public void Each_changed_file_becomes_its_blob_url_in_path_order_without_the_sas()
     {
         using var lake = AdlsLake();
-        using var delta = new DeltaTable(lake, GoldStore.TablePath("gold", GoldTables.DailyTransactionSummary));
+        using var delta = new DeltaTable(lake, GoldStore.ChangeTablePath("gold", GoldTables.DailyTransactionSummary));
 
         // A Delta add path is URI-encoded in the log; the URL carries the decoded lake path, each segment escaped once.
         var urls = GoldChangeReader.FileUrls(lake, delta, [Add("event_date=2026-01-02/part%20b.parquet"), Add("event_date=2026-01-01/part-a.parquet")]);
 
         Assert.Equal(
         [
-            "https://baloyibank.blob.core.windows.net/lake/prod/gold/daily_transaction_summary/event_date%3D2026-01-01/part-a.parquet",
-            "https://baloyibank.blob.core.windows.net/lake/prod/gold/daily_transaction_summary/event_date%3D2026-01-02/part%20b.parquet",
+            "https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/daily_transaction_summary/event_date%3D2026-01-01/part-a.parquet",
+            "https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/daily_transaction_summary/event_date%3D2026-01-02/part%20b.parquet",
         ], urls);
         Assert.All(urls, u => Assert.DoesNotContain("sig=", u, StringComparison.Ordinal));
     }
@@ -126,7 +126,7 @@ public sealed class SynapseStagingTests
         ["account_balances"] = (
             """
             COPY INTO [baloyi].[_stage_account_balances] ([account_id], [customer_id], [account_type], [currency], [opening_balance], [overdraft_limit], [balance], [available_balance], [transaction_count], [total_credits], [total_debits], [first_transaction_at], [last_transaction_at], [opened_at], [source_partition], [opened_source_offset], [last_source_offset], [gold_version], [updated_at])
-            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/account_balances/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/account_balances/part-r000002-0001.zstd.parquet'
+            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/account_balances/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/account_balances/part-r000002-0001.zstd.parquet'
             WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = (IDENTITY = 'Managed Identity'), AUTO_CREATE_TABLE = 'OFF');
             """,
             [
@@ -141,7 +141,7 @@ public sealed class SynapseStagingTests
         ["customer_positions"] = (
             """
             COPY INTO [baloyi].[_stage_customer_positions] ([customer_id], [currency], [first_name], [last_name], [segment], [city], [country], [accounts], [deposits], [loans], [loan_principal], [loan_principal_repaid], [loans_outstanding], [loan_interest_paid], [net_position], [last_activity_at], [gold_version], [updated_at])
-            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/customer_positions/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/customer_positions/part-r000002-0001.zstd.parquet'
+            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/customer_positions/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/customer_positions/part-r000002-0001.zstd.parquet'
             WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = (IDENTITY = 'Managed Identity'), AUTO_CREATE_TABLE = 'OFF');
             """,
             [
@@ -156,7 +156,7 @@ public sealed class SynapseStagingTests
         ["daily_transaction_summary"] = (
             """
             COPY INTO [baloyi].[_stage_daily_transaction_summary] ([event_date], [category], [country], [city], [currency], [transaction_count], [total_amount], [net_amount], [avg_amount], [min_amount], [max_amount], [distinct_accounts], [gold_version], [updated_at])
-            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/daily_transaction_summary/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/daily_transaction_summary/part-r000002-0001.zstd.parquet'
+            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/daily_transaction_summary/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/daily_transaction_summary/part-r000002-0001.zstd.parquet'
             WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = (IDENTITY = 'Managed Identity'), AUTO_CREATE_TABLE = 'OFF');
             """,
             [
@@ -166,7 +166,7 @@ public sealed class SynapseStagingTests
         ["loan_status"] = (
             """
             COPY INTO [baloyi].[_stage_loan_status] ([loan_id], [customer_id], [account_id], [product], [currency], [principal], [annual_interest_rate], [term_months], [monthly_instalment], [first_due_date], [disbursed_at], [instalments_paid], [paid_to_date], [principal_repaid], [interest_paid], [outstanding], [last_payment_at], [next_due_date], [days_past_due], [as_of_date], [source_partition], [disbursed_source_offset], [last_source_offset], [gold_version], [updated_at])
-            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/loan_status/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/loan_status/part-r000002-0001.zstd.parquet'
+            FROM 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/loan_status/part-r000001-0001.zstd.parquet', 'https://baloyibank.blob.core.windows.net/lake/prod/gold/changes/loan_status/part-r000002-0001.zstd.parquet'
             WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = (IDENTITY = 'Managed Identity'), AUTO_CREATE_TABLE = 'OFF');
             """,
             [

@@ -79,6 +79,16 @@ internal static class VerifyCommand
                 }
             }
 
+            if (report.CurrentStateProblems.Count == 0)
+            {
+                console.MarkupLine("Gold current-state tables (what Spark, Synapse or DuckDB read): one row per key, each the latest change image.");
+            }
+
+            foreach (var problem in report.CurrentStateProblems)
+            {
+                console.MarkupLineInterpolated($"[red]Gold current state:[/] {problem}");
+            }
+
             if (report.Matches)
             {
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]Gold matches silver: {report.Tables.Sum(t => t.GoldRows):N0} rows compared, 0 differences.[/]");

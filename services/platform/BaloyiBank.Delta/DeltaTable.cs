@@ -129,6 +129,22 @@ public sealed partial class DeltaTable : IDisposable
         await TryLoadAsync(cancellationToken).ConfigureAwait(false)
         ?? throw new DeltaTableNotFoundException($"No Delta table at {Location}: {LogPath(DeltaPaths.CommitFileName(0))} does not exist.");
 
+    /// <summary>
+    /// The snapshot at <paramref name="version"/> (Delta time travel): the newest checkpoint at or before it, then the
+    /// commits up to it.
+    /// </summary>
+    /// <exception cref="DeltaTableNotFoundException">No commit log exists at <see cref="Path"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The table has no version <paramref name="version"/> (yet).</exception>
+    public async Task<DeltaSnapshot> LoadAsync(long version, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        var snapshot = await LoadCoreAsync(useCheckpoints: true, cancellationToken, asOf: version).ConfigureAwait(false)
+            ?? throw new DeltaTableNotFoundException($"No Delta table at {Location}: {LogPath(DeltaPaths.CommitFileName(0))} does not exist.");
+        return snapshot.Version == version
+            ? snapshot
+            : throw new ArgumentOutOfRangeException(nameof(version), version, $"Table {Location} has no version {version}; its latest is {snapshot.Version}.");
+    }
+
     /// <summary>The snapshot with every commit after <paramref name="snapshot"/> applied; reads only those commits.</summary>
     public async Task<DeltaSnapshot> UpdateAsync(DeltaSnapshot snapshot, CancellationToken cancellationToken = default)
     {
@@ -388,10 +404,16 @@ public sealed partial class DeltaTable : IDisposable
         return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * max);
     }
 
-    private async Task<DeltaSnapshot?> LoadCoreAsync(bool useCheckpoints, CancellationToken cancellationToken)
+    private async Task<DeltaSnapshot?> LoadCoreAsync(bool useCheckpoints, CancellationToken cancellationToken, long? asOf = null)
     {
-        var hint = useCheckpoints ? await ReadLastCheckpointVersionAsync(cancellationToken).ConfigureAwait(false) : null;
+        // Time travel lists the whole log: _last_checkpoint may point past the version asked for.
+        var hint = useCheckpoints && asOf is null ? await ReadLastCheckpointVersionAsync(cancellationToken).ConfigureAwait(false) : null;
         var listing = await ListLogAsync(hint ?? -1, cancellationToken).ConfigureAwait(false);
+        if (asOf is { } limit)
+        {
+            listing.Commits.RemoveAll(v => v > limit);
+        }
+
         var lastCommit = listing.Commits.Count > 0 ? listing.Commits[^1] : hint;
 
         // The newest checkpoint we can see wins: _last_checkpoint may lag when its write failed.
@@ -413,7 +435,7 @@ public sealed partial class DeltaTable : IDisposable
             catch (Exception e) when (e is DeltaProtocolException or DuckDbException or IOException or InvalidDataException or JsonException or Parquet.ParquetException or Parquet.Meta.Proto.ThriftProtocolException)
             {
                 LogCheckpointUnreadable(logger, Location, cp, e);
-                return await LoadCoreAsync(useCheckpoints: false, cancellationToken).ConfigureAwait(false);
+                return await LoadCoreAsync(useCheckpoints: false, cancellationToken, asOf).ConfigureAwait(false);
             }
         }
 
