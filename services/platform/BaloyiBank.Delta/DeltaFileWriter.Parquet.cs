@@ -230,6 +230,7 @@ public sealed partial class DeltaFileWriter
     private async Task<string> WriteParquetAsync(List<Segment> segments, int rows, string localFile, CancellationToken cancellationToken)
     {
         var fields = schema.Columns.Select(ParquetField).ToArray();
+        var written = fields.Select((f, c) => ParquetColumnWriter.WrittenField(f, schema.Columns[c])).ToArray();
         var dataColumn = schema.Columns.Select(c => !schema.PartitionColumns.Contains(c.Name)).ToArray();
         var stats = new ColumnStatistics[fields.Length];
         await using (var stream = new FileStream(localFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: false))
@@ -241,7 +242,7 @@ public sealed partial class DeltaFileWriter
                 var sliceRows = slice.Sum(s => s.Count);
                 for (var c = 0; c < fields.Length; c++)
                 {
-                    var found = await ParquetColumnWriter.WriteAsync(group, fields[c], schema.Columns[c], c, slice, sliceRows, cancellationToken).ConfigureAwait(false);
+                    var found = await ParquetColumnWriter.WriteAsync(group, written[c], schema.Columns[c], c, slice, sliceRows, cancellationToken).ConfigureAwait(false);
                     stats[c] = stats[c] is null ? found : stats[c].Merge(found);
                 }
             }

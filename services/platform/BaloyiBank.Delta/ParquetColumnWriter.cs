@@ -23,7 +23,7 @@ internal static class ParquetColumnWriter
             ColumnType.Boolean => WriteValuesAsync<bool>(group, field, column, ordinal, segments, rows, cancellationToken),
             ColumnType.Double => WriteValuesAsync<double>(group, field, column, ordinal, segments, rows, cancellationToken),
             ColumnType.Money or ColumnType.Rate => WriteValuesAsync<decimal>(group, field, column, ordinal, segments, rows, cancellationToken),
-            ColumnType.Timestamp => WriteValuesAsync<DateTime>(group, field, column, ordinal, segments, rows, cancellationToken),
+            ColumnType.Timestamp => WriteTimestampsAsync(group, field, column, ordinal, segments, rows, cancellationToken),
             ColumnType.Date => WriteValuesAsync<DateOnly>(group, field, column, ordinal, segments, rows, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(column), column.Type, "Unknown column type."),
         };
@@ -51,6 +51,26 @@ internal static class ParquetColumnWriter
 
     public static int CompareCodePoints(string a, string b) => CompareCodePoints(a.AsSpan(), b.AsSpan());
 
+    /// <summary>
+    /// The field a column's values are handed to Parquet.Net as. A timestamp column goes in as INT64 microseconds
+    /// through a plain <c>long</c> field of the same name: the file's schema (and so its logical type,
+    /// TIMESTAMP(MICROS, UTC)) comes from <paramref name="field"/>, but Parquet.Net 6.1.0 encodes the
+    /// statistics of <see cref="DateTime"/> values in milliseconds whatever the unit, and those of <c>long</c>
+    /// values as they are. The row-group writer matches a column to the schema by name only.
+    /// </summary>
+    public static DataField WrittenField(DataField field, ColumnSchema column)
+    {
+        if (column.Type != ColumnType.Timestamp)
+        {
+            return field;
+        }
+
+        var micros = new DataField(column.Name, typeof(long), column.Nullable);
+        // Attached to a schema of its own, which gives it the definition level the file's column has.
+        _ = new ParquetSchema(micros);
+        return micros;
+    }
+
     private static async Task<ColumnStatistics> WriteValuesAsync<T>(
         ParquetRowGroupWriter group, DataField field, ColumnSchema column, int ordinal, List<DeltaFileWriter.Segment> segments, int rows, CancellationToken cancellationToken)
         where T : struct, IComparable<T>
@@ -72,11 +92,51 @@ internal static class ParquetColumnWriter
 
             return count == 0
                 ? new ColumnStatistics(rows, null, null)
-                : new ColumnStatistics(rows - count, Box(column, min), Box(column, max));
+                : new ColumnStatistics(rows - count, min, max);
         }
         finally
         {
             ArrayPool<T>.Shared.Return(values);
+            if (levels is not null)
+            {
+                ArrayPool<int>.Shared.Return(levels);
+            }
+        }
+    }
+
+    private static async Task<ColumnStatistics> WriteTimestampsAsync(
+        ParquetRowGroupWriter group, DataField field, ColumnSchema column, int ordinal, List<DeltaFileWriter.Segment> segments, int rows, CancellationToken cancellationToken)
+    {
+        var instants = ArrayPool<DateTime>.Shared.Rent(Math.Max(rows, 1));
+        var micros = ArrayPool<long>.Shared.Rent(Math.Max(rows, 1));
+        var levels = column.Nullable ? ArrayPool<int>.Shared.Rent(Math.Max(rows, 1)) : null;
+        try
+        {
+            var (count, min, max) = Gather(segments, ordinal, instants, levels);
+            // The buffer holds UTC instants cut to the microsecond, so this is exact (negative before 1970).
+            for (var i = 0; i < count; i++)
+            {
+                micros[i] = (instants[i].Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMicrosecond;
+            }
+
+            var data = micros.AsMemory(0, count);
+            if (levels is null)
+            {
+                await group.WriteAsync<long>(field, data, null, null, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await group.WriteAllPartsAsync<long>(field, data, levels.AsMemory(0, rows), null, cancellationToken).ConfigureAwait(false);
+            }
+
+            return count == 0
+                ? new ColumnStatistics(rows, null, null)
+                : new ColumnStatistics(rows - count, new DateTimeOffset(min), new DateTimeOffset(max));
+        }
+        finally
+        {
+            ArrayPool<DateTime>.Shared.Return(instants);
+            ArrayPool<long>.Shared.Return(micros);
             if (levels is not null)
             {
                 ArrayPool<int>.Shared.Return(levels);
@@ -130,12 +190,6 @@ internal static class ParquetColumnWriter
         return (count, min, max);
     }
 
-    private static object Box<T>(ColumnSchema column, T value)
-        where T : struct => column.Type switch
-        {
-            ColumnType.Timestamp => new DateTimeOffset((DateTime)(object)value),
-            _ => value,
-        };
 
     // Only called with T = char (bounds are kept for strings only): a reinterpretation, not a conversion.
     private static ref ReadOnlyMemory<char> AsChars<T>(ref ReadOnlyMemory<T> value)
