@@ -68,6 +68,9 @@ public sealed partial class DeltaFileWriter
         }
     }
 
+    /// <summary>Rows a string column's dictionary is decided on (Parquet.Net gives up when 80 % of them are distinct).</summary>
+    internal const int DictionarySample = 10_000;
+
     /// <summary>The Parquet options of a layout: zstd at an explicit level (Parquet.Net's default is level 19), dictionary hints for strings.</summary>
     internal static ParquetOptions ParquetOptionsOf(TableSchema schema)
     {
@@ -75,6 +78,9 @@ public sealed partial class DeltaFileWriter
         {
             CompressionMethod = CompressionMethod.Zstd,
             CompressionLevel = schema.Layout.ZstdLevel is 1 ? CompressionLevel.Fastest : CompressionLevel.Optimal,
+            // Decide a column's dictionary on its first rows: without a sample Parquet.Net hashes a unique column
+            // (ids) until 80 % of the row group is distinct before it gives up.
+            DictionaryEncodingSampleSize = DictionarySample,
         };
         if (schema.Layout.Dictionary)
         {
