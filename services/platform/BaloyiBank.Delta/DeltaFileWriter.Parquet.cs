@@ -11,8 +11,6 @@ namespace BaloyiBank.Delta;
 /// <summary>The Parquet.Net write path: rows in <see cref="ColumnBuffer"/>s straight to Parquet, statistics from the same pass.</summary>
 public sealed partial class DeltaFileWriter
 {
-    /// <summary>Rows per Parquet row group: big enough for column-chunk compression, small enough for readers' memory.</summary>
-    public const int RowGroupRows = 1_000_000;
 
     /// <summary>
     /// Writes the rows of <paramref name="sources"/> (buffers of this table, e.g. one per log partition; read in
@@ -242,7 +240,7 @@ public sealed partial class DeltaFileWriter
         await using (var stream = new FileStream(localFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: false))
         {
             await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, ParquetOptionsOf(schema), cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var slice in Slices(segments, RowGroupRows))
+            foreach (var slice in Slices(segments, schema.Layout.RowGroupRows))
             {
                 using var group = writer.CreateRowGroup();
                 var sliceRows = slice.Sum(s => s.Count);
