@@ -11,8 +11,6 @@ namespace BaloyiBank.Delta;
 /// <summary>The Parquet.Net write path: rows in <see cref="ColumnBuffer"/>s straight to Parquet, statistics from the same pass.</summary>
 public sealed partial class DeltaFileWriter
 {
-    /// <summary>Rows per Parquet row group: big enough for column-chunk compression, small enough for readers' memory.</summary>
-    public const int RowGroupRows = 1_000_000;
 
     /// <summary>
     /// Writes the rows of <paramref name="sources"/> (buffers of this table, e.g. one per log partition; read in
@@ -68,6 +66,9 @@ public sealed partial class DeltaFileWriter
         }
     }
 
+    /// <summary>Rows a string column's dictionary is decided on (Parquet.Net gives up when 80 % of them are distinct).</summary>
+    internal const int DictionarySample = 10_000;
+
     /// <summary>The Parquet options of a layout: zstd at an explicit level (Parquet.Net's default is level 19), dictionary hints for strings.</summary>
     internal static ParquetOptions ParquetOptionsOf(TableSchema schema)
     {
@@ -75,6 +76,9 @@ public sealed partial class DeltaFileWriter
         {
             CompressionMethod = CompressionMethod.Zstd,
             CompressionLevel = schema.Layout.ZstdLevel is 1 ? CompressionLevel.Fastest : CompressionLevel.Optimal,
+            // Decide a column's dictionary on its first rows: without a sample Parquet.Net hashes a unique column
+            // (ids) until 80 % of the row group is distinct before it gives up.
+            DictionaryEncodingSampleSize = DictionarySample,
         };
         if (schema.Layout.Dictionary)
         {
@@ -230,18 +234,19 @@ public sealed partial class DeltaFileWriter
     private async Task<string> WriteParquetAsync(List<Segment> segments, int rows, string localFile, CancellationToken cancellationToken)
     {
         var fields = schema.Columns.Select(ParquetField).ToArray();
+        var written = fields.Select((f, c) => ParquetColumnWriter.WrittenField(f, schema.Columns[c])).ToArray();
         var dataColumn = schema.Columns.Select(c => !schema.PartitionColumns.Contains(c.Name)).ToArray();
         var stats = new ColumnStatistics[fields.Length];
         await using (var stream = new FileStream(localFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: false))
         {
             await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, ParquetOptionsOf(schema), cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var slice in Slices(segments, RowGroupRows))
+            foreach (var slice in Slices(segments, schema.Layout.RowGroupRows))
             {
                 using var group = writer.CreateRowGroup();
                 var sliceRows = slice.Sum(s => s.Count);
                 for (var c = 0; c < fields.Length; c++)
                 {
-                    var found = await ParquetColumnWriter.WriteAsync(group, fields[c], schema.Columns[c], c, slice, sliceRows, cancellationToken).ConfigureAwait(false);
+                    var found = await ParquetColumnWriter.WriteAsync(group, written[c], schema.Columns[c], c, slice, sliceRows, cancellationToken).ConfigureAwait(false);
                     stats[c] = stats[c] is null ? found : stats[c].Merge(found);
                 }
             }

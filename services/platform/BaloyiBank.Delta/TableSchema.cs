@@ -42,7 +42,17 @@ public sealed record ParquetLayout(bool Dictionary, int? ZstdLevel)
 {
     public static ParquetLayout Default { get; } = new(Dictionary: true, ZstdLevel: null);
 
-    public static ParquetLayout Archive { get; } = new(Dictionary: false, ZstdLevel: 1);
+    /// <summary>
+    /// Row groups of 16,384 rows (~7 MB of payload each): Parquet.Net writes a column chunk as one page through
+    /// pooled buffers, and pages of a million raw payloads outgrow the pools, so every flush allocated them anew.
+    /// </summary>
+    public static ParquetLayout Archive { get; } = new(Dictionary: false, ZstdLevel: 1) { RowGroupRows = 16_384 };
+
+    /// <summary>Rows per Parquet row group at most.</summary>
+    public int RowGroupRows { get; init; } = DefaultRowGroupRows;
+
+    /// <summary>Big enough for column-chunk compression, small enough for readers' memory.</summary>
+    public const int DefaultRowGroupRows = 1_000_000;
 
     /// <summary>The options of DuckDB's <c>COPY … TO</c> for this layout.</summary>
     public string CopyOptions =>
