@@ -122,7 +122,7 @@ internal static class BenchCommand
                 Directory.Delete(folder, recursive: true);
             }
         });
-        return new Command("bench", "Benchmarks reported in figures and ratios.") { log, cleansing, aggregator, warehouse, Bench.DeploymentBenchmark.Create(), BackfillBenchmark.Create() };
+        return new Command("bench", "Benchmarks reported in figures and ratios.") { log, cleansing, aggregator, warehouse, Bench.DeploymentBenchmark.Create(), BackfillBenchmark.Create(), Bench.SoakBenchmark.Create() };
     }
 
     private static void Print(IAnsiConsole console, CleansingBenchmarkReport report)

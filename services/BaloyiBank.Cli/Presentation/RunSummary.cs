@@ -37,6 +37,13 @@ internal sealed record RunSummary(string DataDirectory, RunSnapshot Run, string 
             json.WriteNumber("catchUp", Run.CatchUp);
             json.WriteNumber("elapsedSeconds", Math.Round(Run.Elapsed.TotalSeconds, 3));
             json.WriteNumber("eventsPerSecond", Math.Round(Run.EventsPerSecond, 1));
+            // The whole process (every service of the run): what CPU per event and memory figures are built from.
+            using (var self = System.Diagnostics.Process.GetCurrentProcess())
+            {
+                json.WriteNumber("cpuSeconds", Math.Round(Environment.CpuUsage.TotalTime.TotalSeconds, 3));
+                json.WriteNumber("peakWorkingSetBytes", self.PeakWorkingSet64);
+            }
+
             if (Run.SimulatedFrom is { } from)
             {
                 json.WriteString("simulatedFrom", from);
