@@ -38,6 +38,7 @@ public sealed partial class DeltaFileWriter
         }
 
         var folder = DeltaCheckpoints.ScratchFolder(table, preferLakeStaging: true);
+        using var span = DeltaTelemetry.StartWrite(table);
         try
         {
             var files = new List<LocalFile>(groups.Count);
@@ -60,7 +61,9 @@ public sealed partial class DeltaFileWriter
                 files.Add(new(relative, local, values, stats));
             }
 
-            return await UploadAsync(files, cancellationToken).ConfigureAwait(false);
+            var adds = await UploadAsync(files, cancellationToken).ConfigureAwait(false);
+            DeltaTelemetry.Written(span, adds);
+            return adds;
         }
         finally
         {
