@@ -20,7 +20,8 @@ public sealed class GoldCommittedConsumer(SinkSignal signal) : IConsumer<GoldCom
 {
     public Task Consume(ConsumeContext<GoldCommitted> context)
     {
-        signal.Wake();
+        // The consume span (MassTransit's, continuing the gold round's publish) is what the load links to.
+        signal.Wake(System.Diagnostics.Activity.Current?.Context ?? default);
         return Task.CompletedTask;
     }
 }
