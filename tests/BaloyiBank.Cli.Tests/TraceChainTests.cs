@@ -16,6 +16,7 @@ namespace BaloyiBank.Cli.Tests;
 /// the product's sources, meters and journey sampler exported to memory: one sampled event's story is followed hop by
 /// hop through parents and links, from the generator's <c>create</c> to the warehouse MERGE.
 /// </summary>
+[Collection(PipelineTelemetry.Name)]
 public sealed class TraceChainTests : IDisposable
 {
     private const double SampleRatio = 0.01;
