@@ -41,8 +41,10 @@ public sealed class TraceChainTests : IDisposable
             ["Generator:Rate"] = "10000",
             ["Generator:BatchSize"] = "500",
             ["Cleansing:FlushAge"] = "00:00:00.500",
-            // Flushes of at most 2,000 events hold ~20 sampled ones at 1 %, well within the 128 links a flush span keeps.
-            ["Cleansing:FlushRows"] = "2000",
+            // Flushes stay near 1,000 events even behind a backlog (pending rows are bounded by 2 × FlushRows + a read per
+            // partition): ~10-30 sampled ones at 1 %, well within the 128 links a flush span keeps.
+            ["Cleansing:FlushRows"] = "1000",
+            ["Cleansing:ReadBatchRecords"] = "250",
             ["Sink:Interval"] = "00:00:01",
         };
         using var host = PipelineHost.Build(overrides, LogLevel.Warning, PipelineParts.All, services =>
