@@ -19,7 +19,8 @@ public sealed class SilverBatchCommittedConsumer(AggregatorSignal signal) : ICon
 {
     public Task Consume(ConsumeContext<SilverBatchCommitted> context)
     {
-        signal.Wake();
+        // The consume span (MassTransit's, continuing the cleansing flush's publish) is what the round links to.
+        signal.Wake(System.Diagnostics.Activity.Current?.Context ?? default);
         return Task.CompletedTask;
     }
 }
@@ -78,15 +79,17 @@ public sealed partial class AggregatorWorker(
         var publisher = services.GetService<IPublishEndpoint>();
         try
         {
-            using var aggregator = new GoldAggregator(lake, settings, null, time, logger, metrics);
+            // Rounds are announced from inside the round's span, so GoldCommitted carries the round's trace to the sink.
+            using var aggregator = new GoldAggregator(lake, settings, null, time, logger, metrics)
+            {
+                Committed = (round, ct) => PublishAsync(publisher, round, ct),
+            };
             var redone = await aggregator.StartAsync(stoppingToken).ConfigureAwait(false);
             progress.Update(aggregator, redone);
-            await PublishAsync(publisher, redone, stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
-                var round = await aggregator.RunRoundAsync(stoppingToken).ConfigureAwait(false);
+                var round = await aggregator.RunRoundAsync(signal.Contexts.Drain(), stoppingToken).ConfigureAwait(false);
                 progress.Update(aggregator, round);
-                await PublishAsync(publisher, round, stoppingToken).ConfigureAwait(false);
                 if (round is null)
                 {
                     await signal.WaitAsync(settings.PollInterval, stoppingToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BaloyiBank.Delta;
 using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
+using BaloyiBank.ServiceDefaults;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -47,6 +48,7 @@ public sealed partial class GoldAggregator : IDisposable
     private readonly bool _ownsDatabase;
     private readonly GoldStore _gold;
     private readonly SilverSource _silver;
+    private readonly SilverLineage _lineage;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private GoldFold? _fold;
     private Dictionary<string, long> _applied = new(StringComparer.Ordinal);
@@ -66,7 +68,14 @@ public sealed partial class GoldAggregator : IDisposable
         _database = database ?? DuckDbDatabase.Open(null);
         _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _time);
         _silver = new SilverSource(lake, options.SilverRoot, _database);
+        _lineage = new SilverLineage(lake);
     }
+
+    /// <summary>
+    /// Runs after each round's gold commits, inside the round's span (so a <c>GoldCommitted</c> published here carries
+    /// the round's trace), before compaction; the worker announces rounds with it.
+    /// </summary>
+    public Func<GoldRoundResult, CancellationToken, Task>? Committed { get; init; }
 
     /// <summary>Transaction batches up to this many rows fold row by row, bigger ones as DuckDB partial aggregates (tests lower it).</summary>
     internal long RowByRowLimit { get; init; } = SilverSource.RowByRowLimit;
@@ -146,8 +155,15 @@ public sealed partial class GoldAggregator : IDisposable
     }
 
     /// <summary>Folds every silver commit not yet applied and commits a round; null when silver has nothing new.</summary>
-    public async Task<GoldRoundResult?> RunRoundAsync(CancellationToken cancellationToken = default)
+    public Task<GoldRoundResult?> RunRoundAsync(CancellationToken cancellationToken = default) => RunRoundAsync([], cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunRoundAsync(CancellationToken)"/>; the round's span also links <paramref name="wokenBy"/> (the
+    /// consume spans of the <c>SilverBatchCommitted</c> messages that woke the worker).
+    /// </summary>
+    public async Task<GoldRoundResult?> RunRoundAsync(IReadOnlyList<ActivityContext> wokenBy, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(wokenBy);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -166,7 +182,7 @@ public sealed partial class GoldAggregator : IDisposable
                 return null;
             }
 
-            var result = await RunRoundCoreAsync(latest, cancellationToken).ConfigureAwait(false);
+            var result = await RunRoundCoreAsync(latest, cancellationToken, wokenBy).ConfigureAwait(false);
             Lag = 0;
             _metrics?.Lag(0);
             return result;
@@ -216,11 +232,16 @@ public sealed partial class GoldAggregator : IDisposable
         return refresh;
     }
 
-    private async Task<GoldRoundResult> RunRoundCoreAsync(IReadOnlyDictionary<string, long> target, CancellationToken cancellationToken, bool refreshDue = true)
+    private async Task<GoldRoundResult> RunRoundCoreAsync(IReadOnlyDictionary<string, long> target, CancellationToken cancellationToken, IReadOnlyList<ActivityContext>? wokenBy = null, bool refreshDue = true)
     {
         var clock = Stopwatch.StartNew();
         var fold = Fold;
         var round = Round + 1;
+        // Before the span starts: its links (the silver commits it folds) decide whether the journey sampler records it.
+        var lineage = _metrics?.LineageWanted == true
+            ? await _lineage.ReadAsync(_applied, target, cancellationToken).ConfigureAwait(false)
+            : SilverLineageResult.None;
+        using var span = StartRoundSpan(round, wokenBy ?? [], lineage.Contexts);
         Dictionary<string, long> folded = new(StringComparer.Ordinal);
         using (var connection = _database.Connect())
         {
@@ -251,8 +272,15 @@ public sealed partial class GoldAggregator : IDisposable
         }
 
         var changes = fold.TakeChanges(round, _time.GetUtcNow());
-        var committed = await _gold.CommitRoundAsync(changes, target, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> committed;
+        // The gold commits carry the enqueue times on, for the warehouse stage's latency (GoldStore builds the commits).
+        using (CommitLineage.Use(lineage.Enqueued is { } enqueued ? new CommitLineage { Enqueued = enqueued } : null))
+        {
+            committed = await _gold.CommitRoundAsync(changes, target, cancellationToken).ConfigureAwait(false);
+        }
+
         GoldStore.AddSlices(changes, _stale);
+
         Round = round;
         _applied = new Dictionary<string, long>(target, StringComparer.Ordinal);
         if (fold.AsOfDate is { } newest && fold.ForgetPairsBefore(newest.AddDays(-_options.PairsKeptDays)) is > 0 and var forgotten)
@@ -261,7 +289,15 @@ public sealed partial class GoldAggregator : IDisposable
         }
 
         _metrics?.Committed(changes);
+        _metrics?.Round(clock.Elapsed, folded.Values.Sum(), lineage.Enqueued, _time.GetUtcNow());
         LogRound(_logger, round, folded.Values.Sum(), changes.TotalRows, clock.ElapsedMilliseconds);
+        span?.SetTag("baloyibank.silver.rows_folded", folded.Values.Sum());
+        span?.SetTag("baloyibank.gold.changed_rows", changes.TotalRows);
+        var result = new GoldRoundResult(round, _applied, folded, changes, committed, clock.Elapsed);
+        if (Committed is { } announce)
+        {
+            await announce(result, cancellationToken).ConfigureAwait(false);
+        }
 
         var compacted = await _gold.CompactAsync(round, _options.CompactionFileThreshold, cancellationToken).ConfigureAwait(false);
         foreach (var table in compacted)
@@ -271,13 +307,36 @@ public sealed partial class GoldAggregator : IDisposable
 
         // The fold is exactly as of this round now: the moment its current rows can be written.
         var refresh = refreshDue && RefreshDue() ? await RefreshAsync(cancellationToken).ConfigureAwait(false) : null;
-        return new(round, _applied, folded, changes, committed, clock.Elapsed) { Refresh = refresh };
+        return result with { Refresh = refresh };
+    }
+
+    /// <summary>
+    /// The round's span: no parent (a round folds many flushes), links to the consume spans that woke it and to the
+    /// silver commit spans it folds, sampled ones first (<see cref="TraceLinks.Choose"/>), so the journey sampler
+    /// records it whenever a folded flush holds a sampled event.
+    /// </summary>
+    private static Activity? StartRoundSpan(long round, IReadOnlyList<ActivityContext> wokenBy, IReadOnlyList<ActivityContext> silverCommits)
+    {
+        if (!AggregatorMetrics.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = TraceLinks.Choose([wokenBy, silverCommits]);
+        // A new root even when a caller's span is current (a default parent means "the current one"): the round's story is its links.
+        Activity.Current = null;
+        var span = AggregatorMetrics.Source.StartActivity(ActivityKind.Internal, parentContext: default, links: links, name: "gold round");
+        span?.SetTag("baloyibank.gold.round", round);
+        span?.SetTag("baloyibank.links.woken_by", wokenBy.Count);
+        span?.SetTag("baloyibank.links.silver_commits", silverCommits.Count);
+        return span;
     }
 
     public void Dispose()
     {
         _gold.Dispose();
         _silver.Dispose();
+        _lineage.Dispose();
         _gate.Dispose();
         if (_ownsDatabase)
         {

@@ -274,6 +274,7 @@ internal sealed partial class CleansingPipeline(
         List<DeltaTransaction> transactions = [.. batches.Select(b => new DeltaTransaction(b.AppId, b.Batch.LastOffset))];
         TimeSpan staging = default, writing = default, committing = default;
         List<(TableSchema Schema, long Version)> committed = [];
+        var lineage = Lineage(batches);
         List<TableSchema> due = [.. CleansingWorker.Tables.Where(schema =>
             !transactions.All(t => _tables[schema].Snapshot.IsCommitted(t.AppId, t.Version)) && SilverStaging.RowCount(schema, batches) > 0)];
 
@@ -305,6 +306,7 @@ internal sealed partial class CleansingPipeline(
                 Adds = adds[i],
                 Transactions = transactions,
                 Operation = "STREAMING UPDATE",
+                Lineage = lineage,
                 OperationParameters = new Dictionary<string, string>
                 {
                     ["outputMode"] = "Append",
@@ -338,6 +340,26 @@ internal sealed partial class CleansingPipeline(
         await PublishAsync(batches, committed, committedAt, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// When the flush's events were enqueued, recorded in each commit for the stages downstream to measure their
+    /// end-to-end latency from; only while this service's telemetry is on (otherwise null: nothing is spent on it).
+    /// </summary>
+    private CommitLineage? Lineage(IReadOnlyList<SealedBatch> batches)
+    {
+        if (telemetry?.PipelineLatency.Enabled != true && !CleansingTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var enqueued = new EnqueueTimes();
+        foreach (var ticks in batches.SelectMany(b => b.EnqueuedTicks))
+        {
+            enqueued.AddTicks(ticks);
+        }
+
+        return new CommitLineage { Enqueued = enqueued };
+    }
+
     /// <summary>One table's data files of the flush: from the feeds' column buffers, or from rows staged now.</summary>
     private async Task<(TimeSpan Staging, TimeSpan Writing, IReadOnlyList<AddFile> Adds)> WriteFilesAsync(
         TableSchema schema, IReadOnlyList<SealedBatch> batches, string stem, DateTimeOffset committedAt, CancellationToken cancellationToken)
@@ -367,7 +389,8 @@ internal sealed partial class CleansingPipeline(
 
     /// <summary>
     /// A <c>process</c> span for the flush, linked to the <c>create</c> spans of the events that carry a
-    /// traceparent (the generator's sampled events), at most <see cref="MaxSpanLinks"/> of them.
+    /// traceparent: sampled ones first, round-robin over the partitions, at most <see cref="TraceLinks.MaxLinks"/>
+    /// (<see cref="TraceLinks.Choose"/>). The journey sampler records the span when any link is sampled.
     /// </summary>
     private Activity? StartFlushSpan(IReadOnlyList<SealedBatch> batches)
     {
@@ -376,7 +399,7 @@ internal sealed partial class CleansingPipeline(
             return null;
         }
 
-        List<ActivityLink> links = [.. batches.SelectMany(b => b.TraceContexts).Take(MaxSpanLinks).Select(c => new ActivityLink(c))];
+        var links = TraceLinks.Choose(batches.Select(b => b.TraceContexts));
 
         var span = CleansingTelemetry.Source.StartActivity(ActivityKind.Consumer, links: links, name: $"process {log.Name}");
         if (span is { IsAllDataRequested: true })
@@ -432,6 +455,14 @@ internal sealed partial class CleansingPipeline(
         telemetry.FlushDuration.Record(committing.TotalSeconds, new KeyValuePair<string, object?>("phase", "commit"));
         telemetry.FlushDuration.Record(total.TotalSeconds, new KeyValuePair<string, object?>("phase", "total"));
         telemetry.CommitLatency.Record(TimeSpan.FromTicks(visibleAt.UtcTicks - oldest).TotalSeconds);
+        if (telemetry.PipelineLatency.Enabled)
+        {
+            var stage = new KeyValuePair<string, object?>(PipelineLatency.StageTag, PipelineLatency.Silver);
+            foreach (var enqueued in batches.SelectMany(b => b.EnqueuedTicks))
+            {
+                telemetry.PipelineLatency.Record(TimeSpan.FromTicks(visibleAt.UtcTicks - enqueued).TotalSeconds, stage);
+            }
+        }
     }
 
     /// <summary>
@@ -558,8 +589,6 @@ internal sealed partial class CleansingPipeline(
             yield return chunk;
         }
     }
-
-    private const int MaxSpanLinks = 32;
 
     private sealed record TableHandle(DeltaTable Table, DeltaSnapshot Snapshot);
 

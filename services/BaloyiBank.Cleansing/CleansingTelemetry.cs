@@ -33,6 +33,7 @@ public sealed class CleansingTelemetry : IDisposable
             "Time to write and commit one micro-batch, by phase (stage, files, commit) and in total.");
         CommitLatency = _meter.CreateHistogram<double>("baloyibank.cleansing.commit.latency", "s",
             "Per micro-batch, from the oldest event's enqueue time to the commit that made it visible in silver.");
+        PipelineLatency = ServiceDefaults.PipelineLatency.Create(_meter);
         _meter.CreateObservableGauge("baloyibank.cleansing.lag", () => progress.Partitions
                 .Where(p => p.Lag is not null)
                 .Select(p => new Measurement<long>(p.Lag!.Value, new KeyValuePair<string, object?>("partition", p.Partition))),
@@ -47,6 +48,9 @@ public sealed class CleansingTelemetry : IDisposable
     internal Histogram<long> BatchBytes { get; }
     internal Histogram<double> FlushDuration { get; }
     internal Histogram<double> CommitLatency { get; }
+
+    /// <summary><c>baloyibank.pipeline.latency</c> with stage <c>silver</c>: per event, enqueue to silver commit.</summary>
+    internal Histogram<double> PipelineLatency { get; }
 
     public void Dispose() => _meter.Dispose();
 }

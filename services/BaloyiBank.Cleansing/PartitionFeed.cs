@@ -50,8 +50,8 @@ internal sealed class PartitionFeed(
     Func<CancellationToken, Task<long?>> logEnd,
     TimeProvider time) : IAsyncDisposable
 {
-    /// <summary>Trace contexts kept per batch for the flush span's links.</summary>
-    public const int MaxTraceContexts = 32;
+    /// <summary>Trace contexts kept per batch for the flush span's links (the SDK's default link limit; sampled ones first).</summary>
+    public const int MaxTraceContexts = ServiceDefaults.TraceLinks.MaxLinks;
 
     private readonly Lock _gate = new();
     private readonly RawEventCleanser _cleanser = new(options);
@@ -60,6 +60,7 @@ internal sealed class PartitionFeed(
     private MicroBatch? _batch;
     private List<long> _enqueued = [];
     private List<ActivityContext> _traces = [];
+    private int _unsampledTraces;
 
     public int Partition => partition;
 
@@ -95,6 +96,7 @@ internal sealed class PartitionFeed(
             _batch = null;
             _enqueued = [];
             _traces = [];
+            _unsampledTraces = 0;
             return sealedBatch;
         }
     }
@@ -217,13 +219,43 @@ internal sealed class PartitionFeed(
 
         _staging.AppendBronze(record);
         _enqueued.Add(record.EnqueuedAt.UtcTicks);
-        if (_traces.Count < MaxTraceContexts && record.Headers[EventHeaders.TraceParent] is { } parent
-            && ActivityContext.TryParse(parent, record.Headers[EventHeaders.TraceState], isRemote: true, out var context))
+        if (record.Headers[EventHeaders.TraceParent] is { } parent)
         {
-            _traces.Add(context);
+            KeepTraceContext(parent, record.Headers[EventHeaders.TraceState]);
         }
 
         pending.Add(1);
+    }
+
+    /// <summary>
+    /// Keeps up to <see cref="MaxTraceContexts"/> contexts for the flush span's links, sampled ones first: an unsampled
+    /// context only fills a free place and gives it up to a sampled one, since a link to an unrecorded span leads nowhere.
+    /// </summary>
+    private void KeepTraceContext(string traceparent, string? tracestate)
+    {
+        var full = _traces.Count >= MaxTraceContexts;
+        // The W3C flags are the last two hex digits, sampled = bit 0 ("-01"): a full list only parses what could replace an entry.
+        if (full && (_unsampledTraces == 0 || traceparent.Length == 0 || "13579bdfBDF".IndexOf(traceparent[^1], StringComparison.Ordinal) < 0))
+        {
+            return;
+        }
+
+        if (!ActivityContext.TryParse(traceparent, tracestate, isRemote: true, out var context))
+        {
+            return;
+        }
+
+        var sampled = context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded);
+        if (!full)
+        {
+            _traces.Add(context);
+            _unsampledTraces += sampled ? 0 : 1;
+        }
+        else if (sampled)
+        {
+            _traces[_traces.FindIndex(c => !c.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))] = context;
+            _unsampledTraces--;
+        }
     }
 
     private static LogRecord Copy(LogRecord record) =>

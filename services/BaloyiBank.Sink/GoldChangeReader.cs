@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using BaloyiBank.Aggregator;
 using BaloyiBank.Delta;
 using BaloyiBank.Lake;
 using BaloyiBank.Lake.Blob;
+using BaloyiBank.ServiceDefaults;
 
 namespace BaloyiBank.Sink;
 
@@ -39,6 +41,8 @@ internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, str
     /// <summary>Each business table's changed files of the rounds after <paramref name="afterRound"/> through <paramref name="throughRound"/>.</summary>
     public async Task<IReadOnlyList<GoldTableChanges>> ReadAsync(long afterRound, long throughRound, CancellationToken cancellationToken)
     {
+        _traceparents.Clear();
+        _enqueuedByRound.Clear();
         List<GoldTableChanges> changes = [];
         foreach (var schema in GoldTables.Business)
         {
@@ -61,6 +65,7 @@ internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, str
                 if (txn is not null && commitRound > afterRound)
                 {
                     adds.AddRange(commit.Adds.Where(a => a.DataChange));
+                    Remember(commitRound, commit.CommitInfo?.Lineage);
                 }
             }
 
@@ -83,6 +88,38 @@ internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, str
     }
 
     private readonly Dictionary<string, (long Version, long Round)> _pending = new(StringComparer.Ordinal);
+    private readonly List<string> _traceparents = [];
+    private readonly Dictionary<long, EnqueueTimes> _enqueuedByRound = [];
+
+    /// <summary>
+    /// What the gold commits of the last <see cref="ReadAsync"/> recorded: their commit spans' traceparents (the load
+    /// span links them) and the enqueue times of the events behind each round (every table of a round carries the same,
+    /// so one per round), for the warehouse stage's latency.
+    /// </summary>
+    public (IReadOnlyList<ActivityContext> Contexts, EnqueueTimes? Enqueued) Lineage()
+    {
+        EnqueueTimes? enqueued = null;
+        foreach (var times in _enqueuedByRound.Values)
+        {
+            (enqueued ??= new EnqueueTimes()).Merge(times);
+        }
+
+        return ([.. TraceLinks.Parse(_traceparents)], enqueued);
+    }
+
+    private void Remember(long round, CommitLineage? lineage)
+    {
+        if (lineage is null)
+        {
+            return;
+        }
+
+        _traceparents.AddRange(lineage.TraceParents);
+        if (lineage.Enqueued is { } enqueued)
+        {
+            _enqueuedByRound.TryAdd(round, enqueued);
+        }
+    }
 
     /// <summary>The Blob URL of each changed file, ordered by path as a read set is (what Synapse <c>COPY INTO</c> reads).</summary>
     internal static IReadOnlyList<string> FileUrls(BlobLakeStore lake, DeltaTable table, IEnumerable<AddFile> adds) =>

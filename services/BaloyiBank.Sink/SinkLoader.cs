@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using BaloyiBank.Lake;
 using BaloyiBank.Lake.Blob;
+using BaloyiBank.ServiceDefaults;
 using BaloyiBank.Warehouse;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -65,8 +66,15 @@ public sealed partial class SinkLoader : IDisposable
     /// refuses it and changes nothing, and this throws <see cref="WarehouseFencedException"/> (logged as a warning and
     /// counted as outcome <c>fenced</c>); the next call starts from the watermark the other loader left.
     /// </summary>
-    public async Task<SinkLoadResult?> LoadAsync(CancellationToken cancellationToken = default)
+    public Task<SinkLoadResult?> LoadAsync(CancellationToken cancellationToken = default) => LoadAsync([], cancellationToken);
+
+    /// <summary>
+    /// As <see cref="LoadAsync(CancellationToken)"/>; the load's span also links <paramref name="wokenBy"/> (the consume
+    /// spans of the <c>GoldCommitted</c> messages that woke the worker).
+    /// </summary>
+    public async Task<SinkLoadResult?> LoadAsync(IReadOnlyList<ActivityContext> wokenBy, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(wokenBy);
         var marks = await WatermarksAsync(cancellationToken).ConfigureAwait(false);
         // Every load moves all tables together, so they hold one watermark; only tables added to the model since the
         // last load start behind. The tables furthest behind load first (a load has one expected watermark).
@@ -80,31 +88,49 @@ public sealed partial class SinkLoader : IDisposable
         }
 
         var clock = Stopwatch.StartNew();
+        Activity? span = null;
         try
         {
             var changes = await _gold.ReadAsync(watermark, through, cancellationToken).ConfigureAwait(false);
+            // Started once gold's commits are read: their recorded spans are its links, and links decide sampling.
+            var (goldCommits, enqueued) = _metrics?.LineageWanted == true ? _gold.Lineage() : ([], null);
+            span = StartLoadSpan(watermark, through, wokenBy, goldCommits);
             var load = new WarehouseLoad(_options.Pipeline, through,
                 [.. changes.Where(c => marks[c.Schema.Name] == expected).Select(c => new TableChanges(SinkModel.For(c.Schema), c.Files))], expected);
             var result = await _warehouse.LoadAsync(load, cancellationToken).ConfigureAwait(false);
             _gold.Advance();
             _metrics?.Loaded(result, clock.Elapsed);
+            _metrics?.Visible(enqueued, DateTimeOffset.UtcNow);
             _metrics?.Lag(0);
+            span?.SetTag("baloyibank.warehouse.rows_inserted", result.Inserted);
+            span?.SetTag("baloyibank.warehouse.rows_updated", result.Updated);
+            span?.SetTag("baloyibank.warehouse.rows_deleted", result.Deleted);
             LogLoaded(_logger, watermark, through, result.SourceRows, result.Inserted, result.Updated, clock.ElapsedMilliseconds);
             return new SinkLoadResult(watermark, through, result);
         }
         catch (WarehouseFencedException fenced)
         {
+            // The fence decision on the load's span: what this sink expected, what the warehouse held.
+            span?.AddEvent(new ActivityEvent("fenced", tags: new ActivityTagsCollection
+            {
+                ["baloyibank.warehouse.expected_watermark"] = Show(fenced.ExpectedWatermark),
+                ["baloyibank.warehouse.found_watermark"] = Show(fenced.FoundWatermark),
+                ["db.collection.name"] = fenced.Table,
+            }));
             _metrics?.Fenced();
             LogFenced(_logger, watermark, through, fenced.Table, Show(fenced.ExpectedWatermark), Show(fenced.FoundWatermark));
             throw;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            span?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            span?.AddException(exception);
             _metrics?.Failed(WarehouseErrors.Classify(exception) == WarehouseErrorKind.Transient ? "transient" : "permanent");
             throw;
         }
         finally
         {
+            span?.Dispose();
             _gold.CleanScratch();
         }
     }
@@ -142,6 +168,35 @@ public sealed partial class SinkLoader : IDisposable
 
     /// <summary>How many fenced loads in a row <see cref="CatchUpAsync"/> takes before it gives up.</summary>
     public const int MaxFencedInARow = 5;
+
+    /// <summary>
+    /// The load's span (<c>sink load</c>): a new root linked to the <c>GoldCommitted</c> consume spans that woke the
+    /// worker and to the gold commit spans it loads, sampled first, so the journey sampler records it whenever a loaded
+    /// round holds a sampled event; the warehouse's MERGE spans are its children.
+    /// </summary>
+    private Activity? StartLoadSpan(long fromRound, long toRound, IReadOnlyList<ActivityContext> wokenBy, IReadOnlyList<ActivityContext> goldCommits)
+    {
+        if (!SinkMetrics.Source.HasListeners())
+        {
+            return null;
+        }
+
+        // A default parent means "the current span": cleared so that the load starts its own trace.
+        Activity.Current = null;
+        var span = SinkMetrics.Source.StartActivity(ActivityKind.Internal, parentContext: default,
+            links: TraceLinks.Choose([wokenBy, goldCommits]), name: "sink load");
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag("db.system.name", WarehouseTelemetry.SystemName(_warehouse.Engine));
+            span.SetTag("baloyibank.sink.pipeline", _options.Pipeline);
+            span.SetTag("baloyibank.gold.from_round", fromRound);
+            span.SetTag("baloyibank.gold.to_round", toRound);
+            span.SetTag("baloyibank.links.woken_by", wokenBy.Count);
+            span.SetTag("baloyibank.links.gold_commits", goldCommits.Count);
+        }
+
+        return span;
+    }
 
     /// <summary>Each warehouse table's watermark (null before its first load).</summary>
     private async Task<Dictionary<string, long?>> WatermarksAsync(CancellationToken cancellationToken)

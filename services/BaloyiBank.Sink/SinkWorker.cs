@@ -20,7 +20,8 @@ public sealed class GoldCommittedConsumer(SinkSignal signal) : IConsumer<GoldCom
 {
     public Task Consume(ConsumeContext<GoldCommitted> context)
     {
-        signal.Wake();
+        // The consume span (MassTransit's, continuing the gold round's publish) is what the load links to.
+        signal.Wake(System.Diagnostics.Activity.Current?.Context ?? default);
         return Task.CompletedTask;
     }
 }
@@ -131,6 +132,7 @@ public sealed partial class SinkWorker(
                 if (held != wasHeld)
                 {
                     LogLease(logger, held ? "holds" : "waits for", lease.LastSeen?.Owner ?? "nobody", Owner);
+                    LeaseChanged(held, lease.LastSeen?.Owner);
                     wasHeld = held;
                 }
 
@@ -169,6 +171,17 @@ public sealed partial class SinkWorker(
         }
     }
 
+    /// <summary>The lease decision as a span event (a short <c>sink lease</c> span of its own: it happens between loads).</summary>
+    private void LeaseChanged(bool held, string? holder)
+    {
+        using var span = SinkMetrics.Source.StartActivity("sink lease", System.Diagnostics.ActivityKind.Internal);
+        span?.AddEvent(new System.Diagnostics.ActivityEvent(held ? "lease acquired" : "lease lost", tags: new System.Diagnostics.ActivityTagsCollection
+        {
+            ["baloyibank.sink.owner"] = Owner,
+            ["baloyibank.sink.lease_holder"] = holder ?? "nobody",
+        }));
+    }
+
     private async Task<bool> TryLeaseAsync(SinkLease lease, CancellationToken cancellationToken)
     {
         bool held;
@@ -197,7 +210,7 @@ public sealed partial class SinkWorker(
                 progress.Started(await loader.WatermarkAsync(cancellationToken).ConfigureAwait(false));
             }
 
-            var load = await loader.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var load = await loader.LoadAsync(signal.Contexts.Drain(), cancellationToken).ConfigureAwait(false);
             if (load is null)
             {
                 return;

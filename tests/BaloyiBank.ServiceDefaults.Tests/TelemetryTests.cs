@@ -187,9 +187,23 @@ public sealed class TelemetryTests
         }
 
         var sampledParent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
-        using var child = source.StartActivity("child", ActivityKind.Consumer, sampledParent);
-        Assert.NotNull(child);
-        Assert.True(child.Recorded);
+        using (var child = source.StartActivity("child", ActivityKind.Consumer, sampledParent))
+        {
+            Assert.NotNull(child);
+            Assert.True(child.Recorded);
+        }
+
+        // A batch span (no parent) linked to a sampled event is recorded even at ratio 0; linked only to unsampled ones, not.
+        var unsampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+        using (var batch = source.StartActivity(ActivityKind.Consumer, default, links: [new ActivityLink(unsampled), new ActivityLink(sampledParent)], name: "batch"))
+        {
+            Assert.NotNull(batch);
+            Assert.True(batch.Recorded);
+            Assert.NotEqual(sampledParent.TraceId, batch.TraceId);
+        }
+
+        using var unlinked = source.StartActivity(ActivityKind.Consumer, default, links: [new ActivityLink(unsampled)], name: "batch");
+        Assert.False(unlinked?.Recorded ?? false);
     }
 
     /// <summary>

@@ -49,9 +49,14 @@ internal static class RunCommand
             Description = "Run cleansing, the aggregator and the sink over what the log already holds (e.g. after baloyi backfill), without the generator; stop once the log is drained.",
         };
 
+        var dashboard = new Option<bool>("--dashboard")
+        {
+            Description = "Start the Aspire dashboard on 127.0.0.1 (anonymous, loopback only), send traces, metrics and logs to it, print its URL, and keep it up after the run until Ctrl-C.",
+        };
+
         var command = new Command("run", "Run the pipeline in one process on embedded defaults, with live progress and a summary in figures.")
         {
-            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose, warehouse, eventLog, noGenerator,
+            data, events, totalEvents, duration, rate, burst, seed, start, partitions, summaryJson, verbose, warehouse, eventLog, noGenerator, dashboard,
         };
         command.Validators.Add(r =>
         {
@@ -91,13 +96,14 @@ internal static class RunCommand
                 SummaryJson: parse.GetValue(summaryJson),
                 Verbose: parse.GetValue(verbose),
                 EventLog: log,
-                NoGenerator: parse.GetValue(noGenerator));
+                NoGenerator: parse.GetValue(noGenerator),
+                Dashboard: parse.GetValue(dashboard));
             return ExecuteAsync(settings, ct);
         });
         return command;
     }
 
-    private sealed record RunSettings(string DataDirectory, Dictionary<string, string?> Overrides, FileInfo? SummaryJson, bool Verbose, EventLogChoice EventLog, bool NoGenerator);
+    private sealed record RunSettings(string DataDirectory, Dictionary<string, string?> Overrides, FileInfo? SummaryJson, bool Verbose, EventLogChoice EventLog, bool NoGenerator, bool Dashboard = false);
 
     private static async Task<int> ExecuteAsync(RunSettings settings, CancellationToken cancellationToken)
     {
@@ -110,6 +116,36 @@ internal static class RunCommand
             return 2;
         }
 
+        using var dashboard = settings.Dashboard ? await AspireDashboard.StartAsync(cancellationToken) : null;
+        if (dashboard is not null)
+        {
+            foreach (var (key, value) in dashboard.ExporterSettings())
+            {
+                settings.Overrides[key] = value;
+            }
+
+            await Console.Out.WriteLineAsync($"Aspire dashboard: {dashboard.Url} (traces, metrics, logs; OTLP at {dashboard.OtlpHttpEndpoint}; anonymous, loopback only)");
+        }
+
+        var code = await RunHostAsync(settings, cancellationToken);
+        if (dashboard is not null && !cancellationToken.IsCancellationRequested)
+        {
+            // Telemetry lives only in the dashboard's memory: keep it to be read until the person is done.
+            await Console.Out.WriteLineAsync($"The run is over; the dashboard stays up at {dashboard.Url} until Ctrl-C.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return code;
+    }
+
+    private static async Task<int> RunHostAsync(RunSettings settings, CancellationToken cancellationToken)
+    {
         var console = new RunConsole();
         var level = settings.Verbose ? LogLevel.Information : LogLevel.Warning;
         var host = settings.NoGenerator

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using BaloyiBank.ServiceDefaults;
+
 namespace BaloyiBank.Bus;
 
 /// <summary>
@@ -12,6 +15,19 @@ public abstract class WakeUpSignal : IDisposable
 
     /// <summary>Wake-ups received (including redeliveries).</summary>
     public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>
+    /// The trace contexts of the messages that woke the worker since its last batch (sampled ones kept first): the
+    /// batch span links them, so the trace goes on from the publisher's span through the consumer to the batch.
+    /// </summary>
+    public TraceContextBag Contexts { get; } = new();
+
+    /// <summary>A wake-up from a message consumed under <paramref name="context"/> (the consumer span: MassTransit's, from the message headers).</summary>
+    public void Wake(ActivityContext context)
+    {
+        Contexts.Add(context);
+        Wake();
+    }
 
     public void Wake()
     {

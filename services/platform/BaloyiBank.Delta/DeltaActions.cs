@@ -118,6 +118,9 @@ public sealed record CommitInfo
     public bool IsBlindAppend { get; init; }
 
     public string? EngineInfo { get; init; }
+
+    /// <summary>The product's record of where the commit's rows came from (trace contexts, enqueue times); null when none.</summary>
+    public CommitLineage? Lineage { get; init; }
 }
 
 /// <summary>Per-file statistics (PROTOCOL.md "Per-file Statistics"); values stay JSON because their type is the column's.</summary>

@@ -34,6 +34,12 @@ public sealed record DeltaCommit
     public string Operation { get; init; } = "WRITE";
 
     public IReadOnlyDictionary<string, string> OperationParameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Where the rows came from, recorded in commitInfo (<see cref="CommitLineage"/>); when null, the ambient
+    /// <see cref="CommitLineage.Ambient"/>. The table adds the traceparent of its recorded commit span either way.
+    /// </summary>
+    public CommitLineage? Lineage { get; init; }
 }
 
 public enum DeltaCommitStatus
@@ -52,4 +58,8 @@ public enum DeltaCommitStatus
 public sealed record DeltaCommitResult(DeltaCommitStatus Status, long Version, DeltaSnapshot Snapshot, int Attempts);
 
 /// <summary>One commit's data and progress actions, as returned by <see cref="DeltaTable.ReadChangesAsync"/>.</summary>
-public sealed record DeltaCommitChanges(long Version, IReadOnlyList<AddFile> Adds, IReadOnlyList<RemoveFile> Removes, IReadOnlyList<DeltaTransaction> Transactions);
+public sealed record DeltaCommitChanges(long Version, IReadOnlyList<AddFile> Adds, IReadOnlyList<RemoveFile> Removes, IReadOnlyList<DeltaTransaction> Transactions)
+{
+    /// <summary>The commit's commitInfo (operation, parameters, lineage); null when the commit has none.</summary>
+    public CommitInfo? CommitInfo { get; init; }
+}

@@ -36,6 +36,7 @@ public sealed partial class DeltaFileWriter
         }
 
         var folder = DeltaCheckpoints.ScratchFolder(table, preferLakeStaging: true);
+        using var span = DeltaTelemetry.StartWrite(table);
         try
         {
             var files = new List<LocalFile>(groups.Count);
@@ -58,7 +59,9 @@ public sealed partial class DeltaFileWriter
                 files.Add(new(relative, local, values, stats));
             }
 
-            return await UploadAsync(files, cancellationToken).ConfigureAwait(false);
+            var adds = await UploadAsync(files, cancellationToken).ConfigureAwait(false);
+            DeltaTelemetry.Written(span, adds);
+            return adds;
         }
         finally
         {

@@ -52,12 +52,15 @@ public sealed partial class DeltaFileWriter(DeltaTable table, TableSchema schema
         RequireStem(fileStem);
 
         var folder = DeltaCheckpoints.ScratchFolder(table, preferLakeStaging: true);
+        using var span = DeltaTelemetry.StartWrite(table);
         try
         {
             // DuckDB work first, on the caller's connection, without awaiting in between; then the uploads
             // (a rename into place when the folder is the lake's own staging folder).
             var files = WriteLocalFiles(connection, DeltaSchema.Quote(sourceTable), fileStem, folder);
-            return await UploadAsync(files, cancellationToken).ConfigureAwait(false);
+            var adds = await UploadAsync(files, cancellationToken).ConfigureAwait(false);
+            DeltaTelemetry.Written(span, adds);
+            return adds;
         }
         finally
         {

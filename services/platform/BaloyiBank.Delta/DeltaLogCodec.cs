@@ -282,7 +282,48 @@ internal static class DeltaLogCodec
             json.WriteString("engineInfo", engine);
         }
 
+        if (info.Lineage is { IsEmpty: false } lineage)
+        {
+            json.WriteStartObject(LineageProperty);
+            if (lineage.TraceParents.Count > 0)
+            {
+                json.WriteStartArray("traceparents");
+                foreach (var traceparent in lineage.TraceParents)
+                {
+                    json.WriteStringValue(traceparent);
+                }
+
+                json.WriteEndArray();
+            }
+
+            if (lineage.Enqueued is { Count: > 0 } enqueued)
+            {
+                json.WriteString("enqueued", enqueued.ToString());
+            }
+
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
+    }
+
+    /// <summary>The product's own commitInfo field (Delta readers ignore commitInfo fields they do not know).</summary>
+    private const string LineageProperty = "baloyibank";
+
+    private static CommitLineage? ReadLineage(JsonElement e)
+    {
+        if (!e.TryGetProperty(LineageProperty, out var lineage) || lineage.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        return new CommitLineage
+        {
+            TraceParents = lineage.TryGetProperty("traceparents", out var parents) && parents.ValueKind == JsonValueKind.Array
+                ? [.. parents.EnumerateArray().Where(p => p.ValueKind == JsonValueKind.String).Select(p => p.GetString()!)]
+                : [],
+            Enqueued = EnqueueTimes.Parse(OptionalString(lineage, "enqueued")),
+        };
     }
 
     private static void WriteMap(Utf8JsonWriter json, string name, IReadOnlyDictionary<string, string?> map)
@@ -357,6 +398,7 @@ internal static class DeltaLogCodec
         ReadVersion = OptionalLong(e, "readVersion"),
         IsBlindAppend = e.TryGetProperty("isBlindAppend", out var b) && b.ValueKind == JsonValueKind.True,
         EngineInfo = OptionalString(e, "engineInfo"),
+        Lineage = ReadLineage(e),
     };
 
     private static string? OptionalString(JsonElement e, string name) =>

@@ -166,7 +166,23 @@ public sealed partial class DeltaTable : IDisposable
         ArgumentNullException.ThrowIfNull(commit);
         EnsureWritable(readSnapshot);
         ValidateCommit(readSnapshot, commit);
+        using var span = DeltaTelemetry.StartCommit(this, commit);
+        var result = await CommitCoreAsync(readSnapshot, commit, Lineage(commit, span), cancellationToken).ConfigureAwait(false);
+        DeltaTelemetry.Committed(span, result);
+        return result;
+    }
 
+    /// <summary>The commit's lineage plus the commit span's own traceparent (what a later reader of this commit links to).</summary>
+    private static CommitLineage? Lineage(DeltaCommit commit, System.Diagnostics.Activity? span)
+    {
+        var lineage = commit.Lineage ?? CommitLineage.Ambient;
+        return DeltaTelemetry.TraceParentOf(span ?? System.Diagnostics.Activity.Current) is { } traceparent
+            ? (lineage ?? new CommitLineage()) with { TraceParents = [.. lineage?.TraceParents ?? [], traceparent] }
+            : lineage;
+    }
+
+    private async Task<DeltaCommitResult> CommitCoreAsync(DeltaSnapshot readSnapshot, DeltaCommit commit, CommitLineage? lineage, CancellationToken cancellationToken)
+    {
         var snapshot = readSnapshot;
         for (var attempt = 1; ; attempt++)
         {
@@ -176,7 +192,7 @@ public sealed partial class DeltaTable : IDisposable
             }
 
             var version = snapshot.Version + 1;
-            var entry = ToLogEntry(commit, readSnapshot.Version);
+            var entry = ToLogEntry(commit, readSnapshot.Version, lineage);
             var outcome = await Lake.PutIfAbsentAsync(LogPath(DeltaPaths.CommitFileName(version)), DeltaLogCodec.Encode(entry), cancellationToken).ConfigureAwait(false);
             if (outcome == PutOutcome.Created)
             {
@@ -238,7 +254,7 @@ public sealed partial class DeltaTable : IDisposable
         }
 
         var commits = await ReadCommitsAsync(versions, cancellationToken).ConfigureAwait(false);
-        return [.. commits.Select(c => new DeltaCommitChanges(c.Version, c.Entry.Adds, c.Entry.Removes, c.Entry.Transactions))];
+        return [.. commits.Select(c => new DeltaCommitChanges(c.Version, c.Entry.Adds, c.Entry.Removes, c.Entry.Transactions) { CommitInfo = c.Entry.CommitInfo })];
     }
 
     /// <summary>Disposes the private DuckDB database, if the table opened one.</summary>
@@ -327,7 +343,7 @@ public sealed partial class DeltaTable : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(commit.Operation, "commit.Operation");
     }
 
-    private DeltaLogEntry ToLogEntry(DeltaCommit commit, long readVersion)
+    private DeltaLogEntry ToLogEntry(DeltaCommit commit, long readVersion, CommitLineage? lineage)
     {
         var now = Now();
         return new()
@@ -340,6 +356,7 @@ public sealed partial class DeltaTable : IDisposable
                 ReadVersion = readVersion,
                 IsBlindAppend = commit.Removes.Count == 0,
                 EngineInfo = options.EngineInfo,
+                Lineage = lineage,
             },
             Transactions = [.. commit.AllTransactions.Concat(commit.Progress).Select(t => t with { LastUpdated = t.LastUpdated ?? now })],
             Removes = commit.Removes,

@@ -16,18 +16,39 @@ public static class ServiceDefaultsExtensions
     public const string LiveTag = "live";
     public const string ReadyTag = "ready";
 
+    /// <summary>The setting that picks the console log format: <c>simple</c> (one line, the default) or <c>json</c> (for log shippers).</summary>
+    public const string ConsoleFormatVariable = "Logging:Console:FormatterName";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, string serviceName)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
 
-        builder.Logging.AddSimpleConsole(o =>
+        // Every log line written inside a span carries its trace and span ids (a scope the console prints, and fields
+        // of the OpenTelemetry log record), so a log line leads to its trace and back.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        if (string.Equals(builder.Configuration[ConsoleFormatVariable], "json", StringComparison.OrdinalIgnoreCase))
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        });
+            // For log shippers: one JSON object a line, the trace and span ids among its scopes.
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.IncludeScopes = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
         builder.ConfigureOpenTelemetry(serviceName);
         builder.AddDefaultHealthChecks();
         return builder;

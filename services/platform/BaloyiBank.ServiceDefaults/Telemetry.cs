@@ -38,6 +38,20 @@ public static class Telemetry
     /// <summary>The resource namespace of every service (<c>service.namespace</c>).</summary>
     public const string ServiceNamespace = "baloyibank";
 
+    /// <summary>Every product ActivitySource (<c>BaloyiBank.*</c>) and MassTransit's: what an exporter (or a test's in-memory one) listens to.</summary>
+    public static TracerProviderBuilder AddProductSources(TracerProviderBuilder tracing)
+    {
+        ArgumentNullException.ThrowIfNull(tracing);
+        return tracing.AddSource(SourcePrefix + "*").AddSource([.. LibrarySources]);
+    }
+
+    /// <summary>Every product Meter (<c>BaloyiBank.*</c>) and MassTransit's.</summary>
+    public static MeterProviderBuilder AddProductMeters(MeterProviderBuilder metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        return metrics.AddMeter(SourcePrefix + "*").AddMeter([.. LibrarySources]);
+    }
+
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, string serviceName)
         where TBuilder : IHostApplicationBuilder
     {
@@ -49,8 +63,8 @@ public static class Telemetry
         var exportAzureMonitor = !string.IsNullOrWhiteSpace(azureMonitor);
         var exporting = exportOtlp || exportAzureMonitor;
         // Per-event spans at 100k+ events/s would flood any backend: sample whole event journeys
-        // (parent-based, so every hop keeps or drops an event's trace together) unless the
-        // operator chose a sampler with the standard OTEL_TRACES_SAMPLER variable.
+        // (JourneySampler: parent-based, and a batch span linked to a sampled event is always kept)
+        // unless the operator chose a sampler with the standard OTEL_TRACES_SAMPLER variable.
         var samplerFromEnvironment = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_TRACES_SAMPLER"]);
         var sampleRatio = builder.Configuration.GetValue("Telemetry:TraceSampleRatio", DefaultTraceSampleRatio);
         if (sampleRatio is < 0 or > 1 || double.IsNaN(sampleRatio))
@@ -76,7 +90,7 @@ public static class Telemetry
                     return;
                 }
 
-                tracing.AddSource(SourcePrefix + "*").AddSource([.. LibrarySources]);
+                AddProductSources(tracing);
                 if (exportOtlp)
                 {
                     // Endpoint, protocol and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
@@ -92,7 +106,7 @@ public static class Telemetry
                 {
                     // After the exporters: the Azure Monitor exporter sets its own (rate-limited, not parent-based)
                     // sampler, and the builder applies the calls in order, so the last sampler set wins.
-                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)));
+                    tracing.SetSampler(new JourneySampler(sampleRatio));
                 }
             })
             .WithMetrics(metrics =>
@@ -104,7 +118,7 @@ public static class Telemetry
                 }
 
                 // Runtime metrics (GC, heap, thread pool, exceptions) are observable: read only at export time.
-                metrics.AddMeter(SourcePrefix + "*").AddMeter([.. LibrarySources]).AddRuntimeInstrumentation();
+                AddProductMeters(metrics).AddRuntimeInstrumentation();
                 if (exportOtlp)
                 {
                     metrics.AddOtlpExporter();

@@ -244,6 +244,7 @@ public sealed class DuckDbWarehouse : IWarehouse
         }
 
         span?.SetTag("db.response.returned_rows", changed);
+        WarehouseTelemetry.Merged(span, inserted, updated, deleted);
         return new TableLoadResult(table.Name, sourceRows, keys, inserted, updated, deleted);
     }
 

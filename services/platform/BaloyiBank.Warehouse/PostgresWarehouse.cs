@@ -292,6 +292,7 @@ public sealed class PostgresWarehouse : IWarehouse
         }
 
         span?.SetTag("db.response.returned_rows", affected);
+        WarehouseTelemetry.Merged(span, inserted, updated, deleted);
         return new TableLoadResult(table.Name, sourceRows, staged, inserted, updated, deleted);
     }
 

@@ -67,8 +67,8 @@ public static class WarehouseResilience
 
 /// <summary>
 /// Any engine behind <see cref="WarehouseResilience"/>: retries are logged and counted
-/// (<c>baloyi.warehouse.retries</c>), and a final failure surfaces as <see cref="WarehouseException"/> with
-/// its kind and attempt count, logged once and counted in <c>baloyi.warehouse.loads</c>. A fenced load
+/// (<c>baloyibank.warehouse.retries</c>), and a final failure surfaces as <see cref="WarehouseException"/> with
+/// its kind and attempt count, logged once and counted in <c>baloyibank.warehouse.loads</c>. A fenced load
 /// (<see cref="WarehouseFencedException"/>) is neither retried nor wrapped: it is counted as outcome <c>fenced</c>
 /// and rethrown as is.
 /// </summary>

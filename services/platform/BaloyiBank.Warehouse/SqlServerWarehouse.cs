@@ -197,6 +197,7 @@ public sealed class SqlServerWarehouse : IWarehouse
                 await ExecuteAsync(connection, transaction, TSqlDialect.DropTempStaging(i + 1), cancellationToken).ConfigureAwait(false);
             }
 
+            WarehouseTelemetry.Merged(span, inserted, updated, deleted);
             results.Add(new TableLoadResult(table.Name, dialect.IsSynapse ? staged : sourceRows[i], staged, inserted, updated, deleted));
         }
 

@@ -13,17 +13,18 @@ public static class WarehouseTelemetry
     public static Meter Meter { get; } = new(Name);
 
     /// <summary>Loads finished, by engine and outcome (<c>committed</c>, <c>transient</c>, <c>permanent</c>, <c>cancelled</c>, <c>fenced</c>).</summary>
-    public static Counter<long> Loads { get; } = Meter.CreateCounter<long>("baloyi.warehouse.loads", "{load}", "Warehouse loads by outcome");
+    public static Counter<long> Loads { get; } = Meter.CreateCounter<long>("baloyibank.warehouse.loads", "{load}", "Warehouse loads by outcome");
 
     /// <summary>Rows changed by committed loads, by engine, table and action (<c>insert</c>, <c>update</c>, <c>delete</c>).</summary>
-    public static Counter<long> Rows { get; } = Meter.CreateCounter<long>("baloyi.warehouse.rows", "{row}", "Rows changed by committed warehouse loads");
+    public static Counter<long> Rows { get; } = Meter.CreateCounter<long>("baloyibank.warehouse.rows", "{row}", "Rows changed by committed warehouse loads");
 
     /// <summary>Retries after a transient failure, by engine and operation.</summary>
-    public static Counter<long> Retries { get; } = Meter.CreateCounter<long>("baloyi.warehouse.retries", "{retry}", "Warehouse operations retried after a transient error");
+    public static Counter<long> Retries { get; } = Meter.CreateCounter<long>("baloyibank.warehouse.retries", "{retry}", "Warehouse operations retried after a transient error");
 
-    public static Histogram<double> LoadDuration { get; } = Meter.CreateHistogram<double>("baloyi.warehouse.load.duration", "s", "Time from staging start to commit of a warehouse load");
+    public static Histogram<double> LoadDuration { get; } = Meter.CreateHistogram<double>("baloyibank.warehouse.load.duration", "s", "Time from staging start to commit of a warehouse load");
 
-    internal static string SystemName(WarehouseEngine engine) => engine switch
+    /// <summary>The OpenTelemetry <c>db.system.name</c> of an engine.</summary>
+    public static string SystemName(WarehouseEngine engine) => engine switch
     {
         WarehouseEngine.DuckDb => "duckdb",
         WarehouseEngine.PostgreSql => "postgresql",
@@ -46,6 +47,20 @@ public static class WarehouseTelemetry
         }
 
         return activity;
+    }
+
+    /// <summary>What a MERGE changed, on its span (OpenTelemetry has no "rows affected" attribute yet: ours, beside <c>db.response.returned_rows</c>).</summary>
+    internal static void Merged(Activity? span, long inserted, long updated, long deleted)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        span.SetTag("baloyibank.db.rows_affected", inserted + updated + deleted);
+        span.SetTag("baloyibank.db.rows_inserted", inserted);
+        span.SetTag("baloyibank.db.rows_updated", updated);
+        span.SetTag("baloyibank.db.rows_deleted", deleted);
     }
 
     internal static void RecordCommitted(WarehouseEngine engine, WarehouseLoadResult result)
