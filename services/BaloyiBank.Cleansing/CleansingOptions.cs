@@ -71,6 +71,22 @@ public sealed class CleansingOptions
 
     /// <summary>Lake folder of the raw archive (<c>bank_events</c> below it).</summary>
     public string BronzeRoot { get; set; } = "bronze";
+
+    /// <summary>
+    /// Whether flushes also archive the raw records to bronze. A replay turns it off: bronze already holds every
+    /// record it reads, and a second copy under another consumer group would archive each record twice.
+    /// </summary>
+    public bool Archive { get; set; } = true;
+
+    /// <summary>
+    /// Whether <see cref="SilverRoot"/> names a layer whose live generation the worker resolves at start
+    /// (<c>silver/_generations/</c>; none switched yet is the folder itself). A replay writing a generation it has
+    /// claimed sets the generation's folder and turns this off.
+    /// </summary>
+    public bool FollowGenerations { get; set; } = true;
+
+    /// <summary>A copy, for a worker that resolves its silver generation without changing the configured options.</summary>
+    internal CleansingOptions MemberwiseCloneForGeneration() => (CleansingOptions)MemberwiseClone();
 }
 
 /// <summary>Checks <see cref="CleansingOptions"/> at start-up; every message names the option, the problem and the fix.</summary>

@@ -37,6 +37,34 @@ public sealed partial class CleansingWorker(
     /// <summary>Every table a flush may commit, in commit order: silver, quarantine, bronze, then the audit (last, see <see cref="CleansingPipeline"/>).</summary>
     internal static IReadOnlyList<TableSchema> Tables { get; } = [.. SilverTables.All, BronzeTables.BankEvents, CleansingBatchesTable.Schema];
 
+    /// <summary>The tables flushes write with these options: <see cref="Tables"/>, without bronze when <see cref="CleansingOptions.Archive"/> is off.</summary>
+    internal static IReadOnlyList<TableSchema> TablesFor(CleansingOptions options) =>
+        options.Archive ? Tables : [.. Tables.Where(t => !ReferenceEquals(t, BronzeTables.BankEvents))];
+
+    /// <summary>
+    /// The options with <see cref="CleansingOptions.SilverRoot"/> set to the live generation of that layer (one lake
+    /// listing), when <see cref="CleansingOptions.FollowGenerations"/> is on; generation 0 is the folder itself.
+    /// </summary>
+    public static async Task<CleansingOptions> ResolveGenerationAsync(ILakeStore lake, CleansingOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.FollowGenerations)
+        {
+            return options;
+        }
+
+        var live = await new LakeGenerations(lake).LiveAsync(options.SilverRoot, cancellationToken).ConfigureAwait(false);
+        if (live.Root == options.SilverRoot.TrimEnd('/'))
+        {
+            return options;
+        }
+
+        var resolved = options.MemberwiseCloneForGeneration();
+        resolved.SilverRoot = live.Root;
+        return resolved;
+    }
+
     /// <summary>The lake path of a table: <c>silver/transactions</c>, …, <c>bronze/bank_events</c>, <c>silver/_cleansing_batches</c>.</summary>
     public static string TablePath(CleansingOptions options, TableSchema schema)
     {
@@ -58,8 +86,14 @@ public sealed partial class CleansingWorker(
         var settings = options.Value;
         try
         {
+            settings = await ResolveGenerationAsync(lake, settings, stoppingToken).ConfigureAwait(false);
+            if (settings.SilverRoot != options.Value.SilverRoot)
+            {
+                LogGeneration(logger, options.Value.SilverRoot, settings.SilverRoot);
+            }
+
             // Created once up front, so the partition loops only ever load existing tables.
-            foreach (var schema in Tables)
+            foreach (var schema in TablesFor(settings))
             {
                 using var table = new DeltaTable(lake, TablePath(settings, schema), new DeltaTableOptions { TimeProvider = time });
                 await table.CreateAsync(schema, cancellationToken: stoppingToken).ConfigureAwait(false);
@@ -122,6 +156,9 @@ public sealed partial class CleansingWorker(
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Critical, Message = "Cleansing failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Cleansing writes {Layer} at its live generation {Root}")]
+    private static partial void LogGeneration(ILogger logger, string layer, string root);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Cleansing drained the log after upstream completed: {Consumed} events in {Batches} batches; stopping the application")]
     private static partial void LogDrained(ILogger logger, long consumed, long batches);
