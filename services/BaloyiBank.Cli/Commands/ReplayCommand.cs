@@ -16,8 +16,8 @@ internal static class ReplayCommand
     {
         var layer = new Option<string>("--layer")
         {
-            Description = "The layer to rebuild: silver (gold is not yet rebuilt; see the README).",
-            Required = true,
+            Description = "The layer to rebuild: silver (the default and, for now, the only one; gold is not yet rebuilt, see the README).",
+            DefaultValueFactory = _ => "silver",
             CustomParser = result =>
             {
                 var text = result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
