@@ -85,6 +85,9 @@ public sealed class CleansingOptions
     /// </summary>
     public bool FollowGenerations { get; set; } = true;
 
+    /// <summary>With <see cref="FollowGenerations"/>, how often the running worker looks for a switch (one lake listing each time).</summary>
+    public TimeSpan GenerationPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>A copy, for a worker that resolves its silver generation without changing the configured options.</summary>
     internal CleansingOptions MemberwiseCloneForGeneration() => (CleansingOptions)MemberwiseClone();
 }
@@ -148,6 +151,9 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(!string.IsNullOrWhiteSpace(options.BronzeRoot) && !options.BronzeRoot.Contains("..", StringComparison.Ordinal) && !options.BronzeRoot.StartsWith('/'), nameof(options.BronzeRoot),
                 $"must be a relative lake folder (got '{options.BronzeRoot}')",
                 "set Cleansing__BronzeRoot to a lake folder such as bronze")
+            .Require(options.GenerationPollInterval >= TimeSpan.FromMilliseconds(100) && options.GenerationPollInterval <= TimeSpan.FromHours(1), nameof(options.GenerationPollInterval),
+                $"must be between 00:00:00.100 and 01:00:00 (got {options.GenerationPollInterval})",
+                "set Cleansing__GenerationPollInterval to how soon a running cleansing follows a silver switch, e.g. 00:00:05")
             .ToResult();
     }
 }
