@@ -132,7 +132,7 @@ internal static class ReplayCommand
             : string.Create(CultureInfo.InvariantCulture, $"{difference.Differences:N0} rows differ."));
         if (!settings.DryRun)
         {
-            await output.WriteLineAsync("Not rebuilt: gold and the warehouse still hold what the aggregator folded from the previous generation (their rebuild is the next step); a running cleansing service moves to the new generation when it restarts.");
+            await output.WriteLineAsync("Not rebuilt: gold and the warehouse still hold what the aggregator folded from the previous generation (their rebuild is the next step); a running cleansing follows the switch within Cleansing:GenerationPollInterval (5 s) and continues in the new generation.");
         }
     }
 }
