@@ -49,7 +49,7 @@ internal sealed class BronzeEventLog : IEventLog
     /// <summary>Loads the archive's current snapshot and indexes which files hold which partition's offsets (two small columns read).</summary>
     public static async Task<BronzeEventLog> OpenAsync(ILakeStore lake, string bronzeRoot, IEventLog live, ReplayStart start, string cacheFolder, CancellationToken cancellationToken)
     {
-        var table = new DeltaTable(lake, $"{bronzeRoot.TrimEnd('/')}/{BronzeTables.BankEvents.Name}");
+        using var table = new DeltaTable(lake, $"{bronzeRoot.TrimEnd('/')}/{BronzeTables.BankEvents.Name}");
         var snapshot = await table.TryLoadAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"There is no bronze archive at {table.Location}: nothing was archived to replay from. Fix: replay with --source log.");
         var readSet = await table.GetReadSetAsync(snapshot, cacheFolder, cancellationToken).ConfigureAwait(false);
