@@ -71,6 +71,25 @@ public sealed class CleansingOptions
 
     /// <summary>Lake folder of the raw archive (<c>bank_events</c> below it).</summary>
     public string BronzeRoot { get; set; } = "bronze";
+
+    /// <summary>
+    /// Whether flushes also archive the raw records to bronze. A replay turns it off: bronze already holds every
+    /// record it reads, and a second copy under another consumer group would archive each record twice.
+    /// </summary>
+    public bool Archive { get; set; } = true;
+
+    /// <summary>
+    /// Whether <see cref="SilverRoot"/> names a layer whose live generation the worker resolves at start
+    /// (<c>silver/_generations/</c>; none switched yet is the folder itself). A replay writing a generation it has
+    /// claimed sets the generation's folder and turns this off.
+    /// </summary>
+    public bool FollowGenerations { get; set; } = true;
+
+    /// <summary>With <see cref="FollowGenerations"/>, how often the running worker looks for a switch (one lake listing each time).</summary>
+    public TimeSpan GenerationPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A copy, for a worker that resolves its silver generation without changing the configured options.</summary>
+    internal CleansingOptions MemberwiseCloneForGeneration() => (CleansingOptions)MemberwiseClone();
 }
 
 /// <summary>Checks <see cref="CleansingOptions"/> at start-up; every message names the option, the problem and the fix.</summary>
@@ -132,6 +151,9 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(!string.IsNullOrWhiteSpace(options.BronzeRoot) && !options.BronzeRoot.Contains("..", StringComparison.Ordinal) && !options.BronzeRoot.StartsWith('/'), nameof(options.BronzeRoot),
                 $"must be a relative lake folder (got '{options.BronzeRoot}')",
                 "set Cleansing__BronzeRoot to a lake folder such as bronze")
+            .Require(options.GenerationPollInterval >= TimeSpan.FromMilliseconds(100) && options.GenerationPollInterval <= TimeSpan.FromHours(1), nameof(options.GenerationPollInterval),
+                $"must be between 00:00:00.100 and 01:00:00 (got {options.GenerationPollInterval})",
+                "set Cleansing__GenerationPollInterval to how soon a running cleansing follows a silver switch, e.g. 00:00:05")
             .ToResult();
     }
 }

@@ -110,7 +110,7 @@ internal sealed partial class CleansingPipeline(
         var feeds = new List<PartitionFeed>();
         try
         {
-            foreach (var schema in CleansingWorker.Tables)
+            foreach (var schema in CleansingWorker.TablesFor(options))
             {
                 var table = new DeltaTable(lake, CleansingWorker.TablePath(options, schema), new DeltaTableOptions { TimeProvider = time });
                 _tables[schema] = new TableHandle(table, await table.CreateAsync(schema, cancellationToken: cancellationToken).ConfigureAwait(false));
@@ -275,7 +275,7 @@ internal sealed partial class CleansingPipeline(
         TimeSpan staging = default, writing = default, committing = default;
         List<(TableSchema Schema, long Version)> committed = [];
         var lineage = Lineage(batches);
-        List<TableSchema> due = [.. CleansingWorker.Tables.Where(schema =>
+        List<TableSchema> due = [.. CleansingWorker.TablesFor(options).Where(schema =>
             !transactions.All(t => _tables[schema].Snapshot.IsCommitted(t.AppId, t.Version)) && SilverStaging.RowCount(schema, batches) > 0)];
 
         // Files first, several tables at once (the big ones, silver transactions and bronze, take about as long as

@@ -37,6 +37,34 @@ public sealed partial class CleansingWorker(
     /// <summary>Every table a flush may commit, in commit order: silver, quarantine, bronze, then the audit (last, see <see cref="CleansingPipeline"/>).</summary>
     internal static IReadOnlyList<TableSchema> Tables { get; } = [.. SilverTables.All, BronzeTables.BankEvents, CleansingBatchesTable.Schema];
 
+    /// <summary>The tables flushes write with these options: <see cref="Tables"/>, without bronze when <see cref="CleansingOptions.Archive"/> is off.</summary>
+    internal static IReadOnlyList<TableSchema> TablesFor(CleansingOptions options) =>
+        options.Archive ? Tables : [.. Tables.Where(t => !ReferenceEquals(t, BronzeTables.BankEvents))];
+
+    /// <summary>
+    /// The options with <see cref="CleansingOptions.SilverRoot"/> set to the live generation of that layer (one lake
+    /// listing), when <see cref="CleansingOptions.FollowGenerations"/> is on; generation 0 is the folder itself.
+    /// </summary>
+    public static async Task<CleansingOptions> ResolveGenerationAsync(ILakeStore lake, CleansingOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.FollowGenerations)
+        {
+            return options;
+        }
+
+        var live = await new LakeGenerations(lake).LiveAsync(options.SilverRoot, cancellationToken).ConfigureAwait(false);
+        if (live.Root == options.SilverRoot.TrimEnd('/'))
+        {
+            return options;
+        }
+
+        var resolved = options.MemberwiseCloneForGeneration();
+        resolved.SilverRoot = live.Root;
+        return resolved;
+    }
+
     /// <summary>The lake path of a table: <c>silver/transactions</c>, …, <c>bronze/bank_events</c>, <c>silver/_cleansing_batches</c>.</summary>
     public static string TablePath(CleansingOptions options, TableSchema schema)
     {
@@ -55,31 +83,12 @@ public sealed partial class CleansingWorker(
     {
         // Let the host finish starting before the (possibly long) state rebuild.
         await Task.Yield();
-        var settings = options.Value;
         try
         {
-            // Created once up front, so the partition loops only ever load existing tables.
-            foreach (var schema in Tables)
+            // Once per live generation of silver: a switch (a replay) ends the pipeline here and resumes it on the new one,
+            // where the replay handed over this group's progress.
+            while (await RunGenerationAsync(stoppingToken).ConfigureAwait(false))
             {
-                using var table = new DeltaTable(lake, TablePath(settings, schema), new DeltaTableOptions { TimeProvider = time });
-                await table.CreateAsync(schema, cancellationToken: stoppingToken).ConfigureAwait(false);
-            }
-
-            progress.Start(log.PartitionCount);
-            var publisher = services.GetService<IPublishEndpoint>();
-            var upstream = services.GetService<IUpstreamCompletion>();
-            var telemetry = services.GetService<CleansingTelemetry>();
-            using var failed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var watch = upstream is null ? Task.CompletedTask : StopWhenDrainedAsync(upstream, failed.Token);
-            try
-            {
-                await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger)
-                    .RunAsync(failed.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                await failed.CancelAsync().ConfigureAwait(false);
-                await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -92,6 +101,83 @@ public sealed partial class CleansingWorker(
             lifetime.StopApplication();
             throw;
         }
+    }
+
+    /// <summary>Runs the pipeline on silver's live generation; true when it stopped because another generation went live.</summary>
+    private async Task<bool> RunGenerationAsync(CancellationToken stoppingToken)
+    {
+        var settings = await ResolveGenerationAsync(lake, options.Value, stoppingToken).ConfigureAwait(false);
+        if (settings.SilverRoot != options.Value.SilverRoot)
+        {
+            LogGeneration(logger, options.Value.SilverRoot, settings.SilverRoot);
+        }
+
+        // Created once up front, so the partition loops only ever load existing tables.
+        foreach (var schema in TablesFor(settings))
+        {
+            using var table = new DeltaTable(lake, TablePath(settings, schema), new DeltaTableOptions { TimeProvider = time });
+            await table.CreateAsync(schema, cancellationToken: stoppingToken).ConfigureAwait(false);
+        }
+
+        progress.Start(log.PartitionCount);
+        var publisher = services.GetService<IPublishEndpoint>();
+        var upstream = services.GetService<IUpstreamCompletion>();
+        var telemetry = services.GetService<CleansingTelemetry>();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var watch = upstream is null ? Task.CompletedTask : StopWhenDrainedAsync(upstream, failed.Token);
+        var switched = options.Value.FollowGenerations ? WatchGenerationAsync(options.Value.SilverRoot, settings.SilverRoot, failed) : Task.FromResult(false);
+        try
+        {
+            await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger)
+                .RunAsync(failed.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && switched.IsCompletedSuccessfully && switched.Result)
+        {
+        }
+        finally
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)switched).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        return !stoppingToken.IsCancellationRequested && switched.IsCompletedSuccessfully && switched.Result;
+    }
+
+    /// <summary>Polls the layer's live generation (one listing each time); cancels the pipeline and answers true when it is no longer <paramref name="root"/>.</summary>
+    private async Task<bool> WatchGenerationAsync(string layer, string root, CancellationTokenSource pipeline)
+    {
+        var generations = new LakeGenerations(lake);
+        using var timer = new PeriodicTimer(options.Value.GenerationPollInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(pipeline.Token).ConfigureAwait(false))
+            {
+                LakeGeneration live;
+                try
+                {
+                    live = await generations.LiveAsync(layer, pipeline.Token).ConfigureAwait(false);
+                }
+                catch (Exception failure) when (failure is not OperationCanceledException)
+                {
+                    // A lake hiccup must not stop cleansing; the next poll asks again.
+                    LogGenerationPollFailed(logger, layer, failure.Message);
+                    continue;
+                }
+
+                if (live.Root != root.TrimEnd('/'))
+                {
+                    LogSwitched(logger, layer, root, live.Root);
+                    await pipeline.CancelAsync().ConfigureAwait(false);
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (pipeline.IsCancellationRequested)
+        {
+        }
+
+        return false;
     }
 
     private async Task StopWhenDrainedAsync(IUpstreamCompletion upstream, CancellationToken cancellationToken)
@@ -122,6 +208,15 @@ public sealed partial class CleansingWorker(
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Critical, Message = "Cleansing failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Silver layer {Layer} switched from {Root} to {NewRoot}: cleansing stops its open batches and resumes on the new generation")]
+    private static partial void LogSwitched(ILogger logger, string layer, string root, string newRoot);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Looking for a switch of {Layer} failed ({Reason}); cleansing goes on and asks again")]
+    private static partial void LogGenerationPollFailed(ILogger logger, string layer, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Cleansing writes {Layer} at its live generation {Root}")]
+    private static partial void LogGeneration(ILogger logger, string layer, string root);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Cleansing drained the log after upstream completed: {Consumed} events in {Batches} batches; stopping the application")]
     private static partial void LogDrained(ILogger logger, long consumed, long batches);

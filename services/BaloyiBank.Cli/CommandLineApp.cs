@@ -22,6 +22,7 @@ internal static class CommandLineApp
         DownCommand.Create(),
         BackfillCommand.Create(),
         BackfillCommand.CreateExport(),
+        ReplayCommand.Create(),
     };
 
     /// <summary>

@@ -38,7 +38,7 @@ public sealed class BadInputTests
     public void The_tree_walk_finds_every_command_and_their_numeric_options()
     {
         var runnable = CommandTree.Runnable().ToDictionary(c => string.Join(' ', c.Path), c => c.Command);
-        string[] known = ["run", "verify", "status", "up", "down", "bench log", "bench cleansing", "bench aggregator", "bench warehouse", "bench deployment", "bench backfill", "backfill", "export-csv"];
+        string[] known = ["run", "verify", "status", "up", "down", "bench log", "bench cleansing", "bench aggregator", "bench warehouse", "bench deployment", "bench backfill", "backfill", "export-csv", "replay"];
         Assert.All(known, name => Assert.Contains(name, runnable.Keys));
 
         var parsed = MalformedValues().Select(row => $"{row[0]} {row[1]}").ToHashSet();
@@ -54,7 +54,7 @@ public sealed class BadInputTests
 
         // A value option that is neither parsed here nor one of the text options below would escape the test above.
         var text = runnable.SelectMany(c => CommandTree.ValueOptions(c.Value).Where(o => !CommandTree.IsParsed(o.ValueType)).Select(o => o.Name)).ToHashSet();
-        Assert.Subset(new HashSet<string> { "--data", "--warehouse", "--set", "--summary-json", "--event-log", "--from", "--to" }, text);
+        Assert.Subset(new HashSet<string> { "--data", "--warehouse", "--set", "--summary-json", "--event-log", "--from", "--to", "--layer", "--source" }, text);
     }
 
     [Theory]
@@ -105,6 +105,14 @@ public sealed class BadInputTests
     [InlineData("--event-log", "status", "--event-log", "eventhubs:not-a-connection-string")]
     [InlineData("--no-generator", "run", "--no-generator", "--events", "5")]
     [InlineData("--no-generator", "run", "--no-generator", "--seed", "7")]
+    [InlineData("--layer", "replay", "--layer", "bronze")]
+    [InlineData("--layer", "replay", "--layer", "gold")]
+    [InlineData("--source", "replay", "--source", "csv")]
+    [InlineData("--from", "replay", "--from", "yesterday")]
+    [InlineData("--from", "replay", "--from", "0:10,0:20")]
+    [InlineData("--from", "replay", "--from", "0:-1")]
+    [InlineData("--from", "replay", "--from", "2026-01-01T00:00:00")]
+    [InlineData("--set", "replay", "--set", "Cleansing:MaxPayloadBytes=big")]
     public async Task An_out_of_range_or_malformed_value_is_one_line_naming_the_option_and_exit_code_2(string option, params string[] args)
     {
         var outcome = await Invocation.InProcessAsync(args);

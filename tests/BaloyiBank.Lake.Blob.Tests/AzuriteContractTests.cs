@@ -69,3 +69,29 @@ public sealed class AzuritePrefixedContractTests(AzuriteServer azurite) : LakeSt
         }
     }
 }
+
+/// <summary>Lake generations against Azurite: each test gets its own container, deleted afterwards.</summary>
+[Collection(AzuriteGroup.Name)]
+public sealed class AzuriteLakeGenerationsTests(AzuriteServer azurite) : LakeGenerationsContract, IAsyncLifetime
+{
+    private readonly List<BlobLakeStore> _stores = [];
+
+    protected override async Task<ILakeStore> CreateGenerationStoreAsync()
+    {
+        var store = azurite.Store(AzuriteServer.NewContainerName("generations"));
+        _stores.Add(store);
+        await store.CreateContainerIfMissingAsync();
+        return store;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.DeleteContainerAsync();
+            store.Dispose();
+        }
+    }
+}

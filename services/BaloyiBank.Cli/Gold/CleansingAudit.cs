@@ -16,14 +16,16 @@ public sealed record AuditPartition(int Partition, long Batches, long Consumed, 
 }
 
 /// <summary>
-/// Reads the cleansing audit table (<c>silver/_cleansing_batches</c>) with DuckDB: consumed = silver + quarantined +
+/// Reads the cleansing audit table (<c>silver/_cleansing_batches</c>, of silver's live generation) with DuckDB: consumed = silver + quarantined +
 /// duplicates per partition, batches tiling each partition's offsets, and the audit's end against the log's end.
 /// </summary>
 public static class CleansingAudit
 {
     public static async Task<IReadOnlyList<AuditPartition>> ReadAsync(ILakeStore lake, IReadOnlyList<PartitionInfo>? log, string workFolder, CancellationToken ct)
     {
-        using var table = new DeltaTable(lake, $"{new CleansingOptions().SilverRoot}/{CleansingBatchesTable.FolderName}");
+        // The audit of silver's live generation: after a replay's switch, the one the cleansing group goes on writing.
+        var live = await new LakeGenerations(lake).LiveAsync(new CleansingOptions().SilverRoot, ct);
+        using var table = new DeltaTable(lake, $"{live.Root}/{CleansingBatchesTable.FolderName}");
         if (await table.TryLoadAsync(ct) is not { } snapshot)
         {
             return [];

@@ -62,6 +62,9 @@ public sealed class ColumnChunk
 
     public double[] Doubles(string column) => Get<double[]>(column);
 
+    /// <summary>A binary column (bronze payloads, quarantined bytes) as slices of the decoded pages; null where the value is null.</summary>
+    public ReadOnlyMemory<byte>?[] Binaries(string column) => Get<ReadOnlyMemory<byte>?[]>(column);
+
     public decimal[] Decimals(string column) => Get<decimal[]>(column);
 
     /// <summary>UTC instants (kind UTC), microsecond precision.</summary>
@@ -132,6 +135,26 @@ public sealed class ColumnChunk
             }
 
             return chars;
+        }
+
+        if (type == typeof(ReadOnlyMemory<byte>))
+        {
+            // Binary values come as slices of the decoded pages, like strings as chars: no copy per value.
+            var bytes = new ReadOnlyMemory<byte>?[rows];
+            if (field.IsNullable)
+            {
+                await group.ReadAsync<ReadOnlyMemory<byte>>(field, bytes.AsMemory(), null, cancellationToken).ConfigureAwait(false);
+                return bytes;
+            }
+
+            var present = new ReadOnlyMemory<byte>[rows];
+            await group.ReadAsync<ReadOnlyMemory<byte>>(field, present.AsMemory(), null, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < rows; i++)
+            {
+                bytes[i] = present[i];
+            }
+
+            return bytes;
         }
 
         if (type == typeof(string))
