@@ -78,7 +78,7 @@ public sealed partial class AggregatorWorker(
         var publisher = services.GetService<IPublishEndpoint>();
         try
         {
-            using var aggregator = new GoldAggregator(lake, settings, null, time, logger, metrics);
+            using var aggregator = new GoldAggregator(lake, settings, time, logger, metrics);
             var redone = await aggregator.StartAsync(stoppingToken).ConfigureAwait(false);
             progress.Update(aggregator, redone);
             await PublishAsync(publisher, redone, stoppingToken).ConfigureAwait(false);
