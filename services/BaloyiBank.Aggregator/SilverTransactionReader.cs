@@ -34,6 +34,7 @@ internal sealed class SilverTransactionReader(GoldFold fold, bool keepPairs)
     private readonly SpanStrings _categories = new();
     private readonly SpanStrings _countries = new();
     private readonly SpanStrings _cities = new();
+    private readonly SpanStrings _directions = new();
     private readonly Dictionary<BucketIds, int> _buckets = [];
 
     // Per event date (day number) met in this batch: true when its distinct accounts are counted here, not kept as pairs.
@@ -120,6 +121,7 @@ internal sealed class SilverTransactionReader(GoldFold fold, bool keepPairs)
         var offset = SilverColumns.Values<long>(c, "source_offset");
 
         int paired = 0, counted = 0;
+        var credit = _directions.Id("credit".AsMemory());
         var lastDay = int.MinValue;
         PairSet? set = null;
         for (var i = 0; i < c.RowCount; i++)
@@ -131,12 +133,12 @@ internal sealed class SilverTransactionReader(GoldFold fold, bool keepPairs)
                 set = IsCounted(day) ? CountingSet(day) : null;
             }
 
-            var cur = _currencies.Id(SilverColumns.Required(currency, i, "currency"));
-            var category = merchant[i] is { } m ? _categories.Id(m.Span) : _categories.Id(SilverColumns.Required(type, i, "transaction_type"));
-            var bucket = Bucket(new BucketIds(day, category, _countries.Id(SilverColumns.Required(country, i, "country")), _cities.Id(SilverColumns.Required(city, i, "city")), cur),
+            var cur = _currencies.Id(SilverColumns.Present(currency, i, "currency"));
+            var category = merchant[i] is { } m ? _categories.Id(m) : _categories.Id(SilverColumns.Present(type, i, "transaction_type"));
+            var bucket = Bucket(new BucketIds(day, category, _countries.Id(SilverColumns.Present(country, i, "country")), _cities.Id(SilverColumns.Present(city, i, "city")), cur),
                 create: true, counted: set is not null);
             var slot = Account(SilverColumns.Required(account, i, "account_id"), cur);
-            var t = new EncodedTransaction(slot, bucket, Units.Cents(amount[i]), SilverColumns.Required(direction, i, "direction").SequenceEqual("credit"),
+            var t = new EncodedTransaction(slot, bucket, Units.Cents(amount[i]), _directions.Id(SilverColumns.Present(direction, i, "direction")) == credit,
                 SilverColumns.Micros(at[i]), partition[i], offset[i]);
             if (set is null)
             {
@@ -322,7 +324,42 @@ internal sealed class SpanStrings
 
     public SpanStrings() => _lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    // Parquet.Net decodes a dictionary-encoded column's values as one char[] per distinct value, shared by every row
+    // that holds it: such a value is numbered by that array's identity, without hashing its characters.
+    private readonly Dictionary<char[], int> _byArray = new(ReferenceEqualityComparer.Instance);
+    private char[]? _lastArray;
+    private int _lastId;
+
     public string this[int id] => _values[id];
+
+    public int Id(ReadOnlyMemory<char> value)
+    {
+        if (!MemoryMarshal.TryGetArray(value, out var segment) || segment.Array is not { } array || segment.Offset != 0 || segment.Count != array.Length)
+        {
+            return Id(value.Span);
+        }
+
+        if (ReferenceEquals(array, _lastArray))
+        {
+            return _lastId;
+        }
+
+        if (!_byArray.TryGetValue(array, out var id))
+        {
+            id = Id(value.Span);
+            // Arrays of values that are not dictionary-encoded (one per row) are not kept for long: the map would only grow.
+            if (_byArray.Count >= 4096)
+            {
+                _byArray.Clear();
+            }
+
+            _byArray[array] = id;
+        }
+
+        _lastArray = array;
+        _lastId = id;
+        return id;
+    }
 
     public int Id(ReadOnlySpan<char> value)
     {
@@ -352,6 +389,9 @@ internal static class SilverColumns
             T?[] nullable => Array.ConvertAll(nullable, v => v ?? throw new InvalidOperationException($"Silver column '{column}' holds a NULL; the table's schema does not allow one.")),
             var other => throw new InvalidOperationException($"Silver column '{column}' was read as {other.GetType().Name}, not {typeof(T).Name}."),
         };
+
+    public static ReadOnlyMemory<char> Present(ReadOnlyMemory<char>?[] values, int row, string column) =>
+        values[row] ?? throw new InvalidOperationException($"Silver column '{column}' holds a NULL; the table's schema does not allow one.");
 
     public static ReadOnlySpan<char> Required(ReadOnlyMemory<char>?[] values, int row, string column) =>
         values[row] is { } value ? value.Span : throw new InvalidOperationException($"Silver column '{column}' holds a NULL; the table's schema does not allow one.");
