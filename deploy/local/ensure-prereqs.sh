@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the build needs on a fresh Debian 12 machine, only when it is missing:
-# the .NET SDK must already be there; Node.js/npm (to fetch DuckDB's native library) and
-# librdkafka1 (the native library of the Kafka / Event Hubs event log) come from Debian's packages. Prints one line per thing it did; silent when nothing was needed.
+# the .NET SDK must already be there; librdkafka1 (the native library of the Kafka / Event Hubs
+# event log) comes from Debian's packages. DuckDB's native library ships inside the DuckDB.NET
+# package, so nothing here needs Node.js (deploy/local/azurite.sh installs it for Azurite only).
+# Prints one line per thing it did; silent when nothing was needed.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "ensure-prereqs: the .NET SDK 10 is required (dotnet not found on PATH). Install it, then re-run." >&2
@@ -18,10 +19,6 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
 }
 
-if ! command -v npm >/dev/null 2>&1; then
-  apt_install nodejs npm
-fi
-
 # Confluent.Kafka loads the system's librdkafka.so.1 (librdkafka.redist is not on the package source).
 if ! dpkg -s librdkafka1 >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 '; then
   apt_install librdkafka1
@@ -30,5 +27,3 @@ if ! dpkg -s librdkafka1 >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 
     exit 1
   fi
 fi
-
-"$root/deploy/local/fetch-duckdb.sh"

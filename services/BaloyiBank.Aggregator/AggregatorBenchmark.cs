@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
 
 namespace BaloyiBank.Aggregator;
@@ -52,6 +51,14 @@ public sealed record AggregatorBenchmarkResult
     public required TimeSpan DuckDbAccountRowsCpu { get; init; }
     public double RebuildToDuckDbAccountRowsRatio => Rebuild.TotalSeconds / DuckDbAccountRows.TotalSeconds;
     public double RebuildToDuckDbAccountRowsCpuRatio => RebuildCpu.TotalSeconds / DuckDbAccountRowsCpu.TotalSeconds;
+    /// <summary>
+    /// DuckDB computing the same four gold tables from the same files with the verifier's SQL (<see cref="GoldVerifier"/>)
+    /// and writing each as a zstd Parquet file: the baseline that does the rebuild's work.
+    /// </summary>
+    public required TimeSpan DuckDbGoldTables { get; init; }
+    public required TimeSpan DuckDbGoldTablesCpu { get; init; }
+    public double RebuildToDuckDbGoldTablesRatio => Rebuild.TotalSeconds / DuckDbGoldTables.TotalSeconds;
+    public double RebuildToDuckDbGoldTablesCpuRatio => RebuildCpu.TotalSeconds / DuckDbGoldTablesCpu.TotalSeconds;
     /// <summary>A new aggregator starting on the rebuilt gold (what a restart after a crash costs before catch-up).</summary>
     public required TimeSpan Restart { get; init; }
     /// <summary>The first live round (<see cref="AggregatorBenchmark.LiveRoundRows"/> rows on an existing date) after the restart: it restores that date's pairs first.</summary>
@@ -63,9 +70,10 @@ public sealed record AggregatorBenchmarkResult
 }
 
 /// <summary>
-/// The aggregator's benchmark, for <c>baloyi bench</c>: synthetic silver transactions (DuckDB-generated, written as
-/// a Delta table of zstd Parquet files), then in the same run (1) the in-memory fold's throughput, (2) a full gold
-/// rebuild from those files, and (3) DuckDB's one GROUP BY of the same account balances over the same files.
+/// The aggregator's benchmark, for <c>baloyi bench</c>: synthetic silver transactions (written through the silver
+/// writer's own path, <see cref="ColumnBuffer"/> and <see cref="DeltaFileWriter"/>, as a Delta table of zstd Parquet
+/// files), then in the same run (1) the in-memory fold's throughput, (2) a full gold rebuild from those files, and (3)
+/// DuckDB over the same files: one GROUP BY of the balances, the whole account row, and the four gold tables.
 /// </summary>
 public static class AggregatorBenchmark
 {
@@ -78,25 +86,30 @@ public static class AggregatorBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(accounts, 1);
         var lake = new FolderLakeStore(Path.Combine(workFolder, "lake"));
-        using var database = DuckDbDatabase.Open(null);
-        var files = await WriteSilverAsync(lake, database, rows, accounts, cancellationToken).ConfigureAwait(false);
+        var files = await WriteSilverAsync(lake, rows, accounts, cancellationToken).ConfigureAwait(false);
 
         var (foldRate, foldCpu, encodedRate, encodedCpu, bytesPerAccount) = MeasureFold(Math.Max(1, foldRows), accounts);
 
         var options = new AggregatorOptions { GoldRoot = $"gold_{Guid.NewGuid():N}" };
         var cpu = CpuTime();
         var clock = Stopwatch.StartNew();
-        using var aggregator = new GoldAggregator(lake, options, database);
+        using var aggregator = new GoldAggregator(lake, options);
         await aggregator.StartAsync(cancellationToken).ConfigureAwait(false);
         await aggregator.CatchUpAsync(cancellationToken).ConfigureAwait(false);
         var rebuild = clock.Elapsed;
         var rebuildCpu = CpuTime() - cpu;
 
-        using var connection = database.Connect();
-        // The baseline runs on DuckDB.NET, apart from the hot path's database that writes the synthetic silver.
         using var duck = DuckDbSql.Open();
-        using var silver = new DeltaTable(lake, "silver/transactions", new DeltaTableOptions { Database = database });
-        var from = (await silver.GetReadSetAsync(await silver.LoadAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false)).ToSql();
+        Dictionary<string, string> silverSql = new(StringComparer.Ordinal);
+        foreach (var schema in SilverSource.Tables)
+        {
+            using var table = new DeltaTable(lake, $"silver/{schema.Name}");
+            silverSql[schema.Name] = await table.TryLoadAsync(cancellationToken).ConfigureAwait(false) is { } loaded
+                ? (await table.GetReadSetAsync(loaded, cancellationToken: cancellationToken).ConfigureAwait(false)).ToSql()
+                : new DeltaReadSet(schema, -1, []).ToSql();
+        }
+
+        var from = silverSql["transactions"];
         cpu = CpuTime();
         clock.Restart();
         duck.Execute($"CREATE OR REPLACE TEMP TABLE bench_duckdb AS SELECT account_id, sum(signed_amount) AS balance FROM {from} GROUP BY account_id");
@@ -113,21 +126,35 @@ public static class AggregatorBenchmark
         var duckDbRowsCpu = CpuTime() - cpu;
         duck.Execute("DROP TABLE bench_duckdb_rows");
 
+        // The baseline that does the rebuild's work: every gold table from the same silver with the verifier's SQL, written as Parquet.
+        var goldFolder = Directory.CreateDirectory(Path.Combine(workFolder, "duckdb-gold")).FullName;
+        cpu = CpuTime();
         clock.Restart();
-        using var restarted = new GoldAggregator(lake, options, database);
+        foreach (var schema in GoldTables.Business)
+        {
+            var target = Path.Combine(goldFolder, schema.Name + ".parquet").Replace("'", "''", StringComparison.Ordinal);
+            duck.Execute($"COPY ({GoldVerifier.ExpectedSql(schema, silverSql)}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)");
+        }
+
+        var duckDbGold = clock.Elapsed;
+        var duckDbGoldCpu = CpuTime() - cpu;
+
+        clock.Restart();
+        using var restarted = new GoldAggregator(lake, options);
         await restarted.StartAsync(cancellationToken).ConfigureAwait(false);
         var restart = clock.Elapsed;
 
         // What the restart deferred: the first live round after it restores the (bucket, account) pairs of the date it adds
         // to; a second round on the same date does not. Both add LiveRoundRows more rows to the last date.
         var liveRounds = new TimeSpan[2];
-        using (var table = new DeltaTable(lake, "silver/transactions", new DeltaTableOptions { Database = database }))
+        using (var table = new DeltaTable(lake, "silver/transactions"))
         {
             var snapshot = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new ColumnBuffer(SilverTables.Transactions);
             for (var round = 0; round < liveRounds.Length; round++)
             {
                 var first = rows + (round * LiveRoundRows);
-                (_, snapshot) = await AppendSilverAsync(table, snapshot, connection, first, first + LiveRoundRows - 1, rows, LiveRoundRows * (round + 1), accounts, cancellationToken).ConfigureAwait(false);
+                (_, snapshot) = await AppendSilverAsync(table, snapshot, buffer, first, first + LiveRoundRows - 1, rows, LiveRoundRows * (round + 1), accounts, cancellationToken).ConfigureAwait(false);
                 clock.Restart();
                 _ = await restarted.RunRoundAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The live round after the restart folded nothing.");
                 liveRounds[round] = clock.Elapsed;
@@ -166,6 +193,8 @@ public static class AggregatorBenchmark
             DuckDbGroupBy = duckDb,
             DuckDbAccountRows = duckDbRows,
             DuckDbAccountRowsCpu = duckDbRowsCpu,
+            DuckDbGoldTables = duckDbGold,
+            DuckDbGoldTablesCpu = duckDbGoldCpu,
             Restart = restart,
             FirstRoundAfterRestart = liveRounds[0],
             SecondRoundAfterRestart = liveRounds[1],
@@ -174,59 +203,76 @@ public static class AggregatorBenchmark
     }
 
     /// <summary>Silver transactions over 30 days: uniform accounts, five types, three currencies by account, 40 cities.</summary>
-    private static async Task<int> WriteSilverAsync(ILakeStore lake, DuckDbDatabase database, long rows, int accounts, CancellationToken cancellationToken)
+    private static async Task<int> WriteSilverAsync(ILakeStore lake, long rows, int accounts, CancellationToken cancellationToken)
     {
-        using var table = new DeltaTable(lake, "silver/transactions", new DeltaTableOptions { Database = database });
+        using var table = new DeltaTable(lake, "silver/transactions");
         var snapshot = await table.CreateAsync(SilverTables.Transactions, cancellationToken: cancellationToken).ConfigureAwait(false);
-        using var connection = database.Connect();
-        const long chunk = 2_000_000;
+        const long chunk = 1_000_000;
+        var buffer = new ColumnBuffer(SilverTables.Transactions);
         var files = 0;
         for (long first = 0; first < rows; first += chunk)
         {
-            (var added, snapshot) = await AppendSilverAsync(table, snapshot, connection, first, Math.Min(rows, first + chunk) - 1, rows, 0, accounts, cancellationToken).ConfigureAwait(false);
+            (var added, snapshot) = await AppendSilverAsync(table, snapshot, buffer, first, Math.Min(rows, first + chunk) - 1, rows, 0, accounts, cancellationToken).ConfigureAwait(false);
             files += added;
         }
 
         return files;
     }
 
+    private static readonly string[] Types = ["deposit", "withdrawal", "card_purchase", "transfer_in", "fee"];
+    private static readonly string[] Categories = ["groceries", "fuel", "travel", "health"];
+    private static readonly string[] Currencies = ["ZAR", "USD", "EUR"];
+    private static readonly string[] Cities = [.. Enumerable.Range(0, 40).Select(c => string.Create(CultureInfo.InvariantCulture, $"City{c}"))];
+
     /// <summary>
     /// Silver rows <paramref name="first"/>..<paramref name="last"/> (offsets and ids), timed as row i − <paramref name="shift"/>
-    /// of <paramref name="rows"/> spread over 30 days, committed as one silver version.
+    /// of <paramref name="rows"/> spread over 30 days, committed as one silver version. Values come from a hash of the row
+    /// number, so every run writes the same silver.
     /// </summary>
     private static async Task<(int Files, DeltaSnapshot Snapshot)> AppendSilverAsync(
-        DeltaTable table, DeltaSnapshot snapshot, DuckDbConnection connection, long first, long last, long rows, long shift, int accounts, CancellationToken cancellationToken)
+        DeltaTable table, DeltaSnapshot snapshot, ColumnBuffer buffer, long first, long last, long rows, long shift, int accounts, CancellationToken cancellationToken)
     {
-        connection.Execute(string.Create(CultureInfo.InvariantCulture, $"""
-            CREATE OR REPLACE TEMP TABLE bench_silver AS
-            SELECT 'TXN-' || i AS transaction_id, 'EVT-' || i AS event_id, 'ACC-' || lpad(CAST(a AS VARCHAR), 8, '0') AS account_id,
-                   'CUS-' || CAST(a // 2 AS VARCHAR) AS customer_id, tt AS transaction_type,
-                   CASE WHEN tt IN ('deposit', 'transfer_in') THEN 'credit' ELSE 'debit' END AS direction,
-                   CAST(amt AS DECIMAL(18,2)) AS amount,
-                   CAST(CASE WHEN tt IN ('deposit', 'transfer_in') THEN amt ELSE -amt END AS DECIMAL(18,2)) AS signed_amount,
-                   ['ZAR', 'USD', 'EUR'][1 + a % 3] AS currency, 'card' AS channel,
-                   CASE WHEN tt = 'card_purchase' THEN ['groceries', 'fuel', 'travel', 'health'][1 + CAST(hash(i, 1) % 4 AS INTEGER)] END AS merchant_category,
-                   NULL::VARCHAR AS merchant_name, NULL::VARCHAR AS counterparty, NULL::VARCHAR AS reference,
-                   'City' || CAST(hash(i, 2) % 40 AS VARCHAR) AS city, 'ZA' AS country, -26.2 AS latitude, 28.0 AS longitude,
-                   ts AS occurred_at, CAST(ts AS DATE) AS event_date,
-                   CAST(a % 8 AS INTEGER) AS source_partition, i AS source_offset, ts AS enqueued_at, ts AS ingested_at, 1 AS schema_version
-            FROM (SELECT i, CAST(hash(i, 0) % {accounts} AS BIGINT) AS a,
-                         ['deposit', 'withdrawal', 'card_purchase', 'transfer_in', 'fee'][1 + CAST(hash(i, 3) % 5 AS INTEGER)] AS tt,
-                         (1 + hash(i, 4) % 200000) / 100.0 AS amt,
-                         TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds((i - {shift}) * {Math.Max(1, 2_592_000_000_000 / rows)}) AS ts
-                  FROM range({first}, {last + 1}) r(i))
-            """));
-        try
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var step = Math.Max(1, 2_592_000_000_000 / rows);
+        Span<char> text = stackalloc char[32];
+        buffer.Reset();
+        for (var i = first; i <= last; i++)
         {
-            var adds = await new DeltaFileWriter(table, SilverTables.Transactions)
-                .WriteAsync(connection, "bench_silver", string.Create(CultureInfo.InvariantCulture, $"part-p0000-o{first:D12}-{last:D12}"), cancellationToken).ConfigureAwait(false);
-            var result = await table.CommitAsync(snapshot, new DeltaCommit { Adds = adds, Transaction = new("benchmark", last), Operation = "WRITE" }, cancellationToken).ConfigureAwait(false);
-            return (adds.Count, result.Snapshot);
+            var a = (long)(Hash(i, 0) % (ulong)accounts);
+            var type = Types[Hash(i, 3) % 5];
+            var credit = type is "deposit" or "transfer_in";
+            var cents = 1 + (long)(Hash(i, 4) % 200_000);
+            var at = start.AddTicks((i - shift) * step * 10);
+            buffer.Append(Format(text, "TXN-", i)).Append(Format(text, "EVT-", i));
+            buffer.Append(string.Create(CultureInfo.InvariantCulture, $"ACC-{a:D8}")).Append(Format(text, "CUS-", a / 2));
+            buffer.Append(type).Append(credit ? "credit" : "debit").Append(Units.Money(cents)).Append(Units.Money(credit ? cents : -cents));
+            buffer.Append(Currencies[a % 3]).Append("card").Append(type == "card_purchase" ? Categories[Hash(i, 1) % 4] : null);
+            buffer.AppendNull().AppendNull().AppendNull().Append(Cities[Hash(i, 2) % 40]).Append("ZA").Append(-26.2).Append(28.0);
+            buffer.Append(at).Append(DateOnly.FromDateTime(at.UtcDateTime)).Append((int)(a % 8)).Append(i).Append(at).Append(at).Append(1);
+            buffer.EndRow();
         }
-        finally
-        {
-            connection.Execute("DROP TABLE IF EXISTS bench_silver");
-        }
+
+        buffer.Seal();
+        var adds = await new DeltaFileWriter(table, SilverTables.Transactions)
+            .WriteAsync([buffer], string.Create(CultureInfo.InvariantCulture, $"part-p0000-o{first:D12}-{last:D12}"), cancellationToken).ConfigureAwait(false);
+        var result = await table.CommitAsync(snapshot, new DeltaCommit { Adds = adds, Transaction = new("benchmark", last), Operation = "WRITE" }, cancellationToken).ConfigureAwait(false);
+        return (adds.Count, result.Snapshot);
+    }
+
+    private static ReadOnlySpan<char> Format(Span<char> destination, string prefix, long value)
+    {
+        prefix.CopyTo(destination);
+        value.TryFormat(destination[prefix.Length..], out var written, default, CultureInfo.InvariantCulture);
+        return destination[..(prefix.Length + written)];
+    }
+
+    /// <summary>SplitMix64 of (row, stream): a deterministic stand-in for DuckDB's <c>hash(i, k)</c>.</summary>
+    private static ulong Hash(long row, int stream)
+    {
+        var z = (ulong)row * 0x9E3779B97F4A7C15 + ((ulong)stream + 1) * 0xD1B54A32D192ED03;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
     }
 
     private static TimeSpan CpuTime()

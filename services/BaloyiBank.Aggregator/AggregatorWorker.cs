@@ -80,7 +80,7 @@ public sealed partial class AggregatorWorker(
         try
         {
             // Rounds are announced from inside the round's span, so GoldCommitted carries the round's trace to the sink.
-            using var aggregator = new GoldAggregator(lake, settings, null, time, logger, metrics)
+            using var aggregator = new GoldAggregator(lake, settings, time, logger, metrics)
             {
                 Committed = (round, ct) => PublishAsync(publisher, round, ct),
             };

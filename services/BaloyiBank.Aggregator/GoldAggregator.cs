@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
 using BaloyiBank.ServiceDefaults;
 using Microsoft.Extensions.Logging;
@@ -44,8 +43,6 @@ public sealed partial class GoldAggregator : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AggregatorMetrics? _metrics;
-    private readonly DuckDbDatabase _database;
-    private readonly bool _ownsDatabase;
     private readonly GoldStore _gold;
     private readonly SilverSource _silver;
     private readonly SilverLineage _lineage;
@@ -57,17 +54,15 @@ public sealed partial class GoldAggregator : IDisposable
     private readonly Dictionary<string, HashSet<string>?> _stale = new(StringComparer.Ordinal);
     private long _lastRefreshAt = long.MinValue;
 
-    public GoldAggregator(ILakeStore lake, AggregatorOptions options, DuckDbDatabase? database = null, TimeProvider? time = null, ILogger? logger = null, AggregatorMetrics? metrics = null)
+    public GoldAggregator(ILakeStore lake, AggregatorOptions options, TimeProvider? time = null, ILogger? logger = null, AggregatorMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(lake);
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _metrics = metrics;
-        _ownsDatabase = database is null;
-        _database = database ?? DuckDbDatabase.Open(null);
         _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _time);
-        _silver = new SilverSource(lake, options.SilverRoot, _database);
+        _silver = new SilverSource(lake, options.SilverRoot);
         _lineage = new SilverLineage(lake);
     }
 
@@ -77,7 +72,7 @@ public sealed partial class GoldAggregator : IDisposable
     /// </summary>
     public Func<GoldRoundResult, CancellationToken, Task>? Committed { get; init; }
 
-    /// <summary>Transaction batches up to this many rows fold row by row, bigger ones as DuckDB partial aggregates (tests lower it).</summary>
+    /// <summary>Transaction batches up to this many rows keep every date's (bucket, account) pairs, bigger ones count new dates' without keeping them (tests lower it).</summary>
     internal long RowByRowLimit { get; init; } = SilverSource.RowByRowLimit;
 
     /// <summary>The last round committed to every gold table.</summary>
@@ -211,8 +206,7 @@ public sealed partial class GoldAggregator : IDisposable
         _applied = round == 0
             ? _silver.Paths.ToDictionary(p => p, _ => -1L, StringComparer.Ordinal)
             : new Dictionary<string, long>(_gold.ProgressOf(round, _silver.Paths), StringComparer.Ordinal);
-        using var connection = _database.Connect();
-        var customers = await _silver.ReadCustomersAsync(connection, _applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
+        var customers = await _silver.ReadCustomersAsync(_applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
         // The (bucket, account) memory behind distinct_accounts is restored per event date, from silver, when a
         // round first folds transactions of that date row by row (RunRoundCoreAsync).
         _fold = await _gold.LoadFoldAsync(round, customers, cancellationToken).ConfigureAwait(false);
@@ -243,32 +237,29 @@ public sealed partial class GoldAggregator : IDisposable
             : SilverLineageResult.None;
         using var span = StartRoundSpan(round, wokenBy ?? [], lineage.Contexts);
         Dictionary<string, long> folded = new(StringComparer.Ordinal);
-        using (var connection = _database.Connect())
+        // Reference tables first only for tidiness: the fold does not depend on the order.
+        foreach (var schema in SilverSource.Tables)
         {
-            // Reference tables first only for tidiness: the fold does not depend on the order.
-            foreach (var schema in SilverSource.Tables)
+            var path = _silver.PathOf(schema);
+            var from = _applied[path];
+            var to = target[path];
+            if (to <= from)
             {
-                var path = _silver.PathOf(schema);
-                var from = _applied[path];
-                var to = target[path];
-                if (to <= from)
-                {
-                    continue;
-                }
-
-                var readSet = await _silver.ReadSetAsync(schema, from, to, cancellationToken).ConfigureAwait(false);
-                if (schema == Cleansing.SilverTables.Transactions)
-                {
-                    // Dates folded before whose (bucket, account) pairs are not in memory (restored from gold or counted by
-                    // a bulk fold): restore them from silver as applied so far, before this batch adds to them.
-                    var dates = fold.DatesNeedingPairs(SilverSource.EventDates(readSet, fold));
-                    await _silver.RestoreDailyAccountsAsync(connection, fold, dates, from, cancellationToken).ConfigureAwait(false);
-                }
-
-                var rows = readSet.Files.Count == 0 ? 0 : SilverSource.Fold(connection, schema, readSet.ToSql(), fold, RowByRowLimit);
-                folded[path] = rows;
-                _metrics?.RowsFolded(path, rows);
+                continue;
             }
+
+            var readSet = await _silver.ReadSetAsync(schema, from, to, cancellationToken).ConfigureAwait(false);
+            if (schema == Cleansing.SilverTables.Transactions)
+            {
+                // Dates folded before whose (bucket, account) pairs are not in memory (restored from gold or counted by
+                // a bulk fold): restore them from silver as applied so far, before this batch adds to them.
+                var dates = fold.DatesNeedingPairs(SilverSource.EventDates(readSet, fold));
+                await _silver.RestoreDailyAccountsAsync(fold, dates, from, cancellationToken).ConfigureAwait(false);
+            }
+
+            var rows = await SilverSource.FoldAsync(readSet, fold, RowByRowLimit, cancellationToken).ConfigureAwait(false);
+            folded[path] = rows;
+            _metrics?.RowsFolded(path, rows);
         }
 
         var changes = fold.TakeChanges(round, _time.GetUtcNow());
@@ -338,10 +329,6 @@ public sealed partial class GoldAggregator : IDisposable
         _silver.Dispose();
         _lineage.Dispose();
         _gate.Dispose();
-        if (_ownsDatabase)
-        {
-            _database.Dispose();
-        }
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Gold restored as of round {Round}: {Accounts} accounts, {Buckets} daily buckets, {Loans} loans")]

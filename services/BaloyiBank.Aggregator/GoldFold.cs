@@ -107,6 +107,31 @@ public sealed partial class GoldFold
     /// <summary>Folds one encoded transaction (slots from <see cref="EncodeAccount"/> and <see cref="EncodeBucket"/>).</summary>
     public void Fold(in EncodedTransaction t)
     {
+        ref var bucket = ref FoldAmounts(in t);
+        if (!bucket.PairsKnown)
+        {
+            throw new InvalidOperationException(
+                $"The (bucket, account) pairs of {bucket.Key.EventDate:yyyy-MM-dd} are not in memory: restore them (RestoreDailyAccount, CompleteDailyAccounts) before folding its transactions row by row.");
+        }
+
+        AddDailyAccount(t.Bucket, t.Account);
+    }
+
+    /// <summary>
+    /// Folds a bulk batch's transactions of dates the fold had no bucket of before the batch: everything but the
+    /// (bucket, account) pairs, which the caller counts itself and hands over with <see cref="CountDailyAccounts"/>.
+    /// </summary>
+    internal void FoldCounted(ReadOnlySpan<EncodedTransaction> batch)
+    {
+        foreach (ref readonly var t in batch)
+        {
+            FoldAmounts(in t);
+        }
+    }
+
+    /// <summary>The hot loop's sums, counts, minimums and maximums of one transaction; returns its bucket.</summary>
+    private ref DailyBucket FoldAmounts(in EncodedTransaction t)
+    {
         if ((uint)t.Account >= (uint)_accountCount || (uint)t.Bucket >= (uint)_bucketCount)
         {
             throw new ArgumentOutOfRangeException(nameof(t), "The transaction's account or bucket slot was not encoded by this fold.");
@@ -150,17 +175,12 @@ public sealed partial class GoldFold
             _dirtyBuckets.Add(t.Bucket);
         }
 
-        if (!bucket.PairsKnown)
-        {
-            throw new InvalidOperationException(
-                $"The (bucket, account) pairs of {bucket.Key.EventDate:yyyy-MM-dd} are not in memory: restore them (RestoreDailyAccount, CompleteDailyAccounts) before folding its transactions row by row.");
-        }
-
-        AddDailyAccount(t.Bucket, t.Account);
         if (t.OccurredAtMicros > _watermark)
         {
             _watermark = t.OccurredAtMicros;
         }
+
+        return ref bucket;
     }
 
     public void Fold(AccountFact fact)

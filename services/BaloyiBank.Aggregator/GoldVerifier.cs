@@ -1,7 +1,6 @@
 using System.Globalization;
 using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using DuckDB.NET.Data;
 using BaloyiBank.Lake;
 
@@ -46,10 +45,8 @@ public static class GoldVerifier
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentNullException.ThrowIfNull(options);
-        // GoldStore and SilverSource still ask for the hot path's database; the verifier's own SQL runs on DuckDB.NET below.
-        using var database = DuckDbDatabase.Open(null);
         using var gold = new GoldStore(lake, options.GoldRoot, options.AppId);
-        using var silver = new SilverSource(lake, options.SilverRoot, database);
+        using var silver = new SilverSource(lake, options.SilverRoot);
         await gold.OpenAsync(cancellationToken).ConfigureAwait(false);
         var round = gold.Rounds().Values.Min();
         var versions = round == 0 ? silver.Paths.ToDictionary(p => p, _ => -1L) : gold.ProgressOf(round, silver.Paths);

@@ -1,5 +1,4 @@
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.Generator;
 using BaloyiBank.Lake;
@@ -25,7 +24,6 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
         var records = GeneratedEvents.Records(new GeneratorOptions { InitialCustomers = 2_000 }).Take(count)
             .Select((r, i) => new LogRecord(0, i, enqueuedAt, r.Key, r.Payload, EventHeaders.Empty))
             .ToArray();
-        using var database = DuckDbDatabase.Open(null);
         var lake = new FolderLakeStore(_root);
         using var staging = new FeedStaging();
         var cleanser = new RawEventCleanser();
@@ -55,7 +53,7 @@ public sealed class AllocationTests(ITestOutputHelper output) : IDisposable
             var line = $"round {round}: cleanse {cleanse / (double)count:N0} B/event, silver buffers {silver / (double)count:N0}, bronze buffer {bronze / (double)count:N0}; Parquet:";
             foreach (var (schema, rows) in buffers)
             {
-                using var table = new DeltaTable(lake, $"r{round}/{schema.Name}", new DeltaTableOptions { Database = database });
+                using var table = new DeltaTable(lake, $"r{round}/{schema.Name}");
                 await table.CreateAsync(schema);
                 var before = GC.GetTotalAllocatedBytes(precise: true);
                 await new DeltaFileWriter(table, schema).WriteAsync([rows], "part-p0000-o000000000000-000000199999");

@@ -11,12 +11,11 @@ public sealed class ChangeRangeTests : IDisposable
     public async Task Changes_between_versions_are_exactly_the_adds_of_those_commits_and_read_back_as_their_rows()
     {
         using var table = lake.Table(checkpointInterval: 2);
-        using var connection = lake.Database.Connect();
         var snapshot = await table.CreateAsync(TransactionRows.Schema);
         List<IReadOnlyList<AddFile>> batches = [];
         for (var i = 0; i < 5; i++)
         {
-            var (result, adds) = await TransactionRows.WriteBatchAsync(table, snapshot, connection, partition: i % 2, first: i * 100, count: 100);
+            var (result, adds) = await TransactionRows.WriteBatchAsync(table, snapshot, partition: i % 2, first: i * 100, count: 100);
             snapshot = result.Snapshot;
             batches.Add(adds);
         }

@@ -50,7 +50,7 @@ public sealed class ColumnBufferWriteTests : IDisposable
     public async Task Rows_of_every_type_from_several_buffers_read_back_exactly_one_file_per_partition()
     {
         using var table = lake.Table("silver/every_type");
-        using var connection = lake.Database.Connect();
+        using var connection = TestLake.Connect();
         var snapshot = await table.CreateAsync(Schema);
         var first = new ColumnBuffer(Schema);
         var second = new ColumnBuffer(Schema);
@@ -106,7 +106,7 @@ public sealed class ColumnBufferWriteTests : IDisposable
     public async Task A_buffer_reset_and_filled_again_writes_its_new_rows_not_the_old_ones()
     {
         using var table = lake.Table("silver/every_type");
-        using var connection = lake.Database.Connect();
+        using var connection = TestLake.Connect();
         var snapshot = await table.CreateAsync(Schema);
         var rows = new ColumnBuffer(Schema);
         for (var i = 0; i < 2000; i++)
@@ -142,7 +142,7 @@ public sealed class ColumnBufferWriteTests : IDisposable
     public async Task Delta_statistics_agree_with_the_files()
     {
         using var table = lake.Table("silver/every_type");
-        using var connection = lake.Database.Connect();
+        using var connection = TestLake.Connect();
         await table.CreateAsync(Schema);
         var rows = new ColumnBuffer(Schema);
         for (var i = 0; i < 2000; i++)
@@ -243,7 +243,7 @@ public sealed class ColumnBufferWriteTests : IDisposable
         // The null flags grow only when a null is put: rows far past the last null must read as values.
         var schema = new TableSchema("sparse", [new("id", ColumnType.Long), new("note", ColumnType.String, Nullable: true), new("n", ColumnType.Long, Nullable: true)], []);
         using var table = lake.Table("gold/sparse");
-        using var connection = lake.Database.Connect();
+        using var connection = TestLake.Connect();
         var snapshot = await table.CreateAsync(schema);
         var rows = new ColumnBuffer(schema);
         for (var i = 0; i < 5000; i++)
@@ -263,7 +263,7 @@ public sealed class ColumnBufferWriteTests : IDisposable
     public async Task The_files_own_statistics_agree_with_their_values_so_readers_that_prune_row_groups_lose_nothing()
     {
         using var table = lake.Table("silver/every_type");
-        using var connection = lake.Database.Connect();
+        using var connection = TestLake.Connect();
         await table.CreateAsync(Schema);
         var rows = new ColumnBuffer(Schema);
         for (var i = 0; i < 3000; i++)

@@ -11,13 +11,12 @@ public sealed class ExactlyOnceTests : IDisposable
     public async Task Writing_the_same_offset_range_twice_gives_the_same_files_and_the_second_commit_is_already_committed()
     {
         using var table = lake.Table();
-        using var connection = lake.Database.Connect();
         var created = await table.CreateAsync(TransactionRows.Schema);
-        var (first, firstAdds) = await TransactionRows.WriteBatchAsync(table, created, connection, partition: 3, first: 1200, count: 300);
+        var (first, firstAdds) = await TransactionRows.WriteBatchAsync(table, created, partition: 3, first: 1200, count: 300);
         Assert.Equal(DeltaCommitStatus.Committed, first.Status);
 
         // A restarted writer that lost its memory replays the batch from its stale snapshot …
-        var (second, secondAdds) = await TransactionRows.WriteBatchAsync(table, created, connection, partition: 3, first: 1200, count: 300);
+        var (second, secondAdds) = await TransactionRows.WriteBatchAsync(table, created, partition: 3, first: 1200, count: 300);
         Assert.Equal(firstAdds.Select(a => a.Path), secondAdds.Select(a => a.Path));
         Assert.All(firstAdds, a => Assert.EndsWith("/part-p0003-o000000001200-000000001499.zstd.parquet", a.Path, StringComparison.Ordinal));
         Assert.Equal(DeltaCommitStatus.AlreadyCommitted, second.Status);
@@ -37,13 +36,11 @@ public sealed class ExactlyOnceTests : IDisposable
     public async Task An_uncommitted_file_is_invisible_and_deleted_after_the_grace_period_while_committed_files_stay()
     {
         using var table = lake.Table();
-        using var connection = lake.Database.Connect();
         var created = await table.CreateAsync(TransactionRows.Schema);
-        var (committed, committedAdds) = await TransactionRows.WriteBatchAsync(table, created, connection, partition: 0, first: 0, count: 100);
+        var (committed, committedAdds) = await TransactionRows.WriteBatchAsync(table, created, partition: 0, first: 0, count: 100);
 
         // A crashed writer: files uploaded, commit never written.
-        TransactionRows.Stage(connection, "staging", TransactionRows.Generate(0, 100, 100));
-        var orphanAdds = await new DeltaFileWriter(table, TransactionRows.Schema).WriteAsync(connection, "staging", TransactionRows.Stem(0, 100, 199));
+        var orphanAdds = await TransactionRows.WriteFilesAsync(table, TransactionRows.Schema, TransactionRows.Generate(0, 100, 100), TransactionRows.Stem(0, 100, 199));
         Assert.All(orphanAdds, a => Assert.True(File.Exists(lake.FileOf(table.LakePathOf(a.DataPath)))));
 
         var snapshot = await committed.Snapshot.UpdateAsync();

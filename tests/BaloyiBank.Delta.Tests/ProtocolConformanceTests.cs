@@ -15,12 +15,11 @@ public sealed class ProtocolConformanceTests : IDisposable
     public async Task Every_commit_checkpoint_and_last_checkpoint_follows_the_protocol()
     {
         using var table = lake.Table();
-        using var connection = lake.Database.Connect();
         var snapshot = await table.CreateAsync(TransactionRows.Schema);
         DeltaSnapshot? atCheckpoint = null;
         for (var batch = 0; batch < 12; batch++)
         {
-            (var result, _) = await TransactionRows.WriteBatchAsync(table, snapshot, connection, partition: batch % 3, first: batch * 100, count: 40);
+            (var result, _) = await TransactionRows.WriteBatchAsync(table, snapshot, partition: batch % 3, first: batch * 100, count: 40);
             snapshot = result.Snapshot;
             atCheckpoint = snapshot.Version == 10 ? snapshot : atCheckpoint;
         }

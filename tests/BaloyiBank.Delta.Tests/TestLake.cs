@@ -1,23 +1,20 @@
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
+using DuckDB.NET.Data;
 
 namespace BaloyiBank.Delta.Tests;
 
-/// <summary>A real folder lake in a fresh temp folder, a scratch folder, and one in-memory DuckDB; all removed on dispose.</summary>
+/// <summary>A real folder lake in a fresh temp folder and a scratch folder, both removed on dispose; DuckDB (DuckDB.NET) to read the files back.</summary>
 public sealed class TestLake : IDisposable
 {
     public TestLake()
     {
         Root = Directory.CreateTempSubdirectory("baloyibank-delta-").FullName;
         Store = new FolderLakeStore(Path.Combine(Root, "lake"));
-        Database = DuckDbDatabase.Open(null, new DuckDbConfig { Threads = 2 });
     }
 
     public string Root { get; }
 
     public FolderLakeStore Store { get; }
-
-    public DuckDbDatabase Database { get; }
 
     public string Scratch => Path.Combine(Root, "scratch");
 
@@ -25,7 +22,6 @@ public sealed class TestLake : IDisposable
     {
         CheckpointInterval = checkpointInterval,
         TempDirectory = Scratch,
-        Database = Database,
     };
 
     public DeltaTable Table(string path = "silver/transactions", ILakeStore? store = null, int checkpointInterval = 10) =>
@@ -34,9 +30,17 @@ public sealed class TestLake : IDisposable
     /// <summary>The file behind a lake path, to age it or inspect it.</summary>
     public string FileOf(string lakePath) => Path.Combine(Store.Location, lakePath);
 
+    /// <summary>A fresh in-memory DuckDB (DuckDB.NET), opened, with its session time zone UTC: an independent reader of the files.</summary>
+    public static DuckDBConnection Connect()
+    {
+        var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        connection.Execute("SET TimeZone = 'UTC'");
+        return connection;
+    }
+
     public void Dispose()
     {
-        Database.Dispose();
         try
         {
             Directory.Delete(Root, recursive: true);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using BaloyiBank.DuckDb;
 using DuckDB.NET.Data;
 
 namespace BaloyiBank.Delta.Tests;
@@ -72,22 +71,28 @@ public static class TransactionRows
         })];
     }
 
-    /// <summary>Loads rows into a fresh staging table created from the schema.</summary>
-    public static void Stage(DuckDbConnection connection, string table, IEnumerable<TransactionRow> rows)
+    /// <summary>The rows in a sealed column buffer of <paramref name="schema"/> (this shape), as a cleansing feed holds a batch.</summary>
+    public static ColumnBuffer Buffer(IEnumerable<TransactionRow> rows, TableSchema? schema = null)
     {
-        DeltaFileWriter.CreateStagingTable(connection, Schema, table);
-        using var appender = connection.CreateAppender(table);
+        var buffer = new ColumnBuffer(schema ?? Schema);
         foreach (var row in rows)
         {
-            appender.Append(row.TransactionId).Append(row.AccountId).Append(row.Amount).Append(row.BookedAt).Append(row.EventDate)
+            buffer.Append(row.TransactionId).Append(row.AccountId).Append(row.Amount).Append(row.BookedAt).Append(row.EventDate)
                 .Append(row.Memo).Append(row.Fee).Append(row.Sequence).Append(row.FxRate).Append(row.Reversal).Append(row.Payload);
-            appender.EndRow();
+            buffer.EndRow();
         }
+
+        buffer.Seal();
+        return buffer;
     }
+
+    /// <summary>Writes rows as the data files of one commit (uploaded, not committed).</summary>
+    public static Task<IReadOnlyList<AddFile>> WriteFilesAsync(DeltaTable table, TableSchema schema, IEnumerable<TransactionRow> rows, string stem) =>
+        new DeltaFileWriter(table, schema).WriteAsync([Buffer(rows, schema)], stem);
 
     /// <summary>
     /// Reads every row of a FROM fragment back as <see cref="TransactionRow"/>s, with DuckDB.NET: a reader independent
-    /// of the DuckDB that wrote the files.
+    /// of the Parquet.Net writer that wrote the files.
     /// </summary>
     public static List<TransactionRow> Read(string from)
     {
@@ -118,16 +123,15 @@ public static class TransactionRows
     }
 
     /// <summary>
-    /// What a cleansing micro-batch does: stage rows of one partition's offset range, write them as files named
+    /// What a cleansing micro-batch does: buffer rows of one partition's offset range, write them as files named
     /// from the range, and commit them with txn(appId = partition, version = last offset).
     /// </summary>
     public static async Task<(DeltaCommitResult Result, IReadOnlyList<AddFile> Adds)> WriteBatchAsync(
-        DeltaTable table, DeltaSnapshot snapshot, DuckDbConnection connection, int partition, long first, int count)
+        DeltaTable table, DeltaSnapshot snapshot, int partition, long first, int count)
     {
         var rows = Generate(partition, first, count);
-        Stage(connection, "staging", rows);
         var last = first + count - 1;
-        var adds = await new DeltaFileWriter(table, snapshot.Schema).WriteAsync(connection, "staging", Stem(partition, first, last));
+        var adds = await WriteFilesAsync(table, snapshot.Schema, rows, Stem(partition, first, last));
         var result = await table.CommitAsync(snapshot, new DeltaCommit
         {
             Adds = adds,

@@ -1,6 +1,5 @@
 using BaloyiBank.Delta;
 using BaloyiBank.Delta.Tests;
-using BaloyiBank.DuckDb;
 
 namespace BaloyiBank.Lake.Blob.Tests;
 
@@ -12,7 +11,6 @@ public sealed class DeltaOnAzuriteTests(AzuriteServer azurite) : IAsyncLifetime
 
     private readonly string _scratch = Directory.CreateTempSubdirectory("blob-delta-").FullName;
     private readonly List<BlobLakeStore> _stores = [];
-    private readonly List<DuckDbDatabase> _databases = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -24,7 +22,6 @@ public sealed class DeltaOnAzuriteTests(AzuriteServer azurite) : IAsyncLifetime
             store.Dispose();
         }
 
-        _databases.ForEach(d => d.Dispose());
         Directory.Delete(_scratch, recursive: true);
     }
 
@@ -101,20 +98,17 @@ public sealed class DeltaOnAzuriteTests(AzuriteServer azurite) : IAsyncLifetime
         const int Rows = 150;
         await Task.WhenAll(Enumerable.Range(0, 4).Select(partition => Task.Run(async () =>
         {
-            var database = Database();
-            using var table = Table(lake, database);
-            using var connection = database.Connect();
+            using var table = Table(lake);
             var snapshot = await table.LoadAsync();
             for (var batch = 0; batch < Batches; batch++)
             {
-                var (result, _) = await TransactionRows.WriteBatchAsync(table, snapshot, connection, partition, batch * 1_000L, Rows);
+                var (result, _) = await TransactionRows.WriteBatchAsync(table, snapshot, partition, batch * 1_000L, Rows);
                 Assert.Equal(DeltaCommitStatus.Committed, result.Status);
                 snapshot = result.Snapshot;
             }
         })));
 
-        var readerDatabase = Database();
-        using var reader = Table(lake, readerDatabase);
+        using var reader = Table(lake);
         var loaded = await reader.LoadAsync();
         Assert.Equal(4 * Batches, loaded.Version);
         Assert.Equal(14, loaded.LoadInfo.CheckpointVersion);
@@ -133,22 +127,10 @@ public sealed class DeltaOnAzuriteTests(AzuriteServer azurite) : IAsyncLifetime
         return store;
     }
 
-    private DuckDbDatabase Database()
-    {
-        var database = DuckDbDatabase.Open(null, new DuckDbConfig { Threads = 1 });
-        lock (_databases)
-        {
-            _databases.Add(database);
-        }
-
-        return database;
-    }
-
-    private DeltaTable Table(ILakeStore lake, DuckDbDatabase? database = null) => new(lake, "silver/transactions", new DeltaTableOptions
+    private DeltaTable Table(ILakeStore lake) => new(lake, "silver/transactions", new DeltaTableOptions
     {
         CheckpointInterval = 7,
         TempDirectory = Path.Combine(_scratch, Guid.NewGuid().ToString("N")),
-        Database = database ?? Database(),
         MaxCommitAttempts = 100,
     });
 

@@ -77,6 +77,8 @@ internal static class BenchCommand
                     $"[bold]CPU[/]: fold {r.FoldCpu.TotalSeconds:N2} s (encoded {r.EncodedFoldCpu.TotalSeconds:N2} s); rebuild {r.RebuildCpu.TotalSeconds:N1} s; DuckDB GROUP BY {r.DuckDbGroupByCpu.TotalSeconds:N2} s; CPU ratio {r.RebuildToDuckDbCpuRatio:N1}×; load average {loadBefore} → {LoadAverage()}");
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                     $"[bold]Against the whole account row[/] (every account_balances column from transactions, one GROUP BY): DuckDB {r.DuckDbAccountRows.TotalSeconds:N2} s, CPU {r.DuckDbAccountRowsCpu.TotalSeconds:N2} s; rebuild ratio {r.RebuildToDuckDbAccountRowsRatio:N1}× wall, {r.RebuildToDuckDbAccountRowsCpuRatio:N1}× CPU");
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                    $"[bold]Against the four gold tables[/] (DuckDB computing them from the same files with the verifier's SQL, written as Parquet; target: rebuild ≤ 1.0×): DuckDB {r.DuckDbGoldTables.TotalSeconds:N2} s, CPU {r.DuckDbGoldTablesCpu.TotalSeconds:N2} s; rebuild ratio {r.RebuildToDuckDbGoldTablesRatio:N2}× wall, {r.RebuildToDuckDbGoldTablesCpuRatio:N2}× CPU");
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[bold]Restart[/] on that gold (a new aggregator's start, before catch-up): {r.Restart.TotalSeconds:N1} s; then a live round of {BaloyiBank.Aggregator.AggregatorBenchmark.LiveRoundRows:N0} rows on the last date {r.FirstRoundAfterRestart.TotalSeconds:N2} s (it restores that date's (bucket, account) pairs first), the next one {r.SecondRoundAfterRestart.TotalSeconds:N2} s");
                 return r.BalanceMismatches == 0 ? 0 : 1;
             }

@@ -4,7 +4,6 @@ using BaloyiBank.Aggregator;
 using BaloyiBank.Cli.Gold;
 using BaloyiBank.Cli.Hosting;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using DuckDB.NET.Data;
 using BaloyiBank.Lake;
 using BaloyiBank.Sink;
@@ -227,7 +226,7 @@ internal static class RunCommand
                         host.Services.GetRequiredService<IOptions<AggregatorOptions>>().Value, cancellationToken),
                 };
             }
-            catch (Exception goldFailure) when (goldFailure is IOException or InvalidOperationException or DuckDbException or DuckDBException or DeltaProtocolException or DeltaTableNotFoundException)
+            catch (Exception goldFailure) when (goldFailure is IOException or InvalidOperationException or DuckDBException or DeltaProtocolException or DeltaTableNotFoundException)
             {
                 summary = summary with { GoldError = goldFailure.Message };
             }
@@ -247,7 +246,7 @@ internal static class RunCommand
                             Path.Combine(settings.DataDirectory, ".verify-warehouse"), cancellationToken),
                     };
                 }
-                catch (Exception sinkFailure) when (sinkFailure is IOException or InvalidOperationException or DuckDbException or DuckDBException or WarehouseException or DeltaProtocolException)
+                catch (Exception sinkFailure) when (sinkFailure is IOException or InvalidOperationException or DuckDBException or WarehouseException or DeltaProtocolException)
                 {
                     summary = summary with { WarehouseError = sinkFailure.Message };
                 }

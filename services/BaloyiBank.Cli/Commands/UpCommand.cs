@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using BaloyiBank.Aggregator;
 using BaloyiBank.Cli.Deploy;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -239,8 +238,7 @@ internal static class UpCommand
     {
         await using var lakeServices = deployment.LakeServices();
         var lake = lakeServices.GetRequiredService<ILakeStore>();
-        using var database = DuckDbDatabase.Open(null);
-        using var silver = new SilverSource(lake, new AggregatorOptions().SilverRoot, database);
+        using var silver = new SilverSource(lake, new AggregatorOptions().SilverRoot);
         var latest = await silver.LatestVersionsAsync(ct);
         return latest.All(l => aggregator.Long("applied:" + l.Key, long.MinValue) >= l.Value);
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using BaloyiBank.Aggregator;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
 
 namespace BaloyiBank.Cli.Gold;
@@ -20,10 +19,8 @@ public sealed record GoldReport(long Round, int RoundsThisRun, IReadOnlyDictiona
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentNullException.ThrowIfNull(options);
-        // GoldStore still asks for the hot path's database; the report's own SQL runs on DuckDB.NET.
-        using var database = DuckDbDatabase.Open(null);
         int rounds;
-        using (var aggregator = new GoldAggregator(lake, options, database))
+        using (var aggregator = new GoldAggregator(lake, options))
         {
             await aggregator.StartAsync(cancellationToken).ConfigureAwait(false);
             rounds = (await aggregator.CatchUpAsync(cancellationToken).ConfigureAwait(false)).Count;

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using BaloyiBank.DuckDb;
 using BaloyiBank.Lake;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,8 +22,6 @@ public sealed partial class DeltaTable : IDisposable
 
     private readonly DeltaTableOptions options;
     private readonly ILogger logger;
-    private readonly Lazy<DuckDbDatabase> database;
-    private readonly bool ownsDatabase;
 
     public DeltaTable(ILakeStore lake, string path, DeltaTableOptions? options = null, ILogger<DeltaTable>? logger = null)
     {
@@ -36,8 +33,6 @@ public sealed partial class DeltaTable : IDisposable
         Lake = lake;
         Path = path;
         LogPrefix = $"{path}/{DeltaPaths.LogFolder}/";
-        ownsDatabase = this.options.Database is null;
-        database = new(() => this.options.Database ?? DuckDbDatabase.Open(null), LazyThreadSafetyMode.ExecutionAndPublication);
         TempRoot = this.options.TempDirectory ?? System.IO.Path.Combine(System.IO.Path.GetTempPath(), "baloyibank-delta");
     }
 
@@ -57,8 +52,6 @@ public sealed partial class DeltaTable : IDisposable
     internal string LogPrefix { get; }
 
     internal string TempRoot { get; }
-
-    internal DuckDbDatabase Database => database.Value;
 
     /// <summary>The lake path of a file relative to the table root.</summary>
     public string LakePathOf(string relativePath) => $"{Path}/{relativePath}";
@@ -257,13 +250,9 @@ public sealed partial class DeltaTable : IDisposable
         return [.. commits.Select(c => new DeltaCommitChanges(c.Version, c.Entry.Adds, c.Entry.Removes, c.Entry.Transactions) { CommitInfo = c.Entry.CommitInfo })];
     }
 
-    /// <summary>Disposes the private DuckDB database, if the table opened one.</summary>
+    /// <summary>A table holds nothing to release today; it stays disposable so that callers keep their <c>using</c> when it does.</summary>
     public void Dispose()
     {
-        if (ownsDatabase && database.IsValueCreated)
-        {
-            database.Value.Dispose();
-        }
     }
 
     internal long Now() => options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
@@ -449,7 +438,7 @@ public sealed partial class DeltaTable : IDisposable
             {
                 state = (cp, await DeltaCheckpoints.ReadAsync(this, cp, cancellationToken).ConfigureAwait(false));
             }
-            catch (Exception e) when (e is DeltaProtocolException or DuckDbException or IOException or InvalidDataException or JsonException or Parquet.ParquetException or Parquet.Meta.Proto.ThriftProtocolException)
+            catch (Exception e) when (e is DeltaProtocolException or IOException or InvalidDataException or JsonException or Parquet.ParquetException or Parquet.Meta.Proto.ThriftProtocolException)
             {
                 LogCheckpointUnreadable(logger, Location, cp, e);
                 return await LoadCoreAsync(useCheckpoints: false, cancellationToken, asOf).ConfigureAwait(false);

@@ -1,5 +1,3 @@
-using BaloyiBank.DuckDb;
-
 namespace BaloyiBank.Delta;
 
 /// <summary>How a <see cref="DeltaTable"/> commits, checkpoints and uses local disk. Defaults suit the streaming writer.</summary>
@@ -19,12 +17,6 @@ public sealed record DeltaTableOptions
 
     /// <summary>Local folder for checkpoint and download scratch files (a subfolder of the system temp folder by default).</summary>
     public string? TempDirectory { get; init; }
-
-    /// <summary>
-    /// DuckDB database used to write and read checkpoint Parquet. Null: the table opens a private in-memory one
-    /// when it first needs it and disposes it with the table.
-    /// </summary>
-    public DuckDbDatabase? Database { get; init; }
 
     /// <summary>
     /// Resolves a lake path to a local file that can be read in place (a folder lake), or null to download it.

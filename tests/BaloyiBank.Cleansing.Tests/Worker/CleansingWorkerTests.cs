@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using BaloyiBank.Delta;
-using BaloyiBank.DuckDb;
 using BaloyiBank.EventLog;
 using BaloyiBank.Generator;
 using BaloyiBank.Lake;
@@ -145,17 +144,25 @@ public sealed class CleansingWorkerTests(ITestOutputHelper output)
         }
 
         var lake = new FolderLakeStore(rig.LakeRoot("crashed"));
-        using (var database = DuckDbDatabase.Open(null))
-        using (var connection = database.Connect())
-        using (var table = new DeltaTable(lake, "silver/transactions", new DeltaTableOptions { Database = database }))
+        using (var table = new DeltaTable(lake, "silver/transactions"))
         {
-            var snapshot = await table.LoadAsync();
+            await table.LoadAsync();
             // Rows that would be wrong if anyone read them: copies of committed rows under new ids.
-            var staged = "crash_staging";
-            DeltaFileWriter.CreateStagingTable(connection, SilverTables.Transactions, staged);
-            var readSet = await table.GetReadSetAsync(snapshot);
-            connection.Execute($"INSERT INTO {staged} SELECT * REPLACE ('ORPHAN-' || transaction_id AS transaction_id) FROM {readSet.ToSql()} LIMIT 100");
-            var adds = await new DeltaFileWriter(table, SilverTables.Transactions).WriteAsync(connection, staged, "part-p0000-o000000099000-000000099999");
+            var copies = await CleansingRig.QueryAsync(rig.LakeRoot("crashed"),
+                "SELECT * REPLACE ('ORPHAN-' || transaction_id AS transaction_id) FROM {transactions} LIMIT 100", "transactions");
+            var rows = new ColumnBuffer(SilverTables.Transactions);
+            foreach (var copy in copies)
+            {
+                for (var c = 0; c < copy.Length; c++)
+                {
+                    AppendValue(rows, SilverTables.Transactions.Columns[c], copy[c]);
+                }
+
+                rows.EndRow();
+            }
+
+            rows.Seal();
+            var adds = await new DeltaFileWriter(table, SilverTables.Transactions).WriteAsync([rows], "part-p0000-o000000099000-000000099999");
             Assert.NotEmpty(adds);
         }
 
@@ -313,5 +320,29 @@ public sealed class CleansingWorkerTests(ITestOutputHelper output)
         }
 
         return (valid, duplicates, quarantined);
+    }
+
+    /// <summary>A value as DuckDB.NET read it, appended to a column buffer of the column's type.</summary>
+    private static void AppendValue(ColumnBuffer rows, ColumnSchema column, object? value)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        _ = value is null ? rows.AppendNull() : column.Type switch
+        {
+            ColumnType.String => rows.Append((string)value),
+            ColumnType.Money or ColumnType.Rate => rows.Append(Convert.ToDecimal(value, invariant)),
+            ColumnType.Integer => rows.Append(Convert.ToInt32(value, invariant)),
+            ColumnType.Long => rows.Append(Convert.ToInt64(value, invariant)),
+            ColumnType.Double => rows.Append(Convert.ToDouble(value, invariant)),
+            ColumnType.Boolean => rows.Append((bool)value),
+            ColumnType.Timestamp => rows.Append(value is DateTimeOffset instant ? instant : new DateTimeOffset(DateTime.SpecifyKind((DateTime)value, DateTimeKind.Utc))),
+            ColumnType.Date => rows.Append(value switch
+            {
+                DateOnly date => date,
+                DateTimeOffset instant => DateOnly.FromDateTime(instant.UtcDateTime),
+                _ => DateOnly.FromDateTime((DateTime)value),
+            }),
+            ColumnType.Binary => rows.Append((byte[])value),
+            var other => throw new NotSupportedException($"Column {column.Name} has type {other}."),
+        };
     }
 }
