@@ -65,6 +65,12 @@ public sealed record AggregatorBenchmarkResult
     public required TimeSpan FirstRoundAfterRestart { get; init; }
     /// <summary>The next live round of as many rows on the same date (its pairs now in memory).</summary>
     public required TimeSpan SecondRoundAfterRestart { get; init; }
+
+    /// <summary>The current-state tables written at the end of the rebuild (every row of every table; part of <see cref="Rebuild"/>).</summary>
+    public GoldRefreshResult? RebuildRefresh { get; init; }
+
+    /// <summary>The current-state refresh after each live round (the buckets and dates its changed keys live in; part of the round's time).</summary>
+    public IReadOnlyList<GoldRefreshResult?> LiveRefreshes { get; init; } = [];
     /// <summary>Accounts whose rebuilt gold balance differs from DuckDB's (must be 0).</summary>
     public required long BalanceMismatches { get; init; }
 }
@@ -95,7 +101,7 @@ public static class AggregatorBenchmark
         var clock = Stopwatch.StartNew();
         using var aggregator = new GoldAggregator(lake, options);
         await aggregator.StartAsync(cancellationToken).ConfigureAwait(false);
-        await aggregator.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+        var rebuildRounds = await aggregator.CatchUpAsync(cancellationToken).ConfigureAwait(false);
         var rebuild = clock.Elapsed;
         var rebuildCpu = CpuTime() - cpu;
 
@@ -147,6 +153,7 @@ public static class AggregatorBenchmark
         // What the restart deferred: the first live round after it restores the (bucket, account) pairs of the date it adds
         // to; a second round on the same date does not. Both add LiveRoundRows more rows to the last date.
         var liveRounds = new TimeSpan[2];
+        var liveRefreshes = new GoldRefreshResult?[2];
         using (var table = new DeltaTable(lake, "silver/transactions"))
         {
             var snapshot = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
@@ -156,8 +163,9 @@ public static class AggregatorBenchmark
                 var first = rows + (round * LiveRoundRows);
                 (_, snapshot) = await AppendSilverAsync(table, snapshot, buffer, first, first + LiveRoundRows - 1, rows, LiveRoundRows * (round + 1), accounts, cancellationToken).ConfigureAwait(false);
                 clock.Restart();
-                _ = await restarted.RunRoundAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The live round after the restart folded nothing.");
+                var live = await restarted.RunRoundAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The live round after the restart folded nothing.");
                 liveRounds[round] = clock.Elapsed;
+                liveRefreshes[round] = live.Refresh;
             }
         }
 
@@ -198,6 +206,8 @@ public static class AggregatorBenchmark
             Restart = restart,
             FirstRoundAfterRestart = liveRounds[0],
             SecondRoundAfterRestart = liveRounds[1],
+            RebuildRefresh = rebuildRounds.Count > 0 ? rebuildRounds[^1].Refresh : null,
+            LiveRefreshes = liveRefreshes,
             BalanceMismatches = mismatches,
         };
     }

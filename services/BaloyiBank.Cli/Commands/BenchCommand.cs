@@ -80,6 +80,14 @@ internal static class BenchCommand
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                     $"[bold]Against the four gold tables[/] (DuckDB computing them from the same files with the verifier's SQL, written as Parquet; target: rebuild ≤ 1.0×): DuckDB {r.DuckDbGoldTables.TotalSeconds:N2} s, CPU {r.DuckDbGoldTablesCpu.TotalSeconds:N2} s; rebuild ratio {r.RebuildToDuckDbGoldTablesRatio:N2}× wall, {r.RebuildToDuckDbGoldTablesCpuRatio:N2}× CPU");
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[bold]Restart[/] on that gold (a new aggregator's start, before catch-up): {r.Restart.TotalSeconds:N1} s; then a live round of {BaloyiBank.Aggregator.AggregatorBenchmark.LiveRoundRows:N0} rows on the last date {r.FirstRoundAfterRestart.TotalSeconds:N2} s (it restores that date's (bucket, account) pairs first), the next one {r.SecondRoundAfterRestart.TotalSeconds:N2} s");
+                foreach (var (label, refresh) in new[] { ("the rebuild", r.RebuildRefresh) }.Concat(r.LiveRefreshes.Select((f, i) => ($"live round {i + 1}", f))))
+                {
+                    if (refresh is not null)
+                    {
+                        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                            $"[bold]Current-state refresh[/] after {label}: {refresh.TotalRows:N0} rows rewritten ({string.Join(", ", refresh.RowsWritten.Select(t => $"{t.Key} {t.Value:N0}"))}), {refresh.FilesReplaced.Values.Sum():N0} files replaced, {refresh.Duration.TotalSeconds:N2} s");
+                    }
+                }
                 return r.BalanceMismatches == 0 ? 0 : 1;
             }
             finally
