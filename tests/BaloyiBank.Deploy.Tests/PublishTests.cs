@@ -30,8 +30,9 @@ public sealed partial class PublishTests(ITestOutputHelper output)
 
             var assembly = Path.Combine(folder.FullName, "app", $"BaloyiBank.{service}.dll");
             Assert.True(File.Exists(assembly), $"{assembly} was not published");
-            Assert.True(File.Exists(Path.Combine(folder.FullName, "app", "libduckdb.so")) || service == "Generator",
-                "DuckDB's native library must travel with the services that query");
+            // The aggregator (verify's recomputation) and the sink (the embedded warehouse) query DuckDB; generator and cleansing do not.
+            Assert.True(File.Exists(Path.Combine(folder.FullName, "app", "libduckdb.so")) || service is "Generator" or "Cleansing",
+                "DuckDB's native library must travel with the services that query it");
 
             clock.Restart();
             await StartAndProbeAsync(service, assembly, Path.Combine(folder.FullName, "work"));

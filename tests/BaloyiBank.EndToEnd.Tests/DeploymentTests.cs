@@ -180,13 +180,19 @@ public sealed partial class DeploymentTests : IAsyncLifetime
         return data;
     }
 
+    /// <summary>
+    /// This test's PostgreSQL ports start below Linux's ephemeral range (32768–60999): a server port inside it can be
+    /// taken at any moment by some process's outgoing connection (a CI run failed to bind 55792 that way).
+    /// </summary>
+    private const int PostgresBase = 15432;
+
     /// <summary>Ports of this test's own servers, apart from the ones ./test.sh shares (5672, 10000, 55432).</summary>
     private static string[] Ports(string data, int rabbitPort) =>
     [
         "--data", data,
         "--rabbitmq-port", rabbitPort.ToString(CultureInfo.InvariantCulture),
         "--azurite-port", (10000 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture),
-        "--postgres-port", (55432 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture),
+        "--postgres-port", (PostgresBase + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture),
     ];
 
     private static int RunningServicePid(string data, string service)
@@ -228,7 +234,7 @@ public sealed partial class DeploymentTests : IAsyncLifetime
         info.ArgumentList.Add(Path.Combine(data, "servers", server));
         info.Environment["BALOYI_RABBITMQ_PORT"] = rabbitPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["AZURITE_BLOB_PORT"] = (10000 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture);
-        info.Environment["BALOYI_POSTGRES_PORT"] = (55432 + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture);
+        info.Environment["BALOYI_POSTGRES_PORT"] = (PostgresBase + rabbitPort - 5672).ToString(CultureInfo.InvariantCulture);
         info.Environment["BALOYI_POSTGRES_DB"] = "baloyi";
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
