@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
 using BaloyiBank.Lake;
 

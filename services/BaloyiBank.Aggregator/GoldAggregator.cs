@@ -206,7 +206,7 @@ public sealed partial class GoldAggregator : IDisposable
         _applied = round == 0
             ? _silver.Paths.ToDictionary(p => p, _ => -1L, StringComparer.Ordinal)
             : new Dictionary<string, long>(_gold.ProgressOf(round, _silver.Paths), StringComparer.Ordinal);
-        var customers = await _silver.ReadCustomersAsync(_applied[_silver.PathOf(Cleansing.SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
+        var customers = await _silver.ReadCustomersAsync(_applied[_silver.PathOf(SilverTables.Customers)], cancellationToken).ConfigureAwait(false);
         // The (bucket, account) memory behind distinct_accounts is restored per event date, from silver, when a
         // round first folds transactions of that date row by row (RunRoundCoreAsync).
         _fold = await _gold.LoadFoldAsync(round, customers, cancellationToken).ConfigureAwait(false);
@@ -249,7 +249,7 @@ public sealed partial class GoldAggregator : IDisposable
             }
 
             var readSet = await _silver.ReadSetAsync(schema, from, to, cancellationToken).ConfigureAwait(false);
-            if (schema == Cleansing.SilverTables.Transactions)
+            if (schema == SilverTables.Transactions)
             {
                 // Dates folded before whose (bucket, account) pairs are not in memory (restored from gold or counted by
                 // a bulk fold): restore them from silver as applied so far, before this batch adds to them.

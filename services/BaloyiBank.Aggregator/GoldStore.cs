@@ -51,20 +51,10 @@ public sealed class GoldStore : IDisposable
     public string CurrentAppId => $"{AppId}:current";
 
     /// <summary>The lake path of a table's current state (one row per key): <c>{gold}/{table}</c>.</summary>
-    public static string TablePath(string goldRoot, TableSchema schema)
-    {
-        ArgumentNullException.ThrowIfNull(goldRoot);
-        ArgumentNullException.ThrowIfNull(schema);
-        return $"{goldRoot.TrimEnd('/')}/{schema.Name}";
-    }
+    public static string TablePath(string goldRoot, TableSchema schema) => GoldTables.TablePath(goldRoot, schema);
 
     /// <summary>The lake path of a table's change table (every round's changed rows): <c>{gold}/changes/{table}</c>.</summary>
-    public static string ChangeTablePath(string goldRoot, TableSchema schema)
-    {
-        ArgumentNullException.ThrowIfNull(goldRoot);
-        ArgumentNullException.ThrowIfNull(schema);
-        return $"{goldRoot.TrimEnd('/')}/{GoldTables.ChangesFolder}/{schema.Name}";
-    }
+    public static string ChangeTablePath(string goldRoot, TableSchema schema) => GoldTables.ChangeTablePath(goldRoot, schema);
 
     public string ProgressAppId(string silverTablePath) => $"{AppId}:{silverTablePath}";
 
@@ -208,14 +198,7 @@ public sealed class GoldStore : IDisposable
     }
 
     /// <summary>The current rows of a change table's files: the latest image per key, in key order.</summary>
-    public static string CurrentRowsSql(TableSchema schema, string from, long throughRound = long.MaxValue)
-    {
-        ArgumentNullException.ThrowIfNull(schema);
-        var key = string.Join(", ", GoldTables.KeyOf(schema).Select(k => $"\"{k}\""));
-        return string.Create(CultureInfo.InvariantCulture,
-            $"SELECT {GoldRowCodec.ColumnList(schema)} FROM {from} WHERE {GoldTables.VersionColumn} <= {throughRound} " +
-            $"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {GoldTables.VersionColumn} DESC) = 1 ORDER BY {key}");
-    }
+    public static string CurrentRowsSql(TableSchema schema, string from, long throughRound = long.MaxValue) => GoldTables.CurrentRowsSql(schema, from, throughRound);
 
     /// <summary>
     /// Commits round <paramref name="changes"/>.GoldVersion to every table that does not hold it yet: the changed

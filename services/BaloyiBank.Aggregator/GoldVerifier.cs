@@ -1,5 +1,4 @@
 using System.Globalization;
-using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
 using DuckDB.NET.Data;
 using BaloyiBank.Lake;

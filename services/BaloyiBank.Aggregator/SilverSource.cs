@@ -1,5 +1,4 @@
 using System.Globalization;
-using BaloyiBank.Cleansing;
 using BaloyiBank.Delta;
 using BaloyiBank.Lake;
 using Parquet;

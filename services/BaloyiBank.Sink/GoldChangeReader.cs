@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using BaloyiBank.Aggregator;
 using BaloyiBank.Delta;
 using BaloyiBank.Lake;
 using BaloyiBank.Lake.Blob;
@@ -20,7 +19,7 @@ internal sealed record GoldTableChanges(TableSchema Schema, IReadOnlyList<string
 internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, string scratchFolder, BlobLakeStore? urlLake = null) : IDisposable
 {
     private readonly Dictionary<string, DeltaTable> _tables = GoldTables.Business.ToDictionary(
-        t => t.Name, t => new DeltaTable(lake, GoldStore.ChangeTablePath(options.GoldRoot, t)), StringComparer.Ordinal);
+        t => t.Name, t => new DeltaTable(lake, GoldTables.ChangeTablePath(options.GoldRoot, t)), StringComparer.Ordinal);
 
     // Per table: the Delta version read through, the round it holds there, and the data adds seen per round since.
     private readonly Dictionary<string, (long Version, long Round)> _cursors = new(StringComparer.Ordinal);

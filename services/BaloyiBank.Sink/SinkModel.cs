@@ -1,4 +1,3 @@
-using BaloyiBank.Aggregator;
 using BaloyiBank.Delta;
 using BaloyiBank.Warehouse;
 

@@ -1,4 +1,3 @@
-using BaloyiBank.Aggregator;
 using BaloyiBank.Delta;
 using BaloyiBank.Lake;
 using BaloyiBank.Warehouse;
@@ -54,13 +53,13 @@ public static class SinkVerifier
         {
             var export = Path.Combine(workFolder, $"{schema.Name}.parquet");
             var warehouseRows = await warehouse.ExportAsync(schema, export, cancellationToken).ConfigureAwait(false);
-            using var table = new DeltaTable(lake, GoldStore.ChangeTablePath(options.GoldRoot, schema));
+            using var table = new DeltaTable(lake, GoldTables.ChangeTablePath(options.GoldRoot, schema));
             var snapshot = await table.TryLoadAsync(cancellationToken).ConfigureAwait(false);
             var from = snapshot is null
                 ? new DeltaReadSet(schema, -1, []).ToSql()
                 : (await table.GetReadSetAsync(snapshot, Path.Combine(workFolder, "gold", schema.Name), cancellationToken).ConfigureAwait(false)).ToSql();
             var columns = string.Join(", ", schema.Columns.Select(c => $"\"{c.Name}\""));
-            var gold = $"SELECT {columns} FROM ({GoldStore.CurrentRowsSql(schema, from, watermark)})";
+            var gold = $"SELECT {columns} FROM ({GoldTables.CurrentRowsSql(schema, from, watermark)})";
             var exported = $"SELECT {columns} FROM read_parquet('{export.Replace("'", "''", StringComparison.Ordinal)}')";
             var goldRows = Count(connection, $"SELECT count(*) FROM ({gold})");
             var missing = Count(connection, $"SELECT count(*) FROM ({gold} EXCEPT ALL {exported})");

@@ -1,7 +1,7 @@
 using System.Text;
 using BaloyiBank.Delta;
 
-namespace BaloyiBank.Aggregator;
+namespace BaloyiBank.Tables;
 
 /// <summary>
 /// The gold layer's tables, each kept twice under the gold root:
@@ -128,9 +128,39 @@ public static class GoldTables
 
     /// <summary>
     /// Every table a gold round commits. The aggregator's (bucket, account) memory behind <c>distinct_accounts</c> is
-    /// not persisted: it is rebuilt from silver on start (see <see cref="SilverSource"/>).
+    /// not persisted: the aggregator rebuilds it from silver on start.
     /// </summary>
     public static IReadOnlyList<TableSchema> All { get; } = Business;
+
+    /// <summary>The lake path of a table's current state (one row per key): <c>{gold}/{table}</c>.</summary>
+    public static string TablePath(string goldRoot, TableSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(goldRoot);
+        ArgumentNullException.ThrowIfNull(schema);
+        return $"{goldRoot.TrimEnd('/')}/{schema.Name}";
+    }
+
+    /// <summary>The lake path of a table's change table (every round's changed rows): <c>{gold}/changes/{table}</c>.</summary>
+    public static string ChangeTablePath(string goldRoot, TableSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(goldRoot);
+        ArgumentNullException.ThrowIfNull(schema);
+        return $"{goldRoot.TrimEnd('/')}/{ChangesFolder}/{schema.Name}";
+    }
+
+    /// <summary>
+    /// SQL (DuckDB) for the current rows of a change table's files <paramref name="from"/>: the latest image per key with
+    /// gold_version ≤ <paramref name="throughRound"/>, in key order.
+    /// </summary>
+    public static string CurrentRowsSql(TableSchema schema, string from, long throughRound = long.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var key = string.Join(", ", KeyOf(schema).Select(k => $"\"{k}\""));
+        var columns = string.Join(", ", schema.Columns.Select(c => $"\"{c.Name}\""));
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"SELECT {columns} FROM {from} WHERE {VersionColumn} <= {throughRound} " +
+            $"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {VersionColumn} DESC) = 1 ORDER BY {key}");
+    }
 
     /// <summary>The folder under the gold root that holds the change tables.</summary>
     public const string ChangesFolder = "changes";

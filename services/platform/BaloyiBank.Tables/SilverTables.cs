@@ -1,6 +1,6 @@
 using BaloyiBank.Delta;
 
-namespace BaloyiBank.Cleansing;
+namespace BaloyiBank.Tables;
 
 /// <summary>
 /// The silver layer's tables. Every silver row carries its lineage (where in the log it came

@@ -1,6 +1,6 @@
 using BaloyiBank.Delta;
 
-namespace BaloyiBank.Cleansing;
+namespace BaloyiBank.Tables;
 
 /// <summary>
 /// The raw archive: every consumed record as the log held it, committed with the same txn as its batch's
