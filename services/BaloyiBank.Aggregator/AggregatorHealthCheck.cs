@@ -4,7 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace BaloyiBank.Aggregator;
 
 /// <summary>
-/// The aggregator's part of <c>/health</c>: unhealthy while its last round failed, degraded until gold is restored;
+/// The aggregator's part of <c>/health</c>: unhealthy while its last round failed, degraded until gold is restored and
+/// while silver's live generation is not the one gold folds (after a replay's switch);
 /// its figures are the gold round, the silver versions applied and the lag seen at the last round.
 /// </summary>
 public sealed class AggregatorHealthCheck(AggregatorProgress progress) : IHealthCheck
@@ -25,6 +26,8 @@ public sealed class AggregatorHealthCheck(AggregatorProgress progress) : IHealth
         }
 
         var result = progress.Failure is { } failure ? HealthCheckResult.Unhealthy($"aggregator failed: {failure}", data: data)
+            : progress.SilverSwitchedTo is { } live ? HealthCheckResult.Degraded(
+                $"silver switched to {live}; gold still folds the previous generation and no longer follows new events: rebuild gold from {live} (Aggregator__SilverRoot) into a new Aggregator__GoldRoot", data: data)
             : progress.Started ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"gold round {progress.Round:N0}, silver commits behind {progress.Lag:N0}"), data)
             : HealthCheckResult.Degraded("restoring gold", data: data);
         return Task.FromResult(result);

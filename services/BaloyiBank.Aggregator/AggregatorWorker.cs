@@ -36,6 +36,10 @@ public sealed class AggregatorProgress
     public long Lag { get; private set; }
     public bool Started { get; private set; }
     public string? Failure { get; private set; }
+
+    /// <summary>Silver's live generation root when gold does not fold it (a replay switched silver); null while it does.</summary>
+    public string? SilverSwitchedTo { get; private set; }
+
     public GoldRoundResult? LastRound => _last;
     public IReadOnlyDictionary<string, long> Applied { get; private set; } = new Dictionary<string, long>();
 
@@ -45,6 +49,7 @@ public sealed class AggregatorProgress
         Round = aggregator.Round;
         Lag = aggregator.Lag;
         Applied = aggregator.Applied;
+        SilverSwitchedTo = aggregator.SilverSwitchedTo?.Root;
         if (round is not null)
         {
             _last = round;

@@ -46,6 +46,7 @@ public sealed partial class GoldAggregator : IDisposable
     private readonly GoldStore _gold;
     private readonly SilverSource _silver;
     private readonly SilverLineage _lineage;
+    private readonly LakeGenerations _generations;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private GoldFold? _fold;
     private Dictionary<string, long> _applied = new(StringComparer.Ordinal);
@@ -64,6 +65,7 @@ public sealed partial class GoldAggregator : IDisposable
         _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _time);
         _silver = new SilverSource(lake, options.SilverRoot);
         _lineage = new SilverLineage(lake);
+        _generations = new LakeGenerations(lake);
     }
 
     /// <summary>
@@ -74,6 +76,12 @@ public sealed partial class GoldAggregator : IDisposable
 
     /// <summary>Transaction batches up to this many rows keep every date's (bucket, account) pairs, bigger ones count new dates' without keeping them (tests lower it).</summary>
     internal long RowByRowLimit { get; init; } = SilverSource.RowByRowLimit;
+
+    /// <summary>
+    /// Silver's live generation when it is not the one this gold folds (<see cref="AggregatorOptions.SilverRoot"/>): a
+    /// replay switched silver, and gold no longer follows new events until it is rebuilt from that generation.
+    /// </summary>
+    public LakeGeneration? SilverSwitchedTo { get; private set; }
 
     /// <summary>The last round committed to every gold table.</summary>
     public long Round { get; private set; }
@@ -163,6 +171,7 @@ public sealed partial class GoldAggregator : IDisposable
         try
         {
             _ = Fold;
+            await CheckSilverGenerationAsync(cancellationToken).ConfigureAwait(false);
             var latest = await _silver.LatestVersionsAsync(cancellationToken).ConfigureAwait(false);
             Lag = latest.Sum(l => Math.Max(0, l.Value - _applied[l.Key]));
             _metrics?.Lag(Lag);
@@ -211,6 +220,24 @@ public sealed partial class GoldAggregator : IDisposable
         // round first folds transactions of that date row by row (RunRoundCoreAsync).
         _fold = await _gold.LoadFoldAsync(round, customers, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>One listing: is the silver generation gold folds still the live one?</summary>
+    private async Task CheckSilverGenerationAsync(CancellationToken cancellationToken)
+    {
+        var folded = _options.SilverRoot.TrimEnd('/');
+        var layer = GenerationSuffix().Replace(folded, "");
+        var live = await _generations.LiveAsync(layer, cancellationToken).ConfigureAwait(false);
+        var switched = live.Root == folded ? null : live;
+        if (switched is not null && switched != SilverSwitchedTo)
+        {
+            LogSilverSwitched(_logger, switched.ToString(), folded, switched.Root);
+        }
+
+        SilverSwitchedTo = switched;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/g\d{4}$")]
+    private static partial System.Text.RegularExpressions.Regex GenerationSuffix();
 
     private bool RefreshDue() =>
         _options.RefreshInterval <= TimeSpan.Zero || _lastRefreshAt == long.MinValue || _time.GetElapsedTime(_lastRefreshAt) >= _options.RefreshInterval;
@@ -342,6 +369,9 @@ public sealed partial class GoldAggregator : IDisposable
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Dropped the (bucket, account) pairs of {Dates} event dates before {Cutoff}; {Pairs} pairs stay in memory")]
     private static partial void LogPairsForgotten(ILogger logger, int dates, DateOnly cutoff, int pairs);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Silver switched to {Live}, but gold folds '{Folded}': gold no longer follows new events. Rebuild gold from the live generation: run the aggregator with Aggregator__SilverRoot={LiveRoot} and a new Aggregator__GoldRoot, then point the sink's Sink__GoldRoot at it")]
+    private static partial void LogSilverSwitched(ILogger logger, string live, string folded, string liveRoot);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Gold current-state tables refreshed to round {Round}: {Rows} rows written, {Files} files replaced in {Milliseconds} ms")]
     private static partial void LogRefreshed(ILogger logger, long round, long rows, int files, long milliseconds);

@@ -338,6 +338,38 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task After_a_replay_switches_silver_the_aggregator_reports_that_gold_no_longer_follows_it()
+    {
+        await using var rig = await SilverRig.CreateAsync(4_000);
+        await rig.CleanseAsync();
+        using var aggregator = new GoldAggregator(rig.Lake, SilverRig.Options());
+        await aggregator.StartAsync();
+        await aggregator.CatchUpAsync();
+        Assert.Null(aggregator.SilverSwitchedTo);
+
+        // A replay's switch: generation 1 becomes silver's live generation; this gold folds generation 0.
+        var generations = new BaloyiBank.Lake.LakeGenerations(rig.Lake);
+        var claimed = await generations.ClaimAsync("silver", "test");
+        await generations.SwitchAsync(await generations.LiveAsync("silver"), claimed.Number, "test");
+        Assert.Null(await aggregator.RunRoundAsync());
+        Assert.Equal("silver/g0001", aggregator.SilverSwitchedTo?.Root);
+
+        var progress = new AggregatorProgress();
+        progress.Update(aggregator, null);
+        var health = await new AggregatorHealthCheck(progress).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, health.Status);
+        Assert.Contains("silver/g0001", health.Description, StringComparison.Ordinal);
+
+        // Gold built from the live generation (its own gold root) is following it.
+        var options = SilverRig.Options("gold_g1");
+        options.SilverRoot = claimed.Root;
+        using var rebuilt = new GoldAggregator(rig.Lake, options);
+        await rebuilt.StartAsync();
+        Assert.Null(await rebuilt.RunRoundAsync());
+        Assert.Null(rebuilt.SilverSwitchedTo);
+    }
+
+    [Fact]
     public async Task A_gold_folder_in_the_old_change_log_layout_is_refused_with_how_to_rebuild()
     {
         await using var rig = await SilverRig.CreateAsync(2_000);
