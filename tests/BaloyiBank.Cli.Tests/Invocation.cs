@@ -37,7 +37,11 @@ internal static class Invocation
     }
 
     /// <summary>Runs the built <c>baloyi.dll</c> (next to the tests) as a child process: the real entry point and console.</summary>
-    public static async Task<Outcome> ChildAsync(params string[] args)
+    public static Task<Outcome> ChildAsync(params string[] args) =>
+        ChildAsync(TimeSpan.FromSeconds(60), "bad input must be rejected before any work starts", args);
+
+    /// <summary>As <see cref="ChildAsync(string[])"/> for a command that does real work, given <paramref name="limit"/> to finish.</summary>
+    public static async Task<Outcome> ChildAsync(TimeSpan limit, string why, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "baloyi.dll");
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
@@ -59,15 +63,15 @@ internal static class Invocation
         using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {host} {dll}");
         var stdout = child.StandardOutput.ReadToEndAsync();
         var stderr = child.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var deadline = new CancellationTokenSource(limit);
         try
         {
-            await child.WaitForExitAsync(limit.Token);
+            await child.WaitForExitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
             child.Kill(entireProcessTree: true);
-            throw new TimeoutException($"baloyi {Describe(args)} did not exit within 60 s: bad input must be rejected before any work starts.");
+            throw new TimeoutException($"baloyi {Describe(args)} did not exit within {limit.TotalSeconds:F0} s: {why}.");
         }
 
         return new Outcome(Describe(args), child.ExitCode, await stdout, await stderr, ReachedCommand: false);

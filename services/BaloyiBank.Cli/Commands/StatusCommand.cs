@@ -1,7 +1,10 @@
 using System.CommandLine;
+using BaloyiBank.Cli.Gold;
 using BaloyiBank.EventLog;
 using BaloyiBank.EventLog.Embedded;
+using BaloyiBank.Lake;
 using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
 
 namespace BaloyiBank.Cli.Commands;
 
@@ -12,7 +15,7 @@ internal static class StatusCommand
     {
         var data = CommonOptions.ExistingData(DataAccess.Read);
         var eventLog = EventLogChoice.Option("The event log the run used, when not embedded: the same --event-log given to run (its secret is not kept in the folder).");
-        var command = new Command("status", "Show the event log's partitions (first and next offsets, records, last enqueue time) and, for a baloyi up deployment, each service's health.") { data, eventLog };
+        var command = new Command("status", "Show the event log's partitions (first and next offsets, records, last enqueue time), then each stage: cleansing's committed offset and lag per partition, gold's round and the silver commits it has not folded, the warehouse's watermark and the gold rounds it trails; for a baloyi up deployment, each service's health.") { data, eventLog };
         command.SetAction(async (parse, ct) =>
         {
             var root = parse.GetValue(data)!.FullName;
@@ -40,7 +43,10 @@ internal static class StatusCommand
                 }
 
                 var recorded = services.GetRequiredService<IEventLog>();
-                Presentation.RunConsole.CreateConsole().Write(Presentation.PartitionTable.Create(recorded.Name, record.Location, await recorded.DescribeAsync(ct)));
+                var described = await recorded.DescribeAsync(ct);
+                var console = Presentation.RunConsole.CreateConsole();
+                console.Write(Presentation.PartitionTable.Create(recorded.Name, record.Location, described));
+                await WriteStagesAsync(console, root, described, ct);
                 return 0;
             }
 
@@ -58,10 +64,25 @@ internal static class StatusCommand
 
             await using var _ = log;
             var partitions = await log.DescribeAsync(ct);
-            var table = Presentation.PartitionTable.Create(log.Name, directory, partitions);
-            Presentation.RunConsole.CreateConsole().Write(table);
+            var output = Presentation.RunConsole.CreateConsole();
+            output.Write(Presentation.PartitionTable.Create(log.Name, directory, partitions));
+            await WriteStagesAsync(output, root, partitions, ct);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Cleansing, gold and the warehouse as far as the folder's lake and DuckDB warehouse show them (nothing when there is no lake).</summary>
+    private static async Task WriteStagesAsync(IAnsiConsole console, string root, IReadOnlyList<PartitionInfo> log, CancellationToken ct)
+    {
+        var lakeFolder = Path.Combine(root, "lake");
+        if (!Directory.Exists(lakeFolder))
+        {
+            console.MarkupLineInterpolated($"No lake at {lakeFolder}: no stage after the log has run yet.");
+            return;
+        }
+
+        var stages = await StageStatus.ReadAsync(new FolderLakeStore(lakeFolder), log, Path.Combine(root, "warehouse.duckdb"), ct);
+        console.Write(stages.ToTable());
     }
 }
