@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using BaloyiBank.Aggregator;
 using BaloyiBank.Cleansing;
 using BaloyiBank.Generator;
 using BaloyiBank.Sink;
+using BaloyiBank.Tests.Shared;
 using BaloyiBank.Warehouse;
 using YamlDotNet.RepresentationModel;
 
@@ -16,7 +16,7 @@ namespace BaloyiBank.Deploy.Tests;
 /// gives it when it receives OTLP (grafana/otel-lgtm: Prometheus' OTLP receiver, names with type and unit suffixes), and the
 /// dashboards are provisioned by the otel-lgtm service of docker-compose.yml. No Grafana runs here.
 /// </summary>
-public sealed partial class GrafanaDashboardTests
+public sealed class GrafanaDashboardTests
 {
     private static readonly string Folder = Repo.PathOf("deploy", "grafana", "dashboards");
 
@@ -26,27 +26,28 @@ public sealed partial class GrafanaDashboardTests
     [Fact]
     public void Every_metric_a_dashboard_queries_is_published_by_a_service_with_that_unit()
     {
-        var published = PublishedInstruments();
-        var names = PrometheusNames(published);
+        var names = GrafanaDashboards.ByPrometheusName(PublishedInstruments());
+        var queries = GrafanaDashboards.Queries(Folder);
+        Assert.True(queries.Count > 30, $"only {queries.Count} PromQL queries found in {Folder}");
         var problems = new List<string>();
         var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (dashboard, panel, expression, unit) in Queries())
+        foreach (var query in queries)
         {
-            foreach (var metric in MetricNames(expression))
+            foreach (var metric in GrafanaDashboards.MetricNames(query.Expression))
             {
                 used.Add(metric);
                 if (!names.TryGetValue(metric, out var instrument))
                 {
-                    problems.Add($"{dashboard} / '{panel}': {metric} is not a metric any service publishes (query: {expression})");
+                    problems.Add($"{query.Dashboard} / '{query.Panel}': {metric} is not a metric any service publishes (query: {query.Expression})");
                 }
-                else if (expression.StartsWith("histogram_quantile(", StringComparison.Ordinal) && unit != GrafanaUnit(instrument.Unit))
+                else if (query.Expression.StartsWith("histogram_quantile(", StringComparison.Ordinal) && query.Unit != GrafanaDashboards.GrafanaUnit(instrument.Unit))
                 {
-                    problems.Add($"{dashboard} / '{panel}': shows quantiles of {instrument.Name} ({instrument.Unit}) in Grafana unit '{unit}', expected '{GrafanaUnit(instrument.Unit)}'");
+                    problems.Add($"{query.Dashboard} / '{query.Panel}': shows quantiles of {instrument.Name} ({instrument.Unit}) in Grafana unit '{query.Unit}', expected '{GrafanaDashboards.GrafanaUnit(instrument.Unit)}'");
                 }
             }
         }
 
-        Assert.Empty(problems);
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
         // The dashboards cover every stage: the pipeline latency and each service's own instruments.
         foreach (var needed in new[] { "baloyibank_pipeline_latency_seconds_bucket", "baloyibank_generator_events_total", "baloyibank_cleansing_lag",
                      "baloyibank_cleansing_events_quarantined_total", "baloyibank_aggregator_lag", "baloyibank_sink_lag", "baloyibank_warehouse_load_duration_seconds_bucket" })
@@ -76,16 +77,16 @@ public sealed partial class GrafanaDashboardTests
     }
 
     [Theory]
-    [InlineData("baloyibank.sink.load.duration", "s", InstrumentKind.Histogram, "baloyibank_sink_load_duration_seconds")]
-    [InlineData("baloyibank.cleansing.batch.bytes", "By", InstrumentKind.Histogram, "baloyibank_cleansing_batch_bytes")]
-    [InlineData("baloyibank.cleansing.events.quarantined", "{event}", InstrumentKind.Counter, "baloyibank_cleansing_events_quarantined_total")]
-    [InlineData("baloyibank.cleansing.lag", "{event}", InstrumentKind.Gauge, "baloyibank_cleansing_lag")]
-    [InlineData("baloyibank.aggregator.rows_folded", "{row}", InstrumentKind.Counter, "baloyibank_aggregator_rows_folded_total")]
-    [InlineData("process.cpu.utilization", "1", InstrumentKind.Gauge, "process_cpu_utilization_ratio")]
-    [InlineData("http.requests.total", "{request}", InstrumentKind.Counter, "http_requests_total")]
-    [InlineData("io.rate", "By/s", InstrumentKind.Gauge, "io_rate_bytes_per_second")]
-    public void Names_follow_the_OTLP_to_Prometheus_translation(string name, string unit, InstrumentKind kind, string expected) =>
-        Assert.Equal(expected, PrometheusName(name, unit, kind));
+    [InlineData("baloyibank.sink.load.duration", "s", "Histogram", "baloyibank_sink_load_duration_seconds")]
+    [InlineData("baloyibank.cleansing.batch.bytes", "By", "Histogram", "baloyibank_cleansing_batch_bytes")]
+    [InlineData("baloyibank.cleansing.events.quarantined", "{event}", "Counter", "baloyibank_cleansing_events_quarantined_total")]
+    [InlineData("baloyibank.cleansing.lag", "{event}", "Gauge", "baloyibank_cleansing_lag")]
+    [InlineData("baloyibank.aggregator.rows_folded", "{row}", "Counter", "baloyibank_aggregator_rows_folded_total")]
+    [InlineData("process.cpu.utilization", "1", "Gauge", "process_cpu_utilization_ratio")]
+    [InlineData("http.requests.total", "{request}", "Counter", "http_requests_total")]
+    [InlineData("io.rate", "By/s", "Gauge", "io_rate_bytes_per_second")]
+    public void Names_follow_the_OTLP_to_Prometheus_translation(string name, string unit, string kind, string expected) =>
+        Assert.Equal(expected, GrafanaDashboards.PrometheusName(name, unit, Enum.Parse<InstrumentKind>(kind)));
 
     [Fact]
     public void The_checker_finds_the_metrics_in_a_query_and_refuses_unknown_ones()
@@ -94,8 +95,9 @@ public sealed partial class GrafanaDashboardTests
             histogram_quantile(0.95, sum by (le, baloyibank_stage) (rate(baloyibank_pipeline_latency_seconds_bucket{baloyibank_stage=~"gold|$stage"}[$__rate_interval])))
               / on (service_name) group_left sum(baloyibank_sink_lag offset 5m) > bool 1e3 unless sum without (reason) (increase(baloyibank_sink_lag_seconds[5m]))
             """;
-        Assert.Equal(["baloyibank_pipeline_latency_seconds_bucket", "baloyibank_sink_lag", "baloyibank_sink_lag_seconds"], MetricNames(query).Order(StringComparer.Ordinal));
-        var names = PrometheusNames(PublishedInstruments());
+        Assert.Equal(["baloyibank_pipeline_latency_seconds_bucket", "baloyibank_sink_lag", "baloyibank_sink_lag_seconds"], GrafanaDashboards.MetricNames(query).Order(StringComparer.Ordinal));
+        Assert.Equal(["baloyibank_stage", "le", "service_name", "reason", "stage"], GrafanaDashboards.LabelNames(query, "p95 {{stage}}"));
+        var names = GrafanaDashboards.ByPrometheusName(PublishedInstruments());
         Assert.True(names.ContainsKey("baloyibank_sink_lag"));
         Assert.False(names.ContainsKey("baloyibank_sink_lag_seconds"));           // a wrong unit
         Assert.False(names.ContainsKey("baloyibank_pipeline_latency_seconds"));   // a histogram is only its series
@@ -169,7 +171,7 @@ public sealed partial class GrafanaDashboardTests
                 {
                     lock (published)
                     {
-                        published.Add(new PublishedInstrument(instrument.Meter.Name, instrument.Name, instrument.Unit ?? "", KindOf(instrument)));
+                        published.Add(PublishedInstrument.Of(instrument));
                     }
                 }
             },
@@ -185,157 +187,6 @@ public sealed partial class GrafanaDashboardTests
         lock (published)
         {
             return [.. published.Distinct()];
-        }
-    }
-
-    /// <summary>Prometheus series name → the instrument behind it (a histogram is three series).</summary>
-    private static Dictionary<string, PublishedInstrument> PrometheusNames(IEnumerable<PublishedInstrument> instruments)
-    {
-        var names = new Dictionary<string, PublishedInstrument>(StringComparer.Ordinal);
-        foreach (var instrument in instruments)
-        {
-            var name = PrometheusName(instrument.Name, instrument.Unit, instrument.Kind);
-            IEnumerable<string> series = instrument.Kind == InstrumentKind.Histogram ? [name + "_bucket", name + "_sum", name + "_count"] : [name];
-            foreach (var s in series)
-            {
-                if (names.TryGetValue(s, out var other) && other.Unit != instrument.Unit)
-                {
-                    throw new InvalidOperationException($"{s} is published by {other.Meter} in '{other.Unit}' and by {instrument.Meter} in '{instrument.Unit}'");
-                }
-
-                names[s] = instrument;
-            }
-        }
-
-        return names;
-    }
-
-    /// <summary>
-    /// The OpenTelemetry → Prometheus name translation with suffixes (Prometheus' OTLP receiver, UnderscoreEscapingWithSuffixes):
-    /// characters outside [a-zA-Z0-9:] split the name into words joined by '_'; the unit's word is appended unless already
-    /// one of them ({annotations} are dropped, "a/b" becomes "a_per_b"); counters end in "total"; unit-1 gauges in "ratio".
-    /// </summary>
-    internal static string PrometheusName(string name, string unit, InstrumentKind kind)
-    {
-        var words = NonNameCharacters().Split(name).Where(w => w.Length > 0).ToList();
-        var cleaned = Annotation().Replace(unit, "");
-        var parts = cleaned.Split('/', 2);
-        var main = UnitWord(parts[0].Trim());
-        var per = parts.Length == 2 ? PerUnitWord(parts[1].Trim()) : "";
-        if (main.Length > 0 && !words.Contains(main, StringComparer.Ordinal))
-        {
-            words.Add(main);
-        }
-
-        if (per.Length > 0 && !words.Contains(per, StringComparer.Ordinal))
-        {
-            words.AddRange(["per", per]);
-        }
-
-        if (kind == InstrumentKind.Counter)
-        {
-            words.RemoveAll(w => w == "total");
-            words.Add("total");
-        }
-
-        if (unit == "1" && kind == InstrumentKind.Gauge)
-        {
-            words.RemoveAll(w => w == "ratio");
-            words.Add("ratio");
-        }
-
-        return string.Join('_', words);
-    }
-
-    private static string UnitWord(string unit) => unit switch
-    {
-        "" or "1" => "",
-        "d" => "days",
-        "h" => "hours",
-        "min" => "minutes",
-        "s" => "seconds",
-        "ms" => "milliseconds",
-        "us" => "microseconds",
-        "ns" => "nanoseconds",
-        "By" => "bytes",
-        "KiBy" => "kibibytes",
-        "MiBy" => "mebibytes",
-        "%" => "percent",
-        _ => NonNameCharacters().Replace(unit, "_"),
-    };
-
-    private static string PerUnitWord(string unit) => unit switch
-    {
-        "s" => "second",
-        "m" => "minute",
-        "h" => "hour",
-        "d" => "day",
-        _ => NonNameCharacters().Replace(unit, "_"),
-    };
-
-    /// <summary>The Grafana panel unit that shows an OpenTelemetry unit's values.</summary>
-    private static string GrafanaUnit(string unit) => unit switch
-    {
-        "s" => "s",
-        "ms" => "ms",
-        "By" => "bytes",
-        _ => "short",
-    };
-
-    /// <summary>
-    /// The metric names in a PromQL expression: what is left once strings, label matchers, ranges, grouping label lists,
-    /// Grafana variables, numbers and durations are removed, that is not a function or a keyword.
-    /// </summary>
-    internal static IReadOnlyList<string> MetricNames(string expression)
-    {
-        var text = PromStrings().Replace(expression, "\"\"");
-        text = Braces().Replace(text, " ");
-        text = Brackets().Replace(text, " ");
-        text = Grouping().Replace(text, " ");
-        return [.. Identifier().Matches(text).Select(m => m.Value).Where(w => !Keywords.Contains(w)).Distinct()];
-    }
-
-    private static readonly HashSet<string> Keywords = new(
-        ["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "and", "or", "unless", "atan2", "inf", "nan", "Inf", "NaN"], StringComparer.Ordinal);
-
-    /// <summary>(dashboard file, panel title, PromQL, the panel's unit) for every Prometheus query of every dashboard.</summary>
-    private static IEnumerable<(string Dashboard, string Panel, string Expression, string Unit)> Queries()
-    {
-        var count = 0;
-        foreach (var file in Directory.GetFiles(Folder, "*.json"))
-        {
-            using var json = JsonDocument.Parse(File.ReadAllText(file));
-            foreach (var panel in Panels(json.RootElement))
-            {
-                var unit = panel.TryGetProperty("fieldConfig", out var config) && config.GetProperty("defaults").TryGetProperty("unit", out var u) ? u.GetString()! : "";
-                if (!panel.TryGetProperty("targets", out var targets))
-                {
-                    continue;
-                }
-
-                foreach (var target in targets.EnumerateArray().Where(t => t.TryGetProperty("expr", out _)))
-                {
-                    count++;
-                    yield return (Path.GetFileName(file), panel.GetProperty("title").GetString()!, target.GetProperty("expr").GetString()!, unit);
-                }
-            }
-        }
-
-        Assert.True(count > 30, $"only {count} PromQL queries found in {Folder}");
-    }
-
-    private static IEnumerable<JsonElement> Panels(JsonElement dashboard)
-    {
-        foreach (var panel in dashboard.GetProperty("panels").EnumerateArray())
-        {
-            yield return panel;
-            if (panel.TryGetProperty("panels", out var nested))
-            {
-                foreach (var inner in nested.EnumerateArray())
-                {
-                    yield return inner;
-                }
-            }
         }
     }
 
@@ -361,36 +212,6 @@ public sealed partial class GrafanaDashboardTests
         }
     }
 
-    private static InstrumentKind KindOf(System.Diagnostics.Metrics.Instrument instrument)
-    {
-        var type = instrument.GetType().GetGenericTypeDefinition();
-        return type == typeof(Counter<>) || type == typeof(ObservableCounter<>) ? InstrumentKind.Counter
-            : type == typeof(Histogram<>) ? InstrumentKind.Histogram
-            : InstrumentKind.Gauge; // gauges and up-down counters (non-monotonic sums) keep their name
-    }
-
-    [GeneratedRegex("[^a-zA-Z0-9:]+")]
-    private static partial Regex NonNameCharacters();
-
-    [GeneratedRegex(@"\{[^}]*\}")]
-    private static partial Regex Annotation();
-
-    [GeneratedRegex("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`")]
-    private static partial Regex PromStrings();
-
-    [GeneratedRegex(@"\{[^}]*\}")]
-    private static partial Regex Braces();
-
-    [GeneratedRegex(@"\[[^\]]*\]")]
-    private static partial Regex Brackets();
-
-    [GeneratedRegex(@"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")]
-    private static partial Regex Grouping();
-
-    // A name not preceded by a word character, '$' or '.', not followed by more name characters or by '(' (a function).
-    [GeneratedRegex(@"(?<![\w$.])[a-zA-Z_:][a-zA-Z0-9_:]*(?![a-zA-Z0-9_:])(?!\s*\()")]
-    private static partial Regex Identifier();
-
     private sealed class PlainMeterFactory : IMeterFactory
     {
         private readonly List<Meter> _meters = [];
@@ -405,13 +226,3 @@ public sealed partial class GrafanaDashboardTests
         public void Dispose() => _meters.ForEach(m => m.Dispose());
     }
 }
-
-public enum InstrumentKind
-{
-    Counter,
-    Histogram,
-    Gauge,
-}
-
-/// <summary>One published instrument: its meter, OpenTelemetry name, unit and how Prometheus stores it.</summary>
-internal sealed record PublishedInstrument(string Meter, string Name, string Unit, InstrumentKind Kind);
