@@ -14,7 +14,8 @@ namespace BaloyiBank.Cli.Tests;
 /// <summary>
 /// deploy/grafana's dashboards against what a real embedded pipeline (<c>baloyi run</c>'s host, the services' own
 /// registrations) emits: every metric a query names is an instrument the run published, and every label a query
-/// groups, filters or labels its legend by is a tag the run recorded on the instruments that query reads.
+/// groups, filters or labels its legend by is a tag the run recorded on the instruments that query reads; every span name
+/// and span attribute the trace dashboard's TraceQL uses was recorded.
 /// (tests/BaloyiBank.Deploy.Tests checks the names and units without a run.)
 /// </summary>
 [Collection(PipelineTelemetry.Name)]
@@ -48,6 +49,23 @@ public sealed class GrafanaDashboardRunTests : IDisposable
         listener.SetMeasurementEventCallback<int>((_, _, tags, state) => Record(emitted, measured, state, tags));
         listener.SetMeasurementEventCallback<double>((_, _, tags, state) => Record(emitted, measured, state, tags));
         listener.Start();
+
+        // Every product span, recorded (as with an exporter and a sampler keeping everything): its name and attribute keys.
+        var spans = new ConcurrentDictionary<string, ConcurrentDictionary<string, byte>>(StringComparer.Ordinal);
+        using var tracing = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith(Telemetry.SourcePrefix, StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                var keys = spans.GetOrAdd(activity.DisplayName, _ => new(StringComparer.Ordinal));
+                foreach (var (key, _) in activity.TagObjects)
+                {
+                    keys.TryAdd(key, 0);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(tracing);
 
         var overrides = new Dictionary<string, string?>
         {
@@ -123,6 +141,29 @@ public sealed class GrafanaDashboardRunTests : IDisposable
                 if (!tags.Contains(label))
                 {
                     problems.Add($"{query.Dashboard} / '{query.Panel}': label {label} is not a tag of {string.Join(", ", instruments.Select(i => i.Name))} (tags: {string.Join(", ", tags)})");
+                }
+            }
+        }
+
+        // The trace dashboard's TraceQL: every span name it matches and every span attribute it filters by was recorded.
+        var traceQueries = GrafanaDashboards.TraceQueries(DashboardFolder());
+        Assert.NotEmpty(traceQueries);
+        foreach (var query in traceQueries)
+        {
+            foreach (var (op, name) in GrafanaDashboards.SpanNames(query.Expression))
+            {
+                var found = op == "=" ? spans.ContainsKey(name) : spans.Keys.Any(n => System.Text.RegularExpressions.Regex.IsMatch(n, $"^(?:{name})$"));
+                if (!found)
+                {
+                    problems.Add($"{query.Dashboard} / '{query.Panel}': no span named {op} \"{name}\" was recorded (spans: {string.Join(", ", spans.Keys.Order(StringComparer.Ordinal))})");
+                }
+            }
+
+            foreach (var attribute in GrafanaDashboards.SpanAttributes(query.Expression))
+            {
+                if (!spans.Values.Any(keys => keys.ContainsKey(attribute)))
+                {
+                    problems.Add($"{query.Dashboard} / '{query.Panel}': no span carries the attribute {attribute}");
                 }
             }
         }

@@ -76,6 +76,36 @@ internal static partial class GrafanaDashboards
         return queries;
     }
 
+    /// <summary>Every Tempo query (a target with <c>query</c> on the <c>tempo</c> datasource) of every dashboard JSON in <paramref name="folder"/>.</summary>
+    public static IReadOnlyList<DashboardQuery> TraceQueries(string folder)
+    {
+        List<DashboardQuery> queries = [];
+        foreach (var file in Directory.GetFiles(folder, "*.json"))
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(file));
+            foreach (var panel in Panels(json.RootElement).Where(p => p.TryGetProperty("targets", out _)))
+            {
+                foreach (var target in panel.GetProperty("targets").EnumerateArray())
+                {
+                    if (target.TryGetProperty("datasource", out var source) && source.GetProperty("type").GetString() == "tempo" && target.TryGetProperty("query", out var query))
+                    {
+                        queries.Add(new DashboardQuery(Path.GetFileName(file), panel.GetProperty("title").GetString()!, query.GetString()!, "", ""));
+                    }
+                }
+            }
+        }
+
+        return queries;
+    }
+
+    /// <summary>The span-name conditions of a TraceQL query: (<c>=</c> or <c>=~</c>, the name or regular expression).</summary>
+    public static IReadOnlyList<(string Operator, string Name)> SpanNames(string traceQl) =>
+        [.. SpanNameCondition().Matches(traceQl ?? "").Select(m => (m.Groups["op"].Value, m.Groups["name"].Value))];
+
+    /// <summary>The span attributes (<c>span.x.y</c>) a TraceQL query filters by, without the <c>span.</c> scope.</summary>
+    public static IReadOnlyList<string> SpanAttributes(string traceQl) =>
+        [.. SpanAttribute().Matches(traceQl ?? "").Select(m => m.Groups["name"].Value).Distinct(StringComparer.Ordinal)];
+
     /// <summary>Prometheus series name → the instrument behind it; throws when two instruments would share a series with different units.</summary>
     public static Dictionary<string, PublishedInstrument> ByPrometheusName(IEnumerable<PublishedInstrument> instruments)
     {
@@ -246,6 +276,12 @@ internal static partial class GrafanaDashboards
 
     [GeneratedRegex(@"[a-zA-Z_][a-zA-Z0-9_]*")]
     private static partial Regex LabelList();
+
+    [GeneratedRegex(@"(?<![\w.])name\s*(?<op>=~|=)\s*""(?<name>[^""]*)""")]
+    private static partial Regex SpanNameCondition();
+
+    [GeneratedRegex(@"\bspan\.(?<name>[a-zA-Z_][a-zA-Z0-9_.]*[a-zA-Z0-9_])")]
+    private static partial Regex SpanAttribute();
 
     [GeneratedRegex(@"\{\{\s*(?<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")]
     private static partial Regex LegendLabel();
