@@ -32,13 +32,20 @@ public abstract class WakeUpSignal : IDisposable
     public void Wake()
     {
         Interlocked.Increment(ref _received);
+        // Already awake: one pending wake-up covers any number of messages. Checked first because a steady stream
+        // wakes far more often than the worker waits, and a thrown SemaphoreFullException per message costs CPU.
+        if (_signal.CurrentCount > 0)
+        {
+            return;
+        }
+
         try
         {
             _signal.Release();
         }
         catch (SemaphoreFullException)
         {
-            // Already awake: one pending wake-up covers any number of messages.
+            // Another thread released it between the check and here.
         }
     }
 

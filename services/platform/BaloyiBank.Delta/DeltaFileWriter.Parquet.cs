@@ -69,8 +69,13 @@ public sealed partial class DeltaFileWriter
         }
     }
 
-    /// <summary>Rows a string column's dictionary is decided on (Parquet.Net gives up when 80 % of them are distinct).</summary>
-    internal const int DictionarySample = 10_000;
+    /// <summary>
+    /// Rows a string column's dictionary is decided on (Parquet.Net gives up when 80 % of them are distinct). Small
+    /// on purpose: Parquet.Net sizes the sample's hash table to it, and above ~3,500 entries that table lands on the
+    /// large object heap once per string column of every file, where at a steady rate it was the largest source
+    /// of LOH garbage (and of the process's memory growth between full collections).
+    /// </summary>
+    internal const int DictionarySample = 1_000;
 
     /// <summary>The Parquet options of a layout: zstd at an explicit level (Parquet.Net's default is level 19), dictionary hints for strings.</summary>
     internal static ParquetOptions ParquetOptionsOf(TableSchema schema)

@@ -41,7 +41,7 @@ public static class WarehouseFactory
 
         IWarehouse engine = options.Engine switch
         {
-            WarehouseEngine.DuckDb => new DuckDbWarehouse(options.DuckDbPath, options.Schema, timeProvider: timeProvider),
+            WarehouseEngine.DuckDb => new DuckDbWarehouse(options.DuckDbPath, options.Schema, DuckDbSettings(options), timeProvider),
             WarehouseEngine.PostgreSql => new PostgresWarehouse(options.ConnectionString!, options.Schema, timeProvider),
             var engineKind => new SqlServerWarehouse(options.ConnectionString!, options.Schema, engineKind == WarehouseEngine.Synapse,
                 credential, timeProvider),
@@ -49,6 +49,9 @@ public static class WarehouseFactory
         return new ResilientWarehouse(engine, options.Resilience,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ResilientWarehouse>(), timeProvider);
     }
+
+    private static Dictionary<string, string>? DuckDbSettings(WarehouseOptions options) =>
+        string.IsNullOrWhiteSpace(options.DuckDbMemoryLimit) ? null : new() { ["memory_limit"] = options.DuckDbMemoryLimit.Trim() };
 
     /// <summary>
     /// Registers <see cref="WarehouseOptions"/> (section <c>Warehouse</c>, validated at start-up) and the resilient

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using BaloyiBank.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,13 @@ public sealed class WarehouseOptions
 
     /// <summary>DuckDB: the database file (one process opens it read-write at a time).</summary>
     public string DuckDbPath { get; set; } = "./data/warehouse/warehouse.duckdb";
+
+    /// <summary>
+    /// DuckDB: the most memory its buffer manager may hold (DuckDB's <c>memory_limit</c>, e.g. <c>512MB</c>, <c>2GB</c>);
+    /// larger operations spill to a temporary folder beside the file. Empty: DuckDB's own default, 80 % of the
+    /// machine's RAM, which a long-running sink fills with cached blocks that are never given back.
+    /// </summary>
+    public string DuckDbMemoryLimit { get; set; } = "512MB";
 
     /// <summary>
     /// PostgreSQL (<c>Host=…;Port=…;Database=…;Username=…;Password=…</c> or <c>postgres://user:pass@host:port/db</c>),
@@ -72,8 +80,11 @@ public sealed class WarehouseResilienceOptions
 }
 
 /// <summary>Checks <see cref="WarehouseOptions"/> at start-up; every message names the option, the problem and the fix (never the connection string).</summary>
-public sealed class WarehouseOptionsValidator : IValidateOptions<WarehouseOptions>
+public sealed partial class WarehouseOptionsValidator : IValidateOptions<WarehouseOptions>
 {
+    [GeneratedRegex(@"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex MemorySize();
+
     private static readonly string[] Kinds = ["duckdb", "postgres", "postgresql", "sqlserver", "synapse"];
 
     public ValidateOptionsResult Validate(string? name, WarehouseOptions options)
@@ -94,6 +105,8 @@ public sealed class WarehouseOptionsValidator : IValidateOptions<WarehouseOption
                 "set Warehouse__Schema to a name such as baloyi")
             .Require(kind != "duckdb" || !string.IsNullOrWhiteSpace(options.DuckDbPath), nameof(options.DuckDbPath),
                 "is empty", "set Warehouse__DuckDbPath to the database file, e.g. ./data/warehouse/warehouse.duckdb")
+            .Require(string.IsNullOrWhiteSpace(options.DuckDbMemoryLimit) || MemorySize().IsMatch(options.DuckDbMemoryLimit), nameof(options.DuckDbMemoryLimit),
+                $"must be a size such as 512MB or 2GB (got '{options.DuckDbMemoryLimit}')", "set Warehouse__DuckDbMemoryLimit to e.g. 512MB, or empty for DuckDB's default (80 % of RAM)")
             .Require(!needsConnection || !string.IsNullOrWhiteSpace(options.ConnectionString), nameof(options.ConnectionString),
                 $"is required for Kind '{options.Kind}'",
                 "set the environment variable Warehouse__ConnectionString (never commit it), e.g. Host=127.0.0.1;Port=55432;Database=baloyi;Username=baloyi;Password=…")
