@@ -47,7 +47,7 @@ public sealed class DeltaSnapshot
     /// <summary>The active data files, keyed by <see cref="AddFile.Path"/> as it appears in the log.</summary>
     public ImmutableDictionary<string, AddFile> Files { get; }
 
-    /// <summary>Files removed from the table (kept until vacuumed; this library never expires them).</summary>
+    /// <summary>Files removed from the table: every tombstone since the checkpoint loaded, and those the checkpoint kept (<see cref="DeltaTableOptions.TombstoneRetention"/>).</summary>
     public ImmutableDictionary<string, RemoveFile> Tombstones { get; }
 
     /// <summary>The latest <c>txn</c> per appId: each application's committed progress.</summary>
