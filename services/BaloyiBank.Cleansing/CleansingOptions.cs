@@ -78,7 +78,7 @@ public sealed class CleansingOptions
     /// <summary>A partition is compacted once it holds this many small files (one per flush that had rows for it).</summary>
     public int CompactionMinFiles { get; set; } = 8;
 
-    /// <summary>Files this big are left alone; one compaction takes small files until their sizes add up to this.</summary>
+    /// <summary>Files of half this size or more are left alone; one compaction takes small files whose sizes add up to at most this.</summary>
     public long CompactionTargetFileBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Lake folder of the raw archive (<c>bank_events</c> below it).</summary>

@@ -1,5 +1,6 @@
 using BaloyiBank.Delta;
 using BaloyiBank.Lake;
+using BaloyiBank.ServiceDefaults;
 using Microsoft.Extensions.Logging;
 
 namespace BaloyiBank.Cleansing;
@@ -23,7 +24,8 @@ public sealed record CompactionPass(int Compacted, int FilesReplaced, int GaveUp
 /// writes the same name, and the orphan sweep or the vacuum deletes it); after it, readers see the same rows in one file.
 /// The orphan sweep deletes unreferenced files only once they are <see cref="CleansingOptions.OrphanGracePeriod"/> old,
 /// and a compaction commits only within half that (and half the vacuum retention) of starting its write; in this process
-/// the sweep also skips while a pass runs (<see cref="Gate"/>).</para>
+/// the sweep also skips while a pass runs (<see cref="Gate"/>). Crash test: <c>BALOYI_FAILPOINTS=cleansing.compaction-before-commit=N</c>
+/// kills the process (SIGKILL) between the N-th compacted file and its commit.</para>
 /// </remarks>
 public sealed partial class SilverCompactor(ILakeStore lake, CleansingOptions options, TimeSpan vacuumRetention, TimeProvider time, ILogger logger)
 {
@@ -86,8 +88,14 @@ public sealed partial class SilverCompactor(ILakeStore lake, CleansingOptions op
             foreach (var schema in CleansingWorker.TablesFor(options))
             {
                 using var table = new DeltaTable(lake, CleansingWorker.TablePath(options, schema), TableOptions(time, vacuumRetention));
-                foreach (var result in await table.CompactAsync(CompactionOptions(schema), cancellationToken).ConfigureAwait(false))
+                var compaction = CompactionOptions(schema);
+                var snapshot = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var bin in DeltaCompaction.Plan(snapshot.Files.Values, snapshot.Metadata.PartitionColumns, compaction))
                 {
+                    var write = await table.WriteCompactionAsync(snapshot, bin, compaction.Layout, cancellationToken).ConfigureAwait(false);
+                    Failpoints.Hit("cleansing.compaction-before-commit");
+                    var result = await table.CommitCompactionAsync(snapshot, write, compaction, cancellationToken).ConfigureAwait(false);
+                    snapshot = result.Snapshot;
                     if (result.Status == DeltaCompactionStatus.Committed)
                     {
                         compacted++;

@@ -7,8 +7,9 @@ namespace BaloyiBank.Delta;
 /// <summary>When a partition's small files are worth rewriting, and into how big a file.</summary>
 /// <param name="MinFiles">A partition is compacted once it holds at least this many small files.</param>
 /// <param name="TargetFileBytes">
-/// Files of at least this size are left alone, and one rewrite takes small files (in path order) until their sizes
-/// add up to this: so a compacted file is rewritten again only while it is small, and one rewrite's rows fit in memory.
+/// Files of at least half this size are left alone (they are not small), and one rewrite takes small files (first fit, in
+/// path order) whose sizes add up to at most this: so a compacted file is rewritten again only while it is small, any two
+/// small files fit in one rewrite, and one rewrite's rows fit in memory.
 /// </param>
 public sealed record DeltaCompactionOptions(int MinFiles = 8, long TargetFileBytes = 64L * 1024 * 1024)
 {
@@ -25,7 +26,7 @@ public sealed record DeltaCompactionOptions(int MinFiles = 8, long TargetFileByt
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MinFiles, 2, nameof(MinFiles));
-        ArgumentOutOfRangeException.ThrowIfLessThan(TargetFileBytes, 1, nameof(TargetFileBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(TargetFileBytes, 2, nameof(TargetFileBytes));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxWriteToCommit, TimeSpan.Zero, nameof(MaxWriteToCommit));
     }
 }
@@ -74,9 +75,9 @@ public sealed record DeltaCompactionWrite(DeltaCompactionBin Bin, AddFile Compac
 public static class DeltaCompaction
 {
     /// <summary>
-    /// At most one bin per partition: the partition's files smaller than <see cref="DeltaCompactionOptions.TargetFileBytes"/>,
-    /// in path order, taken while their sizes add up to no more than the target (the first always), when that is at least
-    /// <see cref="DeltaCompactionOptions.MinFiles"/> files. Bins are ordered by their partition's key.
+    /// At most one bin per partition, for a partition holding at least <see cref="DeltaCompactionOptions.MinFiles"/> small
+    /// files (smaller than half <see cref="DeltaCompactionOptions.TargetFileBytes"/>): those of them, in path order, that fit
+    /// (first fit) within the target; at least two, since any two small files do. Bins are ordered by their partition's key.
     /// </summary>
     public static IReadOnlyList<DeltaCompactionBin> Plan(IEnumerable<AddFile> files, IReadOnlyList<string> partitionColumns, DeltaCompactionOptions options)
     {
@@ -86,8 +87,9 @@ public static class DeltaCompaction
         options.Validate();
         List<DeltaCompactionBin> bins = [];
         var byPartition = files
-            .Where(f => f.Size < options.TargetFileBytes)
+            .Where(f => IsSmall(f, options))
             .GroupBy(f => PartitionKey(partitionColumns, f.PartitionValues), StringComparer.Ordinal)
+            .Where(g => g.Count() >= options.MinFiles)
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         foreach (var partition in byPartition)
         {
@@ -95,22 +97,25 @@ public static class DeltaCompaction
             long bytes = 0;
             foreach (var file in partition.OrderBy(f => f.Path, StringComparer.Ordinal))
             {
-                if (bin.Count > 0 && bytes + file.Size > options.TargetFileBytes)
+                if (bytes + file.Size <= options.TargetFileBytes)
                 {
-                    break;
+                    bin.Add(file);
+                    bytes += file.Size;
                 }
-
-                bin.Add(file);
-                bytes += file.Size;
             }
 
-            if (bin.Count >= options.MinFiles)
-            {
-                bins.Add(new DeltaCompactionBin(bin[0].PartitionValues, bin));
-            }
+            bins.Add(new DeltaCompactionBin(bin[0].PartitionValues, bin));
         }
 
         return bins;
+    }
+
+    /// <summary>Whether a file is small enough to be compacted: under half the target, so any two fit in one rewrite.</summary>
+    public static bool IsSmall(AddFile file, DeltaCompactionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(options);
+        return file.Size < options.TargetFileBytes / 2;
     }
 
     /// <summary>A partition's identity as one string: its values in partition-column order (null distinct from empty).</summary>
