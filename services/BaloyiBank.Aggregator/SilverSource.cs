@@ -82,8 +82,14 @@ public sealed class SilverSource : IDisposable
         if (after < 0 && through >= 0)
         {
             // Everything up to a version is that version's files: the same rows as every add before it (silver only appends
-            // and compacts), and the files cleansing's compaction replaced may be vacuumed already.
-            var snapshot = await table.LoadAsync(through, cancellationToken).ConfigureAwait(false);
+            // and compacts), and the files cleansing's compaction replaced may be vacuumed already. When nothing but
+            // compactions came after it (gold idle while cleansing compacted), the latest files hold the same rows and
+            // still exist even once that version's own files are vacuumed.
+            var latest = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var since = await table.ReadChangesAsync(through, latest.Version, cancellationToken).ConfigureAwait(false);
+            var snapshot = since.Any(c => c.Adds.Any(a => a.DataChange) || c.Removes.Any(r => r.DataChange))
+                ? await table.LoadAsync(through, cancellationToken).ConfigureAwait(false)
+                : latest;
             return await table.GetReadSetAsync(schema, through, [.. snapshot.Files.Values], cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
