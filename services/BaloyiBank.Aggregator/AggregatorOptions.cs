@@ -34,6 +34,12 @@ public sealed class AggregatorOptions
     public int CompactionFileThreshold { get; set; } = 64;
 
     /// <summary>
+    /// How often the worker vacuums the gold tables (change and current-state): files removed longer than
+    /// <c>Lake:VacuumRetention</c> ago, by compaction or by a refresh replacing a bucket's file, are deleted.
+    /// </summary>
+    public TimeSpan VacuumInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The (bucket, account) pairs behind daily distinct_accounts stay in memory for event dates up to this many days
     /// before the newest one folded; older dates' pairs are dropped after each round, so memory does not grow with the
     /// stream's history. A late transaction for such a date has its date's pairs read back from silver first (about a
@@ -66,6 +72,8 @@ public sealed class AggregatorOptionsValidator : IValidateOptions<AggregatorOpti
                 $"must be between 00:00:00 and 00:01:00 (got {options.RefreshInterval})", "set Aggregator__RefreshInterval to 00:00:00 (every round) or e.g. 00:00:30")
             .Require(options.CompactionFileThreshold is >= 2 and <= 100_000, nameof(options.CompactionFileThreshold),
                 $"must be between 2 and 100000 (got {options.CompactionFileThreshold})", "set Aggregator__CompactionFileThreshold to e.g. 64")
+            .Require(options.VacuumInterval >= TimeSpan.FromSeconds(1) && options.VacuumInterval <= TimeSpan.FromDays(1), nameof(options.VacuumInterval),
+                $"must be between 00:00:01 and 1.00:00:00 (got {options.VacuumInterval})", "set Aggregator__VacuumInterval to e.g. 00:01:00")
             .Require(options.PairsKeptDays is >= 0 and <= 3_660, nameof(options.PairsKeptDays),
                 $"must be between 0 and 3660 days (got {options.PairsKeptDays})", "set Aggregator__PairsKeptDays to how many days late transactions usually arrive, e.g. 7")
             .ToResult();

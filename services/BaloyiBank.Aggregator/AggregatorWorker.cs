@@ -85,7 +85,8 @@ public sealed partial class AggregatorWorker(
         try
         {
             // Rounds are announced from inside the round's span, so GoldCommitted carries the round's trace to the sink.
-            using var aggregator = new GoldAggregator(lake, settings, time, logger, metrics)
+            var retention = services.GetService<IOptions<LakeOptions>>()?.Value.VacuumRetention ?? new LakeOptions().VacuumRetention;
+            using var aggregator = new GoldAggregator(lake, settings, time, logger, metrics, retention)
             {
                 Committed = (round, ct) => PublishAsync(publisher, round, ct),
             };
@@ -95,6 +96,7 @@ public sealed partial class AggregatorWorker(
             {
                 var round = await aggregator.RunRoundAsync(signal.Contexts.Drain(), stoppingToken).ConfigureAwait(false);
                 progress.Update(aggregator, round);
+                await aggregator.VacuumIfDueAsync(stoppingToken).ConfigureAwait(false);
                 if (round is null)
                 {
                     await signal.WaitAsync(settings.PollInterval, stoppingToken).ConfigureAwait(false);

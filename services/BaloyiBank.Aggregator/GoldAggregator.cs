@@ -54,15 +54,19 @@ public sealed partial class GoldAggregator : IDisposable
     // Slices of the current-state tables changed since their last refresh (a null set: every slice).
     private readonly Dictionary<string, HashSet<string>?> _stale = new(StringComparer.Ordinal);
     private long _lastRefreshAt = long.MinValue;
+    private readonly TimeSpan? _vacuumRetention;
+    private long _lastVacuumAt = long.MinValue;
 
-    public GoldAggregator(ILakeStore lake, AggregatorOptions options, TimeProvider? time = null, ILogger? logger = null, AggregatorMetrics? metrics = null)
+    /// <param name="vacuumRetention"><c>Lake:VacuumRetention</c>; null: <see cref="VacuumIfDueAsync"/> does nothing and checkpoints keep every tombstone.</param>
+    public GoldAggregator(ILakeStore lake, AggregatorOptions options, TimeProvider? time = null, ILogger? logger = null, AggregatorMetrics? metrics = null, TimeSpan? vacuumRetention = null)
     {
         ArgumentNullException.ThrowIfNull(lake);
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _metrics = metrics;
-        _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _time);
+        _vacuumRetention = vacuumRetention;
+        _gold = new GoldStore(lake, options.GoldRoot, options.AppId, _time, vacuumRetention);
         _silver = new SilverSource(lake, options.SilverRoot);
         _lineage = new SilverLineage(lake);
         _generations = new LakeGenerations(lake);
@@ -329,6 +333,38 @@ public sealed partial class GoldAggregator : IDisposable
     }
 
     /// <summary>
+    /// Vacuums the gold tables when <see cref="AggregatorOptions.VacuumInterval"/> has passed since the last time (and a
+    /// retention was given); call between rounds. Returns the number of files deleted.
+    /// </summary>
+    public async Task<int> VacuumIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (_vacuumRetention is not { } retention || (_lastVacuumAt != long.MinValue && _time.GetElapsedTime(_lastVacuumAt) < _options.VacuumInterval))
+        {
+            return 0;
+        }
+
+        _lastVacuumAt = _time.GetTimestamp();
+        IReadOnlyList<string> deleted;
+        try
+        {
+            deleted = await _gold.VacuumAsync(retention, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Maintenance only: rounds go on, and the next interval tries again.
+            LogVacuumFailed(_logger, e.Message, e);
+            return 0;
+        }
+
+        if (deleted.Count > 0)
+        {
+            LogVacuumed(_logger, deleted.Count, retention);
+        }
+
+        return deleted.Count;
+    }
+
+    /// <summary>
     /// The round's span: no parent (a round folds many flushes), links to the consume spans that woke it and to the
     /// silver commit spans it folds, sampled ones first (<see cref="TraceLinks.Choose"/>), so the journey sampler
     /// records it whenever a folded flush holds a sampled event.
@@ -378,4 +414,10 @@ public sealed partial class GoldAggregator : IDisposable
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Gold table {Table} compacted to its current rows after round {Round}")]
     private static partial void LogCompacted(ILogger logger, string table, long round);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Gold vacuum deleted {Files} data files removed more than {Retention} ago")]
+    private static partial void LogVacuumed(ILogger logger, int files, TimeSpan retention);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Gold vacuum failed ({Reason}); the aggregator goes on and tries again next interval")]
+    private static partial void LogVacuumFailed(ILogger logger, string reason, Exception exception);
 }

@@ -29,7 +29,7 @@ public sealed class GoldStore : IDisposable
     private readonly Dictionary<string, DeltaSnapshot> _currentSnapshots = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
-    public GoldStore(ILakeStore lake, string goldRoot, string appId, TimeProvider? time = null)
+    public GoldStore(ILakeStore lake, string goldRoot, string appId, TimeProvider? time = null, TimeSpan? vacuumRetention = null)
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentException.ThrowIfNullOrWhiteSpace(goldRoot);
@@ -38,7 +38,8 @@ public sealed class GoldStore : IDisposable
         _time = time ?? TimeProvider.System;
         foreach (var schema in GoldTables.All)
         {
-            var options = new DeltaTableOptions { TimeProvider = _time };
+            // Checkpoints forget the tombstones the vacuum deletes the files of, so they stay as small as the tables.
+            var options = new DeltaTableOptions { TimeProvider = _time, TombstoneRetention = vacuumRetention };
             _tables[schema.Name] = (new DeltaTable(lake, ChangeTablePath(goldRoot, schema), options), schema);
             _current[schema.Name] = (new DeltaTable(lake, TablePath(goldRoot, schema), options), GoldTables.CurrentLayout(schema));
         }
@@ -284,6 +285,21 @@ public sealed class GoldStore : IDisposable
         }
 
         return compacted;
+    }
+
+    /// <summary>
+    /// Vacuums every change and current-state table (<see cref="DeltaTable.VacuumAsync"/>): deletes files removed more than
+    /// <paramref name="retention"/> ago (and orphans that old); returns the lake paths deleted.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> VacuumAsync(TimeSpan retention, CancellationToken cancellationToken)
+    {
+        List<string> deleted = [];
+        foreach (var (table, _) in _tables.Values.Concat(_current.Values))
+        {
+            deleted.AddRange((await table.VacuumAsync(retention, cancellationToken).ConfigureAwait(false)).Deleted);
+        }
+
+        return deleted;
     }
 
     /// <summary>A table's current rows as a change set holding only that table (for compaction).</summary>

@@ -63,7 +63,11 @@ public sealed class SilverSource : IDisposable
         return versions;
     }
 
-    /// <summary>The data files added to a silver table by the commits in (<paramref name="after"/>, <paramref name="through"/>].</summary>
+    /// <summary>
+    /// The data files added to a silver table by the commits in (<paramref name="after"/>, <paramref name="through"/>]; from
+    /// the start (<paramref name="after"/> = -1), the files of version <paramref name="through"/>. A range whose added files
+    /// were compacted and then vacuumed (removed more than <c>Lake:VacuumRetention</c> ago) cannot be read.
+    /// </summary>
     public async Task<DeltaReadSet> ReadSetAsync(TableSchema schema, long after, long through, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schema);
@@ -73,6 +77,20 @@ public sealed class SilverSource : IDisposable
         {
             throw new InvalidOperationException(
                 $"Silver table {table.Location} removed data between versions {after} and {through}; gold folds append-only silver. Rebuild gold from silver (a new gold root) after a silver rewrite.");
+        }
+
+        if (after < 0 && through >= 0)
+        {
+            // Everything up to a version is that version's files: the same rows as every add before it (silver only appends
+            // and compacts), and the files cleansing's compaction replaced may be vacuumed already. When nothing but
+            // compactions came after it (gold idle while cleansing compacted), the latest files hold the same rows and
+            // still exist even once that version's own files are vacuumed.
+            var latest = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var since = await table.ReadChangesAsync(through, latest.Version, cancellationToken).ConfigureAwait(false);
+            var snapshot = since.Any(c => c.Adds.Any(a => a.DataChange) || c.Removes.Any(r => r.DataChange))
+                ? await table.LoadAsync(through, cancellationToken).ConfigureAwait(false)
+                : latest;
+            return await table.GetReadSetAsync(schema, through, [.. snapshot.Files.Values], cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         return await table.GetReadSetAsync(schema, through, [.. changes.SelectMany(c => c.Adds).Where(a => a.DataChange)], cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -69,6 +69,18 @@ public sealed class CleansingOptions
     /// <summary>How often the worker looks for orphan files (between flushes).</summary>
     public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the worker compacts its tables (silver, quarantine, bronze, the audit), each partition value (event date,
+    /// ingest date …) on its own, and then vacuums them (<c>Lake:VacuumRetention</c>); runs beside the flushes.
+    /// </summary>
+    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A partition is compacted once it holds this many small files (one per flush that had rows for it).</summary>
+    public int CompactionMinFiles { get; set; } = 8;
+
+    /// <summary>Files of half this size or more are left alone; one compaction takes small files whose sizes add up to at most this.</summary>
+    public long CompactionTargetFileBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Lake folder of the raw archive (<c>bank_events</c> below it).</summary>
     public string BronzeRoot { get; set; } = "bronze";
 
@@ -145,6 +157,15 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(options.OrphanSweepInterval >= TimeSpan.FromSeconds(1) && options.OrphanSweepInterval <= TimeSpan.FromDays(1), nameof(options.OrphanSweepInterval),
                 $"must be between 00:00:01 and 1.00:00:00 (got {options.OrphanSweepInterval})",
                 "set Cleansing__OrphanSweepInterval to how often to look for orphan files, e.g. 00:10:00")
+            .Require(options.CompactionInterval >= TimeSpan.FromSeconds(1) && options.CompactionInterval <= TimeSpan.FromDays(1), nameof(options.CompactionInterval),
+                $"must be between 00:00:01 and 1.00:00:00 (got {options.CompactionInterval})",
+                "set Cleansing__CompactionInterval to how often small files are merged, e.g. 00:01:00")
+            .Require(options.CompactionMinFiles is >= 2 and <= 100_000, nameof(options.CompactionMinFiles),
+                $"must be between 2 and 100000 (got {options.CompactionMinFiles})",
+                "set Cleansing__CompactionMinFiles to the small files a partition may hold before a rewrite, e.g. 8")
+            .Require(options.CompactionTargetFileBytes is >= 1024 and <= 1024L * 1024 * 1024, nameof(options.CompactionTargetFileBytes),
+                $"must be between 1024 and 1073741824 bytes (got {options.CompactionTargetFileBytes})",
+                "set Cleansing__CompactionTargetFileBytes to the file size compaction aims for, e.g. 67108864")
             .Require(!string.IsNullOrWhiteSpace(options.SilverRoot) && !options.SilverRoot.Contains("..", StringComparison.Ordinal) && !options.SilverRoot.StartsWith('/'), nameof(options.SilverRoot),
                 $"must be a relative lake folder (got '{options.SilverRoot}')",
                 "set Cleansing__SilverRoot to a lake folder such as silver")

@@ -46,7 +46,8 @@ internal sealed partial class CleansingPipeline(
     IPublishEndpoint? publisher,
     CleansingTelemetry? telemetry,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    SilverCompactor? compactor = null)
 {
     private static readonly TimeSpan FlushCheckInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LogEndRefresh = TimeSpan.FromSeconds(1);
@@ -112,7 +113,9 @@ internal sealed partial class CleansingPipeline(
         {
             foreach (var schema in CleansingWorker.TablesFor(options))
             {
-                var table = new DeltaTable(lake, CleansingWorker.TablePath(options, schema), new DeltaTableOptions { TimeProvider = time });
+                var table = new DeltaTable(lake, CleansingWorker.TablePath(options, schema), compactor is null
+                    ? new DeltaTableOptions { TimeProvider = time }
+                    : SilverCompactor.TableOptions(time, compactor.VacuumRetention));
                 _tables[schema] = new TableHandle(table, await table.CreateAsync(schema, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
 
@@ -144,6 +147,8 @@ internal sealed partial class CleansingPipeline(
             // Room for the next flush to fill while the current one is written, and no more.
             var maxPending = (2L * options.FlushRows) + ((long)options.ReadBatchRecords * feeds.Count);
             var readers = feeds.Select(f => Task.Run(() => f.RunAsync(maxPending, stop.Token), CancellationToken.None)).ToList();
+            // Compaction beside the flushes, never in their way: its commits only replace files a flush no longer touches.
+            var compaction = compactor is null ? Task.CompletedTask : Task.Run(() => compactor.RunAsync(stop.Token), CancellationToken.None);
             try
             {
                 await FlushLoopAsync(feeds, readers, stop.Token).ConfigureAwait(false);
@@ -152,6 +157,7 @@ internal sealed partial class CleansingPipeline(
             {
                 await stop.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAll(readers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await compaction.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
             // Batches still open are dropped on purpose: their records were never committed, so the next owner
@@ -376,6 +382,24 @@ internal sealed partial class CleansingPipeline(
 
     /// <summary>Deletes data files no commit names once they are older than the grace period (a crash between files and commit).</summary>
     private async Task SweepOrphansAsync(CancellationToken cancellationToken)
+    {
+        // A compaction pass may hold a written file it has not committed yet: skip this sweep rather than wait for it.
+        if (compactor is not null && !await compactor.Gate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            await SweepTablesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            compactor?.Gate.Release();
+        }
+    }
+
+    private async Task SweepTablesAsync(CancellationToken cancellationToken)
     {
         foreach (var (schema, handle) in _tables)
         {

@@ -128,7 +128,9 @@ public sealed partial class CleansingWorker(
         var switched = options.Value.FollowGenerations ? WatchGenerationAsync(options.Value.SilverRoot, settings.SilverRoot, failed) : Task.FromResult(false);
         try
         {
-            await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger)
+            var retention = services.GetService<IOptions<LakeOptions>>()?.Value.VacuumRetention ?? new LakeOptions().VacuumRetention;
+            var compactor = new SilverCompactor(lake, settings, retention, time, logger);
+            await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger, compactor)
                 .RunAsync(failed.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && switched.IsCompletedSuccessfully && switched.Result)

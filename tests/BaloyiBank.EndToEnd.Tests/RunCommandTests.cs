@@ -225,6 +225,49 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Killed_between_a_compacted_file_and_its_commit_the_restarted_run_writes_the_same_silver_and_verify_passes()
+    {
+        const long total = 200_000;
+        string[] args = ["--total-events", $"{total}", "--seed", "17"];
+        string[] paced = [.. args, "--rate", "20000"];
+        // Small flushes and a compaction pass every second with a low threshold: every run compacts several times.
+        var environment = new Dictionary<string, string>
+        {
+            ["Cleansing__FlushAge"] = "00:00:00.400",
+            ["Cleansing__FlushRows"] = "5000",
+            ["Cleansing__CompactionInterval"] = "00:00:01",
+            ["Cleansing__CompactionMinFiles"] = "2",
+        };
+        var killed = 0;
+        foreach (var pass in new[] { 1, 2, 3 })
+        {
+            var outcome = await BaloyiCli.RunAsync(["run", "--data", Data("compaction-kill"), .. paced],
+                new Dictionary<string, string>(environment) { ["BALOYI_FAILPOINTS"] = $"cleansing.compaction-before-commit={pass}" });
+            if (outcome.StdErr.Contains("failpoint cleansing.compaction-before-commit reached", StringComparison.Ordinal))
+            {
+                Assert.NotEqual(0, outcome.ExitCode);
+                killed++;
+            }
+            else
+            {
+                Assert.True(outcome.ExitCode == 0, $"a run with compaction-before-commit={pass} failed without reaching it:\n{outcome.All}");
+            }
+        }
+
+        Assert.True(killed >= 2, $"only {killed} of 3 runs were killed mid-compaction");
+        var final = await BaloyiCli.RunAsync(["run", "--data", Data("compaction-kill"), .. paced], environment);
+        Assert.True(final.ExitCode == 0, $"the run after the crashes failed:\n{final.All}");
+        await BaloyiCli.RunWithSummaryAsync(Data("compaction-kill-reference"), [.. args, "--rate", "0"]);
+
+        var crashedSilver = await SilverInspector.TransactionsAsync(Data("compaction-kill"));
+        var referenceSilver = await SilverInspector.TransactionsAsync(Data("compaction-kill-reference"));
+        Assert.True(referenceSilver.Count > 150_000, $"reference silver holds only {referenceSilver.Count} transactions");
+        Assert.Equal(referenceSilver, crashedSilver);
+        var verify = await BaloyiCli.RunAsync(["verify", "--data", Data("compaction-kill")]);
+        Assert.True(verify.ExitCode == 0, $"verify after the compaction crashes failed with {verify.ExitCode}:\n{verify.All}");
+    }
+
+    [Fact]
     // Ctrl-C (SIGINT) and SIGTERM take the same path (the host's console lifetime stops the
     // application). The test sends SIGTERM because processes started from a non-interactive shell,
     // as CI's are, inherit an ignored SIGINT, which .NET keeps.

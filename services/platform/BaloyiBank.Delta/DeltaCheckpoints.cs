@@ -29,13 +29,16 @@ internal static class DeltaCheckpoints
     public static async Task WriteAsync(DeltaTable table, DeltaSnapshot snapshot, ILogger logger, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        var expired = table.Options.TombstoneRetention is { } retention
+            ? (table.Options.TimeProvider.GetUtcNow() - retention).ToUnixTimeMilliseconds()
+            : long.MinValue;
         var state = new DeltaLogEntry
         {
             Protocol = snapshot.Protocol,
             Metadata = snapshot.Metadata,
             Transactions = [.. snapshot.Transactions.Values.OrderBy(t => t.AppId, StringComparer.Ordinal)],
-            // Checkpoint tombstones carry no stats or tags (PROTOCOL.md): they only serve VACUUM.
-            Removes = [.. snapshot.Tombstones.Values.OrderBy(r => r.Path, StringComparer.Ordinal)],
+            // Checkpoint tombstones carry no stats or tags (PROTOCOL.md): they only serve VACUUM, so expired ones are dropped.
+            Removes = [.. snapshot.Tombstones.Values.Where(r => (r.DeletionTimestamp ?? long.MaxValue) >= expired).OrderBy(r => r.Path, StringComparer.Ordinal)],
             Adds = [.. snapshot.Files.Values.OrderBy(a => a.Path, StringComparer.Ordinal)],
         };
         var rows = 2 + state.Transactions.Count + state.Removes.Count + state.Adds.Count;

@@ -47,7 +47,10 @@ public sealed class DeltaSnapshot
     /// <summary>The active data files, keyed by <see cref="AddFile.Path"/> as it appears in the log.</summary>
     public ImmutableDictionary<string, AddFile> Files { get; }
 
-    /// <summary>Files removed from the table (kept until vacuumed; this library never expires them).</summary>
+    /// <summary>
+    /// Files removed from the table: those the checkpoint loaded kept and every one since; with
+    /// <see cref="DeltaTableOptions.TombstoneRetention"/>, those expired are also dropped as a writer's snapshot crosses checkpoint versions.
+    /// </summary>
     public ImmutableDictionary<string, RemoveFile> Tombstones { get; }
 
     /// <summary>The latest <c>txn</c> per appId: each application's committed progress.</summary>
@@ -82,10 +85,23 @@ public sealed class DeltaSnapshot
         var files = Files.ToBuilder();
         var tombstones = Tombstones.ToBuilder();
         var transactions = Transactions.ToBuilder();
+        var crossedCheckpoint = false;
         foreach (var (commitVersion, entry) in commits)
         {
             version = commitVersion;
+            crossedCheckpoint |= commitVersion % Table.Options.CheckpointInterval == 0;
             Reconcile(entry, ref protocol, ref metadata, files, tombstones, transactions);
+        }
+
+        // A long-lived writer's snapshot forgets expired tombstones as its checkpoints do (checked once per checkpoint
+        // interval), so its memory does not grow with every file compaction ever removed.
+        if (crossedCheckpoint && Table.Options.TombstoneRetention is { } retention && tombstones.Count > 0)
+        {
+            var expired = (Table.Options.TimeProvider.GetUtcNow() - retention).ToUnixTimeMilliseconds();
+            foreach (var path in tombstones.Where(t => (t.Value.DeletionTimestamp ?? long.MaxValue) < expired).Select(t => t.Key).ToList())
+            {
+                tombstones.Remove(path);
+            }
         }
 
         return new(Table, version, protocol!, metadata!, files.ToImmutable(), tombstones.ToImmutable(), transactions.ToImmutable(), loadInfo);

@@ -9,8 +9,8 @@ namespace BaloyiBank.Delta;
 
 /// <summary>
 /// A Delta Lake table (reader version 1, writer version 2) at a path prefix of the lake: creates it, loads
-/// snapshots (checkpoint + later JSON commits), commits with put-if-absent and retries, checkpoints, and
-/// removes orphaned data files. The commit log is the only source of truth (invariants 3 and 4): a data
+/// snapshots (checkpoint + later JSON commits), commits with put-if-absent and retries, checkpoints, compacts
+/// small files, vacuums removed ones and removes orphaned data files. The commit log is the only source of truth (invariants 3 and 4): a data
 /// file is part of the table only once a commit naming it has landed. Thread-safe.
 /// </summary>
 public sealed partial class DeltaTable : IDisposable

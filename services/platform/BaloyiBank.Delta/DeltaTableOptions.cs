@@ -26,11 +26,22 @@ public sealed record DeltaTableOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// How long a checkpoint keeps a remove tombstone (Delta's <c>delta.deletedFileRetentionDuration</c>): older ones are
+    /// left out, so a checkpoint, and with it a reader's load, does not grow with every file ever removed. Null keeps them
+    /// all. Set it to the vacuum retention: <see cref="DeltaTable.VacuumAsync"/> deletes such files anyway.
+    /// </summary>
+    public TimeSpan? TombstoneRetention { get; init; }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointInterval, 1, nameof(CheckpointInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxCommitAttempts, 1, nameof(MaxCommitAttempts));
         ArgumentOutOfRangeException.ThrowIfLessThan(CommitRetryJitter, TimeSpan.Zero, nameof(CommitRetryJitter));
         ArgumentException.ThrowIfNullOrWhiteSpace(EngineInfo, nameof(EngineInfo));
+        if (TombstoneRetention is { } retention)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(retention, TimeSpan.Zero, nameof(TombstoneRetention));
+        }
     }
 }

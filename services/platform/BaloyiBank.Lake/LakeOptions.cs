@@ -17,6 +17,13 @@ public sealed class LakeOptions
     public string Kind { get; set; } = FolderKind;
 
     public FolderLakeOptions Folder { get; set; } = new();
+
+    /// <summary>
+    /// How long a data file removed from a Delta table (by compaction or a rewrite) stays in the lake before the owning
+    /// service's vacuum deletes it. A reader of a table version older than this (time travel, or a downstream stage
+    /// lagging that far behind) loses those files; checkpoints forget tombstones older than this too.
+    /// </summary>
+    public TimeSpan VacuumRetention { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Section "Lake:Folder".</summary>
@@ -44,6 +51,9 @@ public sealed class LakeOptionsValidator(IEnumerable<ILakeBackend> backends) : I
         var blobMissing = string.Equals(options.Kind, LakeOptions.BlobKind, StringComparison.OrdinalIgnoreCase);
         problems.Require(kindKnown, "Kind", $"must be one of {kinds} (got '{options.Kind}')",
             blobMissing ? $"set Lake__Kind to {kinds}, or register the blob lake (services.AddBlobLake(configuration) from BaloyiBank.Lake.Blob)." : $"set Lake__Kind to {kinds}.");
+        problems.Require(options.VacuumRetention >= TimeSpan.FromMinutes(1) && options.VacuumRetention <= TimeSpan.FromDays(30), "VacuumRetention",
+            $"must be between 00:01:00 and 30.00:00:00 (got {options.VacuumRetention})",
+            "set Lake__VacuumRetention above the longest lag of a reader of older table versions, e.g. 01:00:00.");
         if (string.Equals(options.Kind, LakeOptions.FolderKind, StringComparison.OrdinalIgnoreCase))
         {
             var root = options.Folder?.Root;

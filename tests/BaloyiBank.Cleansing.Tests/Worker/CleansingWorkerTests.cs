@@ -255,7 +255,7 @@ public sealed class CleansingWorkerTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task AssertSameSilverAsync(string expectedLake, string actualLake)
+    internal static async Task AssertSameSilverAsync(string expectedLake, string actualLake)
     {
         // ingested_at is the worker's wall clock and legitimately differs between runs; every other column must not.
         string[] tables = ["transactions", "customers", "accounts", "loans", "loan_payments", "quarantine", "bronze/bank_events"];
