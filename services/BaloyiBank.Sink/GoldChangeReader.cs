@@ -68,6 +68,7 @@ internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, str
                 }
             }
 
+            adds = StillLive(snapshot, adds, afterRound);
             IReadOnlyList<string> files;
             if (urlLake is null)
             {
@@ -84,6 +85,33 @@ internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, str
         }
 
         return changes;
+    }
+
+    /// <summary>
+    /// The changed files, with any that compaction has since removed (and vacuum may have deleted) replaced by the live
+    /// files that can hold rows of rounds after <paramref name="afterRound"/> (by their <c>gold_version</c> statistics).
+    /// Loading such a file also brings rows the warehouse already has (its MERGE is only-if-newer on
+    /// <c>gold_version</c>, so they change nothing) and perhaps rows of rounds after this load (a later load finds them
+    /// equal): what a sink far behind, or a new warehouse, needs after the retention has deleted the original files.
+    /// </summary>
+    internal static List<AddFile> StillLive(DeltaSnapshot snapshot, List<AddFile> adds, long afterRound)
+    {
+        if (adds.All(a => snapshot.Files.ContainsKey(a.Path)))
+        {
+            return adds;
+        }
+
+        var live = adds.Where(a => snapshot.Files.ContainsKey(a.Path)).ToDictionary(a => a.Path, StringComparer.Ordinal);
+        foreach (var file in snapshot.Files.Values)
+        {
+            if (file.Statistics is not { } stats || !stats.MaxValues.TryGetValue(GoldTables.VersionColumn, out var max)
+                || max.ValueKind != System.Text.Json.JsonValueKind.Number || max.GetInt64() > afterRound)
+            {
+                live.TryAdd(file.Path, file);
+            }
+        }
+
+        return [.. live.Values.OrderBy(a => a.Path, StringComparer.Ordinal)];
     }
 
     private readonly Dictionary<string, (long Version, long Round)> _pending = new(StringComparer.Ordinal);
