@@ -76,6 +76,7 @@ public sealed class GoldStore : IDisposable
         foreach (var (name, (table, schema)) in _tables)
         {
             _snapshots[name] = await table.CreateAsync(schema, cancellationToken: cancellationToken).ConfigureAwait(false);
+            RequireColumns(table, _snapshots[name], schema);
         }
 
         Dictionary<string, string> configuration = new(StringComparer.Ordinal)
@@ -94,7 +95,23 @@ public sealed class GoldStore : IDisposable
                     "aside, start the aggregator (it recomputes gold from silver), then let the sink reload the warehouse into a new schema.");
             }
 
+            RequireColumns(table, snapshot, schema);
             _currentSnapshots[name] = snapshot;
+        }
+    }
+
+    // A gold table created by an older schema (e.g. a daily summary without its latitude/longitude sums) cannot be
+    // folded on: its rows lack what the new columns need, so it is refused with the rebuild to do.
+    private static void RequireColumns(DeltaTable table, DeltaSnapshot snapshot, TableSchema schema)
+    {
+        var have = snapshot.Schema.Columns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = schema.Columns.Where(c => !have.Contains(c.Name)).Select(c => c.Name).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"Gold table {table.Location} was written by an older version without the column(s) {string.Join(", ", missing)}. Rebuild gold: stop the " +
+                "aggregator and the sink, move the gold folder aside, start the aggregator (it recomputes gold from silver), then let the sink reload " +
+                "the warehouse into a new schema (or an emptied one).");
         }
     }
 

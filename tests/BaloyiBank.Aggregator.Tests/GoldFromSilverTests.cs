@@ -419,13 +419,14 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         // The reference reads silver on DuckDB.NET, independent of the source's reading code.
         using var reader = DuckDbSql.Open();
         using (var r = reader.Query(
-            "SELECT account_id, transaction_type, direction, amount, currency, merchant_category, city, country, occurred_at, source_partition, source_offset FROM " +
+            "SELECT account_id, transaction_type, direction, amount, currency, merchant_category, city, country, occurred_at, source_partition, source_offset, latitude, longitude FROM " +
             await From(SilverTables.Transactions)))
         {
             while (r.Read())
             {
                 fold.Fold(new TransactionFact(r.GetString(0), r.GetString(1), r.GetString(2) == "credit", r.GetDecimal(3), r.GetString(4),
-                    r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6), r.GetString(7), r.GetFieldValue<DateTimeOffset>(8), r.GetInt32(9), r.GetInt64(10)));
+                    r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6), r.GetString(7), r.GetFieldValue<DateTimeOffset>(8), r.GetInt32(9), r.GetInt64(10),
+                    r.GetDouble(11), r.GetDouble(12)));
             }
         }
 
