@@ -24,7 +24,8 @@ public sealed class ReportPageTests(ITestOutputHelper output) : IDisposable
     public async Task The_page_shows_the_views_figures_and_a_filter_updates_every_chart()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run deploy/local/ensure-prereqs.sh --tests (it installs Debian's chromium).");
-        var run = await BaloyiAsync(TimeSpan.FromMinutes(10), "run", "--data", _data, "--events", "60000");
+        // 20,000 events per simulated day: three days of a bank, so the date filter has days to narrow to.
+        var run = await BaloyiAsync(TimeSpan.FromMinutes(10), [("Generator__EventsPerSimulatedDay", "20000")], "run", "--data", _data, "--events", "60000");
         Assert.True(run.Code == 0, $"baloyi run failed ({run.Code}):\n{run.Error}\n{run.Output}");
 
         var port = FreePort();
@@ -82,15 +83,34 @@ public sealed class ReportPageTests(ITestOutputHelper output) : IDisposable
 
         // A date range on top: the trend charts' days are exactly the range's.
         var days = views.Trends(filtered).Select(t => t.Date).Distinct().Order().ToList();
-        if (days.Count > 1)
-        {
-            await page.FillAsync("#from", days[1].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-            await page.DispatchEventAsync("#from", "change");
-            await page.WaitForSelectorAsync("body[data-state='ready'][data-version='4']");
-            await AssertPageShowsAsync(page, views, filtered with { From = days[1] });
-        }
+        Assert.True(days.Count > 1, $"the run should span several days, not {string.Join(", ", days)}");
+        await page.FillAsync("#from", days[1].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        await page.DispatchEventAsync("#from", "change");
+        await page.WaitForSelectorAsync("body[data-state='ready'][data-version='4']");
+        await AssertPageShowsAsync(page, views, filtered with { From = days[1] });
+        Assert.Equal(days.Skip(1).Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+            await page.EvaluateAsync<string[]>("() => window.baloyiReport.charts['trend-count'].data.labels"));
+        await ScreenshotAsync(page, "report-filtered-dates");
 
         Assert.Empty(consoleErrors);
+    }
+
+    [Fact]
+    public async Task While_another_process_writes_the_DuckDB_warehouse_the_report_refuses_with_what_to_do()
+    {
+        // This test process holds the file as DuckDB's one writer, as a running pipeline would.
+        using var writer = new DuckDB.NET.Data.DuckDBConnection($"Data Source={Path.Combine(_data, "warehouse.duckdb")}");
+        writer.Open();
+        using (var command = writer.CreateCommand())
+        {
+            command.CommandText = "CREATE TABLE held (x INTEGER)";
+            command.ExecuteNonQuery();
+        }
+
+        var result = await BaloyiAsync(TimeSpan.FromMinutes(2), [], "report", "--data", _data, "--port", FreePort().ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(1, result.Code);
+        Assert.Contains("read-only", result.Error, StringComparison.Ordinal);
+        Assert.Contains("stop the pipeline writing it", result.Error, StringComparison.Ordinal);
     }
 
     /// <summary>Every figure the page shows for <paramref name="filter"/> equals the views' answer.</summary>
@@ -155,9 +175,9 @@ public sealed class ReportPageTests(ITestOutputHelper output) : IDisposable
         throw new InvalidOperationException($"baloyi report exited without serving: {seen}{await report.StandardError.ReadToEndAsync(limit.Token)}");
     }
 
-    private static async Task<(int Code, string Output, string Error)> BaloyiAsync(TimeSpan limit, params string[] args)
+    private static async Task<(int Code, string Output, string Error)> BaloyiAsync(TimeSpan limit, (string Name, string Value)[] environment, params string[] args)
     {
-        using var child = Start(args);
+        using var child = Start(environment, args);
         var stdout = child.StandardOutput.ReadToEndAsync();
         var stderr = child.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(limit);
@@ -174,7 +194,9 @@ public sealed class ReportPageTests(ITestOutputHelper output) : IDisposable
         return (child.ExitCode, await stdout, await stderr);
     }
 
-    private static Process Start(params string[] args)
+    private static Process Start(params string[] args) => Start([], args);
+
+    private static Process Start((string Name, string Value)[] environment, string[] args)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
         var start = new ProcessStartInfo(host)
@@ -193,6 +215,11 @@ public sealed class ReportPageTests(ITestOutputHelper output) : IDisposable
         }
 
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start {host} baloyi.dll");
     }
 
