@@ -6,6 +6,7 @@
 -- Every statement is idempotent. Run against the pool database (sqlcmd -S <ws>.sql.azuresynapse.net -d <pool> -G -i …).
 -- The loads themselves (COPY INTO a staging heap, CTAS de-duplication, MERGE or DELETE/UPDATE/INSERT, the
 -- watermark's compare-and-set) are generated per load by the sink; see services/platform/BaloyiBank.Warehouse.
+
 IF SCHEMA_ID(N'baloyi') IS NULL EXEC(N'CREATE SCHEMA [baloyi]');
 GO
 
