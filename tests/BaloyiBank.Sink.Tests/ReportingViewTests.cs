@@ -91,6 +91,36 @@ public sealed class ReportingViewTests(PostgresServer postgres) : IClassFixture<
         }
     }
 
+    [Theory]
+    [InlineData("duckdb")]
+    [InlineData("postgres")]
+    public async Task A_warehouse_created_before_the_place_sums_gets_them_from_migration_1_and_its_views_work(string engine)
+    {
+        await using var rig = await GoldRig.CreateAsync();
+        var schema = "old_" + Guid.NewGuid().ToString("N")[..10];
+        var options = engine == "duckdb"
+            ? new WarehouseOptions { Kind = "duckdb", DuckDbPath = Path.Combine(rig.Root, "old.duckdb"), Schema = schema }
+            : new WarehouseOptions { Kind = "postgres", ConnectionString = postgres.ConnectionString, Schema = schema };
+        var sums = new[] { GoldTables.LatitudeMicroSumColumn, GoldTables.LongitudeMicroSumColumn };
+        var before = new TableSchema(GoldTables.DailyTransactionSummary.Name, [.. GoldTables.DailyTransactionSummary.Columns.Where(c => !sums.Contains(c.Name))], []);
+        await using (var warehouse = WarehouseFactory.Create(options))
+        {
+            await warehouse.EnsureSchemaAsync(new WarehouseModel([new WarehouseTable(before, GoldTables.KeyOf(before), GoldTables.VersionColumn)]));
+            Assert.Equal([1], (await warehouse.EnsureSchemaAsync(SinkModel.Model)).MigrationsApplied);
+            Assert.Empty((await warehouse.EnsureSchemaAsync(SinkModel.Model)).MigrationsApplied);
+
+            // A load after the migration fills the new columns; the views answer from them.
+            await rig.AddGoldAsync(5_000);
+            using var loader = new SinkLoader(rig.Lake, warehouse, GoldRig.SinkOptions);
+            await loader.LoadAsync();
+        }
+
+        using var report = engine == "duckdb" ? ReportingQueries.OpenDuckDb(options.DuckDbPath, schema) : ReportingQueries.OpenPostgres(postgres.ConnectionString, schema);
+        var places = report.Places(new());
+        Assert.NotEmpty(places);
+        Assert.All(places, p => Assert.True(p.Latitude is >= -90 and <= 90 and not 0 && p.Longitude is >= -180 and <= 180 and not 0, $"{p}"));
+    }
+
     private static async Task<string> CurrentGoldAsync(GoldRig rig, TableSchema schema)
     {
         using var table = new DeltaTable(rig.Lake, GoldTables.TablePath("gold", schema));
