@@ -384,6 +384,23 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         Assert.Contains("Rebuild gold", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_gold_daily_summary_without_the_place_sums_is_refused_with_how_to_rebuild()
+    {
+        await using var rig = await SilverRig.CreateAsync(2_000);
+        var sums = new[] { GoldTables.LatitudeMicroSumColumn, GoldTables.LongitudeMicroSumColumn };
+        using (var old = new DeltaTable(rig.Lake, GoldStore.ChangeTablePath("gold", GoldTables.DailyTransactionSummary)))
+        {
+            await old.CreateAsync(GoldTables.DailyTransactionSummary with { Columns = [.. GoldTables.DailyTransactionSummary.Columns.Where(c => !sums.Contains(c.Name))] });
+        }
+
+        using var aggregator = new GoldAggregator(rig.Lake, SilverRig.Options());
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => aggregator.StartAsync());
+        Assert.Contains("gold/changes/daily_transaction_summary", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("latitude_micro_sum, longitude_micro_sum", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Rebuild gold", refused.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<SortedDictionary<string, long>> GoldRoundsAsync(ILakeStore lake)
     {
         SortedDictionary<string, long> rounds = new(Comparer<string>.Create((a, b) =>

@@ -24,7 +24,7 @@ public sealed class ReportPageTests(ITestOutputHelper output) : IDisposable
     public async Task The_page_shows_the_views_figures_and_a_filter_updates_every_chart()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run deploy/local/ensure-prereqs.sh --tests (it installs Debian's chromium).");
-        // 20,000 events per simulated day: three days of a bank, so the date filter has days to narrow to.
+        // 20,000 events per simulated day: the run spans several days, so the date filter has days to narrow to.
         var run = await BaloyiAsync(TimeSpan.FromMinutes(10), [("Generator__EventsPerSimulatedDay", "20000")], "run", "--data", _data, "--events", "60000");
         Assert.True(run.Code == 0, $"baloyi run failed ({run.Code}):\n{run.Error}\n{run.Output}");
 
