@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root="$(pwd)"
 
-deploy/local/ensure-prereqs.sh
+deploy/local/ensure-prereqs.sh --tests
 
 # The real servers the contract suites run against, started here (installed first when missing) and
 # stopped on exit; the tests find them through BALOYI_TEST_* variables. Started in the background while

@@ -2,7 +2,9 @@
 # Installs what the build needs on a fresh Debian 12 machine, only when it is missing:
 # the .NET SDK must already be there; librdkafka1 (the native library of the Kafka / Event Hubs
 # event log) comes from Debian's packages. DuckDB's native library ships inside the DuckDB.NET
-# package, so nothing here needs Node.js (deploy/local/azurite.sh installs it for Azurite only).
+# package. Node.js/npm: the CLI's build vendors the report page's JavaScript with npm
+# (services/BaloyiBank.Cli/Report/vendor-assets.sh). With --tests (test.sh), also Debian's chromium,
+# which the report page's browser test drives through Playwright (it cannot download browsers here).
 # Prints one line per thing it did; silent when nothing was needed.
 set -euo pipefail
 
@@ -26,4 +28,13 @@ if ! dpkg -s librdkafka1 >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 
     echo "ensure-prereqs: librdkafka1 was installed but librdkafka.so.1 is not on the library path" >&2
     exit 1
   fi
+fi
+
+# The CLI's build npm-installs the report page's charting library and world outline into .cache/report-npm.
+if ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+
+if [[ "${1:-}" == "--tests" ]] && [[ ! -x /usr/bin/chromium ]]; then
+  apt_install chromium
 fi

@@ -79,6 +79,8 @@ CREATE TABLE [baloyi].[daily_transaction_summary] (
     [min_amount] DECIMAL(18,2) NOT NULL,
     [max_amount] DECIMAL(18,2) NOT NULL,
     [distinct_accounts] BIGINT NOT NULL,
+    [latitude_micro_sum] BIGINT NOT NULL,
+    [longitude_micro_sum] BIGINT NOT NULL,
     [gold_version] BIGINT NOT NULL,
     [updated_at] DATETIME2(6) NOT NULL
 )
@@ -119,23 +121,23 @@ GO
 IF OBJECT_ID(N'baloyi.transaction_trends_daily', N'V') IS NOT NULL DROP VIEW [baloyi].[transaction_trends_daily];
 GO
 
-CREATE VIEW [baloyi].[transaction_trends_daily] AS SELECT [event_date], [currency], SUM([transaction_count]) AS [transaction_count], SUM([total_amount]) AS [total_amount], SUM([net_amount]) AS [net_amount], MIN([min_amount]) AS [min_amount], MAX([max_amount]) AS [max_amount] FROM [baloyi].[daily_transaction_summary] GROUP BY [event_date], [currency];
+CREATE VIEW [baloyi].[transaction_trends_daily] AS SELECT [event_date], [category], [country], [currency], SUM([transaction_count]) AS [transaction_count], SUM([total_amount]) AS [total_amount], SUM([net_amount]) AS [net_amount], MIN([min_amount]) AS [min_amount], MAX([max_amount]) AS [max_amount] FROM [baloyi].[daily_transaction_summary] GROUP BY [event_date], [category], [country], [currency];
 GO
 
 IF OBJECT_ID(N'baloyi.totals_by_category', N'V') IS NOT NULL DROP VIEW [baloyi].[totals_by_category];
 GO
 
-CREATE VIEW [baloyi].[totals_by_category] AS SELECT [category], [currency], SUM([transaction_count]) AS [transaction_count], SUM([total_amount]) AS [total_amount], SUM([net_amount]) AS [net_amount], MIN([min_amount]) AS [min_amount], MAX([max_amount]) AS [max_amount] FROM [baloyi].[daily_transaction_summary] GROUP BY [category], [currency];
+CREATE VIEW [baloyi].[totals_by_category] AS SELECT [category], [event_date], [country], [currency], SUM([transaction_count]) AS [transaction_count], SUM([total_amount]) AS [total_amount], SUM([net_amount]) AS [net_amount], MIN([min_amount]) AS [min_amount], MAX([max_amount]) AS [max_amount] FROM [baloyi].[daily_transaction_summary] GROUP BY [category], [event_date], [country], [currency];
 GO
 
 IF OBJECT_ID(N'baloyi.amounts_by_place', N'V') IS NOT NULL DROP VIEW [baloyi].[amounts_by_place];
 GO
 
-CREATE VIEW [baloyi].[amounts_by_place] AS SELECT [country], [city], [currency], SUM([transaction_count]) AS [transaction_count], SUM([total_amount]) AS [total_amount], SUM([net_amount]) AS [net_amount], MIN([min_amount]) AS [min_amount], MAX([max_amount]) AS [max_amount] FROM [baloyi].[daily_transaction_summary] GROUP BY [country], [city], [currency];
+CREATE VIEW [baloyi].[amounts_by_place] AS SELECT [country], [city], [event_date], [category], [currency], SUM([transaction_count]) AS [transaction_count], SUM([total_amount]) AS [total_amount], SUM([net_amount]) AS [net_amount], MIN([min_amount]) AS [min_amount], MAX([max_amount]) AS [max_amount], SUM([latitude_micro_sum]) AS [latitude_micro_sum], SUM([longitude_micro_sum]) AS [longitude_micro_sum], CAST(SUM([latitude_micro_sum]) AS FLOAT) / NULLIF(SUM([transaction_count]), 0) / 1000000 AS [latitude], CAST(SUM([longitude_micro_sum]) AS FLOAT) / NULLIF(SUM([transaction_count]), 0) / 1000000 AS [longitude] FROM [baloyi].[daily_transaction_summary] GROUP BY [country], [city], [event_date], [category], [currency];
 GO
 
 IF OBJECT_ID(N'baloyi.top_customers_by_net_position', N'V') IS NOT NULL DROP VIEW [baloyi].[top_customers_by_net_position];
 GO
 
-CREATE VIEW [baloyi].[top_customers_by_net_position] AS SELECT [currency], [position_rank], [customer_id], [first_name], [last_name], [segment], [country], [city], [deposits], [loans_outstanding], [net_position] FROM (SELECT [currency], [customer_id], [first_name], [last_name], [segment], [country], [city], [deposits], [loans_outstanding], [net_position], ROW_NUMBER() OVER (PARTITION BY [currency] ORDER BY [net_position] DESC, [customer_id]) AS [position_rank] FROM [baloyi].[customer_positions]) [ranked] WHERE [position_rank] <= 100;
+CREATE VIEW [baloyi].[top_customers_by_net_position] AS SELECT [currency], [position_rank], [country_rank], [customer_id], [first_name], [last_name], [segment], [country], [city], [deposits], [loans_outstanding], [net_position] FROM (SELECT [currency], [customer_id], [first_name], [last_name], [segment], [country], [city], [deposits], [loans_outstanding], [net_position], ROW_NUMBER() OVER (PARTITION BY [currency] ORDER BY [net_position] DESC, [customer_id]) AS [position_rank], ROW_NUMBER() OVER (PARTITION BY [currency], [country] ORDER BY [net_position] DESC, [customer_id]) AS [country_rank] FROM [baloyi].[customer_positions]) [ranked] WHERE [position_rank] <= 100 OR [country_rank] <= 100;
 GO

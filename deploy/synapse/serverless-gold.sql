@@ -74,7 +74,7 @@ FROM OPENROWSET(BULK 'gold/customer_positions/', DATA_SOURCE = 'lake', FORMAT = 
 GO
 
 CREATE OR ALTER VIEW [gold].[daily_transaction_summary] AS
-SELECT [event_date], [category], [country], [city], [currency], [transaction_count], [total_amount], [net_amount], [avg_amount], [min_amount], [max_amount], [distinct_accounts], [gold_version], [updated_at]
+SELECT [event_date], [category], [country], [city], [currency], [transaction_count], [total_amount], [net_amount], [avg_amount], [min_amount], [max_amount], [distinct_accounts], [latitude_micro_sum], [longitude_micro_sum], [gold_version], [updated_at]
 FROM OPENROWSET(BULK 'gold/daily_transaction_summary/', DATA_SOURCE = 'lake', FORMAT = 'DELTA')
     WITH (
         [event_date] DATE,
@@ -89,6 +89,8 @@ FROM OPENROWSET(BULK 'gold/daily_transaction_summary/', DATA_SOURCE = 'lake', FO
         [min_amount] DECIMAL(18,2),
         [max_amount] DECIMAL(18,2),
         [distinct_accounts] BIGINT,
+        [latitude_micro_sum] BIGINT,
+        [longitude_micro_sum] BIGINT,
         [gold_version] BIGINT,
         [updated_at] DATETIME2(6)
     ) AS r;

@@ -325,7 +325,8 @@ public static class AggregatorBenchmark
             ref readonly var f = ref facts[i];
             encoded[i] = new EncodedTransaction(encodedFold.EncodeAccount(f.AccountId, f.Currency),
                 encodedFold.EncodeBucket(new DailyKey(f.EventDate, f.Category, f.Country, f.City, f.Currency)),
-                Units.Cents(f.Amount), f.IsCredit, Units.Micros(f.OccurredAt), f.SourcePartition, f.SourceOffset);
+                Units.Cents(f.Amount), f.IsCredit, Units.Micros(f.OccurredAt), f.SourcePartition, f.SourceOffset,
+                Units.MicroDegrees(f.Latitude), Units.MicroDegrees(f.Longitude));
         }
 
         var encodedCpu = CpuTime();

@@ -117,7 +117,8 @@ public sealed partial class GoldFold
 
     private void RestoreDaily(DailySummary row)
     {
-        var index = MergeDaily(row.Key, row.TransactionCount, Units.Cents(row.TotalAmount), Units.Cents(row.NetAmount), Units.Cents(row.MinAmount), Units.Cents(row.MaxAmount));
+        var index = MergeDaily(row.Key, row.TransactionCount, Units.Cents(row.TotalAmount), Units.Cents(row.NetAmount), Units.Cents(row.MinAmount), Units.Cents(row.MaxAmount),
+            row.LatitudeMicroSum, row.LongitudeMicroSum);
         ref var bucket = ref _buckets[index];
         bucket.DistinctAccounts = row.DistinctAccounts;
         bucket.Version = row.GoldVersion;

@@ -294,6 +294,8 @@ public sealed partial class GoldFold
         MinAmount = Units.Money(bucket.MinCents),
         MaxAmount = Units.Money(bucket.MaxCents),
         DistinctAccounts = bucket.DistinctAccounts,
+        LatitudeMicroSum = bucket.LatitudeMicroSum,
+        LongitudeMicroSum = bucket.LongitudeMicroSum,
         GoldVersion = bucket.Version,
         UpdatedAt = updatedAt,
     };

@@ -73,7 +73,8 @@ public sealed partial class GoldFold
     {
         var account = EncodeAccount(fact.AccountId, fact.Currency);
         var bucket = EncodeBucket(new DailyKey(fact.EventDate, fact.Category, fact.Country, fact.City, fact.Currency));
-        Fold(new EncodedTransaction(account, bucket, Units.Cents(fact.Amount), fact.IsCredit, Units.Micros(fact.OccurredAt), fact.SourcePartition, fact.SourceOffset));
+        Fold(new EncodedTransaction(account, bucket, Units.Cents(fact.Amount), fact.IsCredit, Units.Micros(fact.OccurredAt), fact.SourcePartition, fact.SourceOffset,
+            Units.MicroDegrees(fact.Latitude), Units.MicroDegrees(fact.Longitude)));
     }
 
     /// <summary>
@@ -93,7 +94,7 @@ public sealed partial class GoldFold
     /// The fold's slot of a daily bucket (created empty when new): dictionary-encode a bucket key once. Encode only keys
     /// of transactions about to be folded: a bucket that never gets one would show as an empty row.
     /// </summary>
-    public int EncodeBucket(in DailyKey key) => MergeDaily(key, 0, 0, 0, long.MaxValue, long.MinValue, markDirty: false);
+    public int EncodeBucket(in DailyKey key) => MergeDaily(key, 0, 0, 0, long.MaxValue, long.MinValue, 0, 0, markDirty: false);
 
     /// <summary>Folds a batch of encoded transactions: integers only, no lookups by string, no allocation per row.</summary>
     public void Fold(ReadOnlySpan<EncodedTransaction> batch)
@@ -169,6 +170,8 @@ public sealed partial class GoldFold
         bucket.NetCents = checked(bucket.NetCents + (t.IsCredit ? t.Cents : -t.Cents));
         bucket.MinCents = Math.Min(bucket.MinCents, t.Cents);
         bucket.MaxCents = Math.Max(bucket.MaxCents, t.Cents);
+        bucket.LatitudeMicroSum = checked(bucket.LatitudeMicroSum + t.LatitudeMicro);
+        bucket.LongitudeMicroSum = checked(bucket.LongitudeMicroSum + t.LongitudeMicro);
         if (!bucket.Dirty)
         {
             bucket.Dirty = true;
@@ -291,7 +294,7 @@ public sealed partial class GoldFold
     }
 
     /// <summary>Folds a partial aggregate of one daily bucket. Returns the bucket's slot.</summary>
-    internal int MergeDaily(in DailyKey key, long count, long totalCents, long netCents, long minCents, long maxCents, bool markDirty = true)
+    internal int MergeDaily(in DailyKey key, long count, long totalCents, long netCents, long minCents, long maxCents, long latitudeMicroSum, long longitudeMicroSum, bool markDirty = true)
     {
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_bucketIndex, key, out var exists);
         if (!exists)
@@ -324,6 +327,8 @@ public sealed partial class GoldFold
         bucket.NetCents = checked(bucket.NetCents + netCents);
         bucket.MinCents = Math.Min(bucket.MinCents, minCents);
         bucket.MaxCents = Math.Max(bucket.MaxCents, maxCents);
+        bucket.LatitudeMicroSum = checked(bucket.LatitudeMicroSum + latitudeMicroSum);
+        bucket.LongitudeMicroSum = checked(bucket.LongitudeMicroSum + longitudeMicroSum);
         if (markDirty && !bucket.Dirty)
         {
             bucket.Dirty = true;
@@ -726,6 +731,8 @@ public sealed partial class GoldFold
         public long MinCents;
         public long MaxCents;
         public long DistinctAccounts;
+        public long LatitudeMicroSum;
+        public long LongitudeMicroSum;
         public long Version;
         public long UpdatedAt;
         public bool Dirty;

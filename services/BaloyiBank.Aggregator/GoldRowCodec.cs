@@ -38,7 +38,7 @@ internal static class GoldRowCodec
                 {
                     appender.Append(r.EventDate).Append(r.Category).Append(r.Country).Append(r.City).Append(r.Currency).Append(r.TransactionCount)
                         .Append(r.TotalAmount).Append(r.NetAmount).Append(r.AvgAmount).Append(r.MinAmount).Append(r.MaxAmount).Append(r.DistinctAccounts)
-                        .Append(r.GoldVersion).Append(r.UpdatedAt).EndRow();
+                        .Append(r.LatitudeMicroSum).Append(r.LongitudeMicroSum).Append(r.GoldVersion).Append(r.UpdatedAt).EndRow();
                 }
 
                 break;
@@ -129,6 +129,8 @@ internal static class GoldRowCodec
         MinAmount = Value<decimal>(c, "min_amount", r)!.Value,
         MaxAmount = Value<decimal>(c, "max_amount", r)!.Value,
         DistinctAccounts = Value<long>(c, "distinct_accounts", r)!.Value,
+        LatitudeMicroSum = Value<long>(c, "latitude_micro_sum", r)!.Value,
+        LongitudeMicroSum = Value<long>(c, "longitude_micro_sum", r)!.Value,
         GoldVersion = Value<long>(c, "gold_version", r)!.Value,
         UpdatedAt = Time(c, "updated_at", r)!.Value,
     };

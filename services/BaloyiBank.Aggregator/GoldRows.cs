@@ -74,6 +74,10 @@ public sealed record DailySummary
     public required decimal MinAmount { get; init; }
     public required decimal MaxAmount { get; init; }
     public required long DistinctAccounts { get; init; }
+    /// <summary>Σ round(latitude × 10^6) over the bucket's transactions: the centroid is this / count / 10^6.</summary>
+    public long LatitudeMicroSum { get; init; }
+    /// <summary>Σ round(longitude × 10^6) over the bucket's transactions.</summary>
+    public long LongitudeMicroSum { get; init; }
     public long GoldVersion { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 

@@ -76,7 +76,7 @@ public sealed class GoldStore : IDisposable
     {
         foreach (var (name, (table, schema)) in _tables)
         {
-            _snapshots[name] = await table.CreateAsync(schema, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _snapshots[name] = await CreateAsync(table, schema, null, cancellationToken).ConfigureAwait(false);
         }
 
         Dictionary<string, string> configuration = new(StringComparer.Ordinal)
@@ -86,7 +86,7 @@ public sealed class GoldStore : IDisposable
         };
         foreach (var (name, (table, schema)) in _current)
         {
-            var snapshot = await table.CreateAsync(schema, configuration, cancellationToken).ConfigureAwait(false);
+            var snapshot = await CreateAsync(table, schema, configuration, cancellationToken).ConfigureAwait(false);
             if (!snapshot.Metadata.Configuration.TryGetValue(LayoutProperty, out var layout) || layout != CurrentStateLayout)
             {
                 throw new InvalidOperationException(
@@ -96,6 +96,26 @@ public sealed class GoldStore : IDisposable
             }
 
             _currentSnapshots[name] = snapshot;
+        }
+    }
+
+    // A gold table created with an older schema (e.g. a daily summary without its latitude/longitude sums) cannot be
+    // folded on: its rows lack what the new columns need, so it is refused with the rebuild to do.
+    private static async Task<DeltaSnapshot> CreateAsync(DeltaTable table, TableSchema schema, Dictionary<string, string>? configuration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await table.CreateAsync(schema, configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeltaProtocolException e) when (e.Message.Contains("different schema", StringComparison.Ordinal))
+        {
+            var existing = await table.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var missing = schema.Columns.Select(c => c.Name).Except(existing.Schema.Columns.Select(c => c.Name), StringComparer.Ordinal).ToList();
+            throw new InvalidOperationException(
+                $"Gold table {table.Location} was written by an older version with other columns" +
+                (missing.Count > 0 ? $" (it lacks {string.Join(", ", missing)})" : $" ({e.Message})") + ". Rebuild gold: stop the " +
+                "aggregator and the sink, move the gold folder aside, start the aggregator (it recomputes gold from silver), then let the sink reload " +
+                "the warehouse into a new schema (or an emptied one).", e);
         }
     }
 

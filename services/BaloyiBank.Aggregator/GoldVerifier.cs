@@ -152,7 +152,8 @@ public static class GoldVerifier
             "daily_transaction_summary" =>
                 $"SELECT event_date, coalesce(merchant_category, transaction_type) AS category, country, city, currency, count(*), sum(amount), sum(signed_amount), " +
                 $"CAST((CAST(sum(amount) * 100 AS HUGEINT) * 2 + count(*)) // (2 * count(*)) AS DECIMAL(18, 2)) * 0.01, " +
-                $"min(amount), max(amount), count(DISTINCT account_id) FROM {t} GROUP BY ALL",
+                $"min(amount), max(amount), count(DISTINCT account_id), " +
+                $"sum(CAST(round(latitude * 1000000) AS BIGINT)), sum(CAST(round(longitude * 1000000) AS BIGINT)) FROM {t} GROUP BY ALL",
             "loan_status" =>
                 $"WITH clock AS (SELECT CAST(max(m) AS DATE) AS as_of FROM (SELECT max(occurred_at) AS m FROM {t} UNION ALL SELECT max(occurred_at) FROM {a} " +
                 $"UNION ALL SELECT max(occurred_at) FROM {c} UNION ALL SELECT max(occurred_at) FROM {l} UNION ALL SELECT max(occurred_at) FROM {p})), " +

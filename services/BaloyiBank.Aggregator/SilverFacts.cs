@@ -15,7 +15,9 @@ public readonly record struct TransactionFact(
     string Country,
     DateTimeOffset OccurredAt,
     int SourcePartition,
-    long SourceOffset)
+    long SourceOffset,
+    double Latitude = 0,
+    double Longitude = 0)
 {
     /// <summary>The daily summary's category: the merchant category of a card purchase, else the transaction type.</summary>
     public string Category => MerchantCategory ?? TransactionType;
@@ -77,9 +79,10 @@ public readonly record struct LoanPaymentFact(
 /// <summary>
 /// A silver <c>transactions</c> row with its account and daily bucket dictionary-encoded as a <see cref="GoldFold"/>'s
 /// slots (<see cref="GoldFold.EncodeAccount"/>, <see cref="GoldFold.EncodeBucket"/>), money as whole cents and its time
-/// as microseconds since the Unix epoch: what the fold's hot loop takes.
+/// as microseconds since the Unix epoch, its place as micro-degrees (<see cref="Units.MicroDegrees"/>): what the fold's hot loop takes.
 /// </summary>
-public readonly record struct EncodedTransaction(int Account, int Bucket, long Cents, bool IsCredit, long OccurredAtMicros, int SourcePartition, long SourceOffset);
+public readonly record struct EncodedTransaction(int Account, int Bucket, long Cents, bool IsCredit, long OccurredAtMicros, int SourcePartition, long SourceOffset,
+    int LatitudeMicro, int LongitudeMicro);
 
 /// <summary>The key of a daily summary row.</summary>
 public readonly record struct DailyKey(DateOnly EventDate, string Category, string Country, string City, string Currency);

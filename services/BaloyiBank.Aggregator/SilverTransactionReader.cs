@@ -23,7 +23,7 @@ namespace BaloyiBank.Aggregator;
 internal sealed class SilverTransactionReader(GoldFold fold, bool keepPairs)
 {
     private static readonly string[] FoldColumns =
-        ["account_id", "transaction_type", "direction", "amount", "currency", "merchant_category", "city", "country", "occurred_at", "event_date", "source_partition", "source_offset"];
+        ["account_id", "transaction_type", "direction", "amount", "currency", "merchant_category", "city", "country", "occurred_at", "event_date", "source_partition", "source_offset", "latitude", "longitude"];
 
     private static readonly string[] PairColumns = ["account_id", "transaction_type", "merchant_category", "country", "city", "currency", "event_date"];
 
@@ -119,6 +119,8 @@ internal sealed class SilverTransactionReader(GoldFold fold, bool keepPairs)
         var date = SilverColumns.Values<DateOnly>(c, "event_date");
         var partition = SilverColumns.Values<int>(c, "source_partition");
         var offset = SilverColumns.Values<long>(c, "source_offset");
+        var latitude = SilverColumns.Values<double>(c, "latitude");
+        var longitude = SilverColumns.Values<double>(c, "longitude");
 
         int paired = 0, counted = 0;
         var credit = _directions.Id("credit".AsMemory());
@@ -139,7 +141,7 @@ internal sealed class SilverTransactionReader(GoldFold fold, bool keepPairs)
                 create: true, counted: set is not null);
             var slot = Account(SilverColumns.Required(account, i, "account_id"), cur);
             var t = new EncodedTransaction(slot, bucket, Units.Cents(amount[i]), _directions.Id(SilverColumns.Present(direction, i, "direction")) == credit,
-                SilverColumns.Micros(at[i]), partition[i], offset[i]);
+                SilverColumns.Micros(at[i]), partition[i], offset[i], Units.MicroDegrees(latitude[i]), Units.MicroDegrees(longitude[i]));
             if (set is null)
             {
                 _paired[paired++] = t;

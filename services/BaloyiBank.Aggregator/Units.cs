@@ -8,6 +8,12 @@ internal static class Units
 {
     public const long NoTime = long.MinValue;
 
+    /// <summary>
+    /// Degrees as whole micro-degrees, rounded half away from zero (DuckDB's <c>round</c> on a double agrees, so the
+    /// verifier recomputes the same sums). A place is data, not money: the one double the fold reads.
+    /// </summary>
+    public static int MicroDegrees(double degrees) => (int)Math.Round(degrees * 1_000_000d, MidpointRounding.AwayFromZero);
+
     public static long Cents(decimal amount)
     {
         // Fast exact path: at most two places and a 63-bit mantissa (every amount silver holds); integer

@@ -23,6 +23,7 @@ internal static class CommandLineApp
         BackfillCommand.Create(),
         BackfillCommand.CreateExport(),
         ReplayCommand.Create(),
+        ReportCommand.Create(),
     };
 
     /// <summary>

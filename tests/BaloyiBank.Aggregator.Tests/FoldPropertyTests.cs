@@ -49,7 +49,8 @@ public sealed class FoldPropertyTests
                     {
                         batch.Add(new EncodedTransaction(encoded.EncodeAccount(t.AccountId, t.Currency),
                             encoded.EncodeBucket(new DailyKey(t.EventDate, t.Category, t.Country, t.City, t.Currency)),
-                            Units.Cents(t.Amount), t.IsCredit, Units.Micros(t.OccurredAt), t.SourcePartition, t.SourceOffset));
+                            Units.Cents(t.Amount), t.IsCredit, Units.Micros(t.OccurredAt), t.SourcePartition, t.SourceOffset,
+                            Units.MicroDegrees(t.Latitude), Units.MicroDegrees(t.Longitude)));
                     }
                     else
                     {
@@ -73,8 +74,8 @@ public sealed class FoldPropertyTests
     {
         var fold = new GoldFold();
         var account = fold.EncodeAccount("ACC-1", "ZAR");
-        Assert.Throws<ArgumentOutOfRangeException>(() => fold.Fold(new EncodedTransaction(account, 0, 100, true, 0, 0, 1)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => fold.Fold(new EncodedTransaction(account + 1, 0, 100, true, 0, 0, 1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => fold.Fold(new EncodedTransaction(account, 0, 100, true, 0, 0, 1, 0, 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => fold.Fold(new EncodedTransaction(account + 1, 0, 100, true, 0, 0, 1, 0, 0)));
         Assert.False(fold.HasChanges);
     }
 
@@ -196,6 +197,8 @@ public sealed class FoldPropertyTests
                 Assert.Equal(Math.Round(row.TotalAmount / row.TransactionCount, 2, MidpointRounding.AwayFromZero), row.AvgAmount);
                 Assert.InRange(row.AvgAmount, row.MinAmount, row.MaxAmount);
                 Assert.Equal(group.Select(t => t.AccountId).Distinct().Count(), row.DistinctAccounts);
+                Assert.Equal(group.Sum(t => (long)Math.Round(t.Latitude * 1e6, MidpointRounding.AwayFromZero)), row.LatitudeMicroSum);
+                Assert.Equal(group.Sum(t => (long)Math.Round(t.Longitude * 1e6, MidpointRounding.AwayFromZero)), row.LongitudeMicroSum);
             }
         }));
     }
@@ -301,7 +304,8 @@ public sealed class FoldPropertyTests
         foreach (var g in transactions.GroupBy(t => new DailyKey(t.EventDate, t.Category, t.Country, t.City, t.Currency)))
         {
             var bucket = fold.MergeDaily(g.Key, g.Count(), g.Sum(t => (long)(t.Amount * 100)), g.Sum(t => (long)(t.Amount * 100) * (t.IsCredit ? 1 : -1)),
-                g.Min(t => (long)(t.Amount * 100)), g.Max(t => (long)(t.Amount * 100)));
+                g.Min(t => (long)(t.Amount * 100)), g.Max(t => (long)(t.Amount * 100)),
+                g.Sum(t => (long)Units.MicroDegrees(t.Latitude)), g.Sum(t => (long)Units.MicroDegrees(t.Longitude)));
             foreach (var account in g.Select(t => t.AccountId).Distinct())
             {
                 fold.AddDailyAccount(bucket, slots[account]);

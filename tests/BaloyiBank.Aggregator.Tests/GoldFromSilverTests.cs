@@ -430,6 +430,23 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         Assert.Contains("Rebuild gold", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_gold_daily_summary_without_the_place_sums_is_refused_with_how_to_rebuild()
+    {
+        await using var rig = await SilverRig.CreateAsync(2_000);
+        var sums = new[] { GoldTables.LatitudeMicroSumColumn, GoldTables.LongitudeMicroSumColumn };
+        using (var old = new DeltaTable(rig.Lake, GoldStore.ChangeTablePath("gold", GoldTables.DailyTransactionSummary)))
+        {
+            await old.CreateAsync(GoldTables.DailyTransactionSummary with { Columns = [.. GoldTables.DailyTransactionSummary.Columns.Where(c => !sums.Contains(c.Name))] });
+        }
+
+        using var aggregator = new GoldAggregator(rig.Lake, SilverRig.Options());
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => aggregator.StartAsync());
+        Assert.Contains("gold/changes/daily_transaction_summary", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("latitude_micro_sum, longitude_micro_sum", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Rebuild gold", refused.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<SortedDictionary<string, long>> GoldRoundsAsync(ILakeStore lake)
     {
         SortedDictionary<string, long> rounds = new(Comparer<string>.Create((a, b) =>
@@ -465,13 +482,14 @@ public sealed class GoldFromSilverTests(ITestOutputHelper output)
         // The reference reads silver on DuckDB.NET, independent of the source's reading code.
         using var reader = DuckDbSql.Open();
         using (var r = reader.Query(
-            "SELECT account_id, transaction_type, direction, amount, currency, merchant_category, city, country, occurred_at, source_partition, source_offset FROM " +
+            "SELECT account_id, transaction_type, direction, amount, currency, merchant_category, city, country, occurred_at, source_partition, source_offset, latitude, longitude FROM " +
             await From(SilverTables.Transactions)))
         {
             while (r.Read())
             {
                 fold.Fold(new TransactionFact(r.GetString(0), r.GetString(1), r.GetString(2) == "credit", r.GetDecimal(3), r.GetString(4),
-                    r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6), r.GetString(7), r.GetFieldValue<DateTimeOffset>(8), r.GetInt32(9), r.GetInt64(10)));
+                    r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6), r.GetString(7), r.GetFieldValue<DateTimeOffset>(8), r.GetInt32(9), r.GetInt64(10),
+                    r.GetDouble(11), r.GetDouble(12)));
             }
         }
 

@@ -59,9 +59,12 @@ internal static class SilverStreams
         from category in Gen.Elements(Categories)
         from city in Gen.Elements(Cities)
         from minutes in Gen.Choose(-3000, 3000)
+        from latitude in Gen.Choose(-90_000_000, 90_000_000)
+        from longitude in Gen.Choose(-180_000_000, 180_000_000)
         select (Func<long, SilverItem>)(offset => new TransactionItem(new TransactionFact(
             Account(account), type, type is "deposit" or "transfer_in", cents / 100m, CurrencyOf(account),
-            type == "card_purchase" ? category : null, city, "ZA", Start.AddMinutes(minutes).AddTicks(offset * 10), PartitionOf(account), offset)));
+            type == "card_purchase" ? category : null, city, "ZA", Start.AddMinutes(minutes).AddTicks(offset * 10), PartitionOf(account), offset,
+            latitude / 1e6, longitude / 1e6)));
 
     private static Gen<Func<long, SilverItem>> AccountOpening =>
         from account in Gen.Choose(0, 7)

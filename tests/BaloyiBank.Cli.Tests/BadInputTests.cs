@@ -38,7 +38,7 @@ public sealed class BadInputTests
     public void The_tree_walk_finds_every_command_and_their_numeric_options()
     {
         var runnable = CommandTree.Runnable().ToDictionary(c => string.Join(' ', c.Path), c => c.Command);
-        string[] known = ["run", "verify", "status", "up", "down", "bench log", "bench cleansing", "bench aggregator", "bench warehouse", "bench deployment", "bench backfill", "backfill", "export-csv", "replay"];
+        string[] known = ["run", "verify", "status", "up", "down", "bench log", "bench cleansing", "bench aggregator", "bench warehouse", "bench deployment", "bench backfill", "backfill", "export-csv", "replay", "report"];
         Assert.All(known, name => Assert.Contains(name, runnable.Keys));
 
         var parsed = MalformedValues().Select(row => $"{row[0]} {row[1]}").ToHashSet();
@@ -48,7 +48,7 @@ public sealed class BadInputTests
             "up --events", "up --rate", "up --partitions", "up --rabbitmq-port", "up --azurite-port", "up --postgres-port", "up --timeout",
             "bench log --events", "bench cleansing --events", "bench cleansing --latency-rate", "bench cleansing --latency-seconds",
             "bench aggregator --rows", "bench aggregator --accounts", "bench warehouse --rows", "bench deployment --events", "bench deployment --rabbitmq-port",
-            "bench backfill --rows", "backfill --partitions", "export-csv --events", "export-csv --seed", "export-csv --start",
+            "bench backfill --rows", "backfill --partitions", "export-csv --events", "export-csv --seed", "export-csv --start", "report --port",
         ];
         Assert.All(expected, e => Assert.Contains(e, parsed));
 

@@ -25,6 +25,12 @@ public static class GoldTables
     /// <summary>When that round committed (wall clock; lineage, not business data).</summary>
     public const string UpdatedAtColumn = "updated_at";
 
+    /// <summary>The daily summary's sum of its transactions' latitudes in micro-degrees (round half away from zero).</summary>
+    public const string LatitudeMicroSumColumn = "latitude_micro_sum";
+
+    /// <summary>The daily summary's sum of its transactions' longitudes in micro-degrees (round half away from zero).</summary>
+    public const string LongitudeMicroSumColumn = "longitude_micro_sum";
+
     private static readonly ColumnSchema[] Lineage =
     [
         new(VersionColumn, ColumnType.Long),
@@ -91,6 +97,10 @@ public static class GoldTables
         new("min_amount", ColumnType.Money),
         new("max_amount", ColumnType.Money),
         new("distinct_accounts", ColumnType.Long),
+        // Where the bucket's transactions happened: sums of round(degrees × 10^6), so the centroid of any set of rows
+        // (one bucket, a city over a date range, …) is exactly SUM(sum) / SUM(transaction_count) / 10^6.
+        new(LatitudeMicroSumColumn, ColumnType.Long),
+        new(LongitudeMicroSumColumn, ColumnType.Long),
         .. Lineage,
     ], []);
 
