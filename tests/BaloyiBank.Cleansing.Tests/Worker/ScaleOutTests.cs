@@ -2,6 +2,7 @@ using BaloyiBank.Delta;
 using BaloyiBank.EventLog;
 using BaloyiBank.Lake;
 using BaloyiBank.Lake.Blob.Tests;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace BaloyiBank.Cleansing.Tests.Worker;
@@ -62,6 +63,52 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             Assert.Subset(a.Owned.Concat(b.Owned).ToHashSet(), released.ToHashSet());
             Assert.Empty(a.Owned.Intersect(b.Owned));
         }
+    }
+}
+
+/// <summary>Scaled-out workers (the hosted service, as deployed) over one log and one folder lake.</summary>
+public sealed class ScaleOutWorkerTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Two_scaled_out_workers_share_the_log_and_when_one_stops_the_other_finishes_it_with_each_event_once()
+    {
+        await using var rig = await CleansingRig.CreateAsync(20_000);
+        using var first = rig.BuildHost("lake", 2_000, s => s.PostConfigure<CleansingOptions>(o => ScaleOut(o, "worker-1")));
+        using var second = rig.BuildHost("lake", 2_000, s => s.PostConfigure<CleansingOptions>(o => ScaleOut(o, "worker-2")));
+        var (progress1, progress2) = (first.Services.GetRequiredService<CleansingProgress>(), second.Services.GetRequiredService<CleansingProgress>());
+        await first.StartAsync();
+        await second.StartAsync();
+
+        // Each ends up with a fair share (2 of 4) and commits from it.
+        await ScaleOutScenarios.UntilAsync(() =>
+        {
+            Assert.Null(progress1.Failure);
+            Assert.Null(progress2.Failure);
+            return Task.FromResult(progress1.OwnedPartitions.Count == 2 && progress2.OwnedPartitions.Count == 2
+                && progress1.IsStarted && progress2.IsStarted && progress1.BatchesCommitted > 0 && progress2.BatchesCommitted > 0);
+        }, "both workers own 2 partitions and committed batches");
+        output.WriteLine($"worker-1 owns {string.Join(',', progress1.OwnedPartitions)}, worker-2 owns {string.Join(',', progress2.OwnedPartitions)}");
+
+        // More events arrive; the first worker stops gracefully (releasing its records) and the second takes every partition to the end.
+        await rig.AppendAsync(10_000);
+        await first.StopAsync();
+        await ScaleOutScenarios.UntilAsync(() =>
+        {
+            Assert.Null(progress2.Failure);
+            return Task.FromResult(progress2.OwnedPartitions.Count == CleansingRig.Partitions && progress2.IsCaughtUp);
+        }, "worker-2 owns every partition and caught up");
+        await second.StopAsync();
+
+        var options = ScaleOutScenarios.Options("check");
+        await ScaleOutScenarios.AssertEachEventOnceAsync(new FolderLakeStore(rig.LakeRoot("lake")), options, await rig.Log.DescribeAsync(), rig.Records.Count);
+    }
+
+    private static void ScaleOut(CleansingOptions options, string instance)
+    {
+        options.ScaleOut = true;
+        options.InstanceId = instance;
+        options.OwnershipExpiry = TimeSpan.FromSeconds(2);
+        options.OwnershipRenewInterval = TimeSpan.FromMilliseconds(300);
     }
 }
 
