@@ -161,7 +161,8 @@ internal sealed partial class PartitionOwnership(
         var records = await ReadAllAsync(cancellationToken).ConfigureAwait(false);
         foreach (var (partition, entry) in records.Where(r => r.Value.Record?.Owner == options.InstanceId))
         {
-            var released = new OwnershipRecord("", 0, entry.Record!.Version + 1);
+            // Expired at once; the owner stays named, so the next owner's log says whose partition it took.
+            var released = new OwnershipRecord(options.InstanceId, 0, entry.Record!.Version + 1);
             if (await lake.PutIfMatchAsync(PathOf(partition), Serialize(released), entry.ETag, cancellationToken).ConfigureAwait(false))
             {
                 Count(partition, "released");
