@@ -142,8 +142,9 @@ internal sealed partial class CleansingPipeline(
             }
 
             var ends = await log.DescribeAsync(cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<int> partitions = ownership?.Owned ?? [.. Enumerable.Range(0, log.PartitionCount)];
+            // The change token before the set: a change in between then ends this run at once instead of going unnoticed.
             var changed = ownership?.Changed ?? CancellationToken.None;
+            IReadOnlyList<int> partitions = ownership?.Owned ?? [.. Enumerable.Range(0, log.PartitionCount)];
             if (ownership is not null)
             {
                 progress.Start(log.PartitionCount, partitions, ownership.InstanceId);

@@ -122,13 +122,13 @@ public sealed partial class DeploymentTests : IAsyncLifetime
         // SIGKILL one mid-stream: its records expire (10 s) and the others (or its restarted successor, a new owner) claim them.
         await Signals.SendAsync(RunningServicePid(data, "cleansing-1"), "KILL");
         await up.WaitForOutputAsync("cleansing-1 was not running: restarted", TimeSpan.FromMinutes(2));
-        await WaitForAnyLogAsync(data, ["cleansing-1", "cleansing-2", "cleansing-3"], $"(other instance: {instances["cleansing-1"]})", TimeSpan.FromMinutes(2));
+        await WaitForAnyLogAsync(data, ["cleansing-1", "cleansing-2", "cleansing-3"], TakenFrom(instances["cleansing-1"]), TimeSpan.FromMinutes(2));
 
         // Stop one gracefully: it releases its records at once and another instance claims them (up restarts the stopped one
         // too, as a new owner: a survivor usually claims first, being up already).
         await Signals.SendAsync(RunningServicePid(data, "cleansing-2"), "TERM");
         await WaitForLogAsync(data, "cleansing-2", new System.Text.RegularExpressions.Regex("partition [0-9]+ released"), TimeSpan.FromMinutes(2));
-        await WaitForAnyLogAsync(data, ["cleansing-1", "cleansing-2", "cleansing-3"], $"(other instance: {instances["cleansing-2"]})", TimeSpan.FromMinutes(2));
+        await WaitForAnyLogAsync(data, ["cleansing-1", "cleansing-2", "cleansing-3"], TakenFrom(instances["cleansing-2"]), TimeSpan.FromMinutes(2));
 
         var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(20));
         _output.WriteLine(up.Output);
@@ -155,7 +155,11 @@ public sealed partial class DeploymentTests : IAsyncLifetime
         }
     }
 
-    private static async Task WaitForAnyLogAsync(string data, string[] processes, string text, TimeSpan limit)
+    /// <summary>A line of another instance claiming or stealing a partition from <paramref name="instance"/> (not the loser's own "lost" line).</summary>
+    private static System.Text.RegularExpressions.Regex TakenFrom(string instance) =>
+        new($"partition [0-9]+ (claimed|stolen) \\(other instance: {System.Text.RegularExpressions.Regex.Escape(instance)}\\)");
+
+    private static async Task WaitForAnyLogAsync(string data, string[] processes, System.Text.RegularExpressions.Regex pattern, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -163,13 +167,13 @@ public sealed partial class DeploymentTests : IAsyncLifetime
             foreach (var process in processes)
             {
                 var log = Path.Combine(data, "logs", process + ".log");
-                if (File.Exists(log) && (await ReadSharedAsync(log)).Contains(text, StringComparison.Ordinal))
+                if (File.Exists(log) && pattern.IsMatch(await ReadSharedAsync(log)))
                 {
                     return;
                 }
             }
 
-            Assert.True(clock.Elapsed < limit, $"no log of {string.Join(", ", processes)} shows '{text}' within {limit}");
+            Assert.True(clock.Elapsed < limit, $"no log of {string.Join(", ", processes)} shows a line matching '{pattern}' within {limit}");
             await Task.Delay(500);
         }
     }
