@@ -107,13 +107,19 @@ internal sealed partial class PartitionOwnership(
 
         var held = new Dictionary<int, DateTimeOffset>();
         var changes = new List<(int Partition, string Change, string? From)>();
+        var takers = new Dictionary<int, string>();
 
         // Renew our own (even a lapsed one nobody took yet: the fence keeps a lapse safe).
         foreach (var (partition, entry) in records.Where(r => r.Value.Record?.Owner == options.InstanceId))
         {
-            if (await TryWriteAsync(partition, entry, cancellationToken).ConfigureAwait(false) is { } until)
+            var (renewed, owner) = await TryWriteAsync(partition, entry, cancellationToken).ConfigureAwait(false);
+            if (renewed is { } until)
             {
                 held[partition] = until;
+            }
+            else if (owner is not null)
+            {
+                takers[partition] = owner;
             }
         }
 
@@ -130,7 +136,7 @@ internal sealed partial class PartitionOwnership(
             }
 
             records.TryGetValue(partition, out var entry);
-            if (await TryWriteAsync(partition, entry, cancellationToken).ConfigureAwait(false) is { } until)
+            if ((await TryWriteAsync(partition, entry, cancellationToken).ConfigureAwait(false)).Until is { } until)
             {
                 held[partition] = until;
                 changes.Add((partition, "claimed", entry?.Record is { Owner.Length: > 0 } previous && previous.Owner != options.InstanceId ? previous.Owner : null));
@@ -145,14 +151,14 @@ internal sealed partial class PartitionOwnership(
         if (others is not null && (held.Count < floor ? others.Count() > floor : held.Count == floor && others.Count() > ceiling))
         {
             var (partition, entry) = others.ElementAt(Random.Shared.Next(others.Count()));
-            if (await TryWriteAsync(partition, entry, cancellationToken).ConfigureAwait(false) is { } until)
+            if ((await TryWriteAsync(partition, entry, cancellationToken).ConfigureAwait(false)).Until is { } until)
             {
                 held[partition] = until;
                 changes.Add((partition, "stolen", entry.Record!.Owner));
             }
         }
 
-        return Apply(held, changes, records);
+        return Apply(held, changes, records, takers);
     }
 
     /// <summary>Graceful stop: expires this process's records now, so the others claim its partitions at their next round instead of after the expiry.</summary>
@@ -170,17 +176,19 @@ internal sealed partial class PartitionOwnership(
             }
         }
 
-        Apply([], [], records, quiet: true);
+        Apply([], [], records, [], quiet: true);
     }
 
-    private bool Apply(Dictionary<int, DateTimeOffset> held, List<(int Partition, string Change, string? From)> changes, Dictionary<int, Entry> records, bool quiet = false)
+    private bool Apply(Dictionary<int, DateTimeOffset> held, List<(int Partition, string Change, string? From)> changes, Dictionary<int, Entry> records,
+        Dictionary<int, string> takers, bool quiet = false)
     {
         CancellationTokenSource? changed = null;
         lock (_gate)
         {
             foreach (var lost in _held.Keys.Where(p => !held.ContainsKey(p)))
             {
-                var taker = records.TryGetValue(lost, out var e) && e.Record is { Owner.Length: > 0 } r && r.Owner != options.InstanceId ? r.Owner : null;
+                var taker = takers.TryGetValue(lost, out var seen) && seen != options.InstanceId ? seen
+                    : records.TryGetValue(lost, out var e) && e.Record is { Owner.Length: > 0 } r && r.Owner != options.InstanceId ? r.Owner : null;
                 changes.Add((lost, "lost", taker));
             }
 
@@ -223,9 +231,10 @@ internal sealed partial class PartitionOwnership(
 
     /// <summary>
     /// Writes this process's record for <paramref name="partition"/> over <paramref name="entry"/> (create when null);
-    /// the instant until which it holds (measured from just before the write), or null when another process got there first.
+    /// the instant until which it holds (measured from just before the write), or null when another process got there first
+    /// (then the record's owner as found, for the log).
     /// </summary>
-    private async Task<DateTimeOffset?> TryWriteAsync(int partition, Entry? entry, CancellationToken cancellationToken)
+    private async Task<(DateTimeOffset? Until, string? Owner)> TryWriteAsync(int partition, Entry? entry, CancellationToken cancellationToken)
     {
         var until = time.GetUtcNow() + options.OwnershipExpiry;
         var record = new OwnershipRecord(options.InstanceId, until.ToUnixTimeMilliseconds(), (entry?.Record?.Version ?? 0) + 1);
@@ -233,9 +242,26 @@ internal sealed partial class PartitionOwnership(
         var written = entry is null
             ? await lake.PutIfAbsentAsync(PathOf(partition), bytes, cancellationToken).ConfigureAwait(false) == PutOutcome.Created
             : await lake.PutIfMatchAsync(PathOf(partition), bytes, entry.ETag, cancellationToken).ConfigureAwait(false);
+        if (written)
+        {
+            return (until, null);
+        }
+
         // A retried conditional write whose first answer was lost reads as a lost race although it landed: our exact record says so.
-        written = written || (await lake.GetAsync(PathOf(partition), cancellationToken).ConfigureAwait(false) is { } current && current.AsSpan().SequenceEqual(bytes));
-        return written ? until : null;
+        var current = await lake.GetAsync(PathOf(partition), cancellationToken).ConfigureAwait(false);
+        if (current is not null && current.AsSpan().SequenceEqual(bytes))
+        {
+            return (until, null);
+        }
+
+        try
+        {
+            return (null, current is null ? null : JsonSerializer.Deserialize(current, CleansingJsonContext.Default.OwnershipRecord)?.Owner);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
     }
 
     /// <summary>Every record with the ETag it was listed with; the bytes are read after the listing, so a replace in between only makes the ETag stale (the next write then fails, safely).</summary>
