@@ -5,7 +5,8 @@ namespace BaloyiBank.Cleansing;
 
 /// <summary>
 /// The cleansing service's part of <c>/health</c>: unhealthy once the worker failed, degraded until every partition
-/// resumed; its figures are the events consumed per outcome and, per partition, the last committed offset and lag.
+/// resumed; its figures are the events consumed per outcome and, per partition, the last committed offset and lag
+/// (with scale-out: the instance id, the partitions it owns, and those partitions' figures only).
 /// </summary>
 public sealed class CleansingHealthCheck(CleansingProgress progress) : IHealthCheck
 {
@@ -22,7 +23,14 @@ public sealed class CleansingHealthCheck(CleansingProgress progress) : IHealthCh
             ["started"] = progress.IsStarted,
             ["lag"] = progress.IsStarted ? progress.Lag : -1,
         };
-        foreach (var p in partitions)
+        if (progress.InstanceId is { } instance)
+        {
+            // Scale-out: which partitions this process reads; the others belong to other instances.
+            data["instance"] = instance;
+            data["owned"] = string.Join(',', progress.OwnedPartitions);
+        }
+
+        foreach (var p in partitions.Where(p => progress.InstanceId is null || progress.OwnedPartitions.Contains(p.Partition)))
         {
             // Offsets need not be dense (Kafka), so progress is compared per partition with the log's next offset.
             data[string.Create(CultureInfo.InvariantCulture, $"p{p.Partition}.committed")] = p.CommittedOffset;

@@ -100,6 +100,30 @@ public sealed class CleansingOptions
     /// <summary>With <see cref="FollowGenerations"/>, how often the running worker looks for a switch (one lake listing each time).</summary>
     public TimeSpan GenerationPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether several cleansing processes share the log's partitions. On, each process reads only the partitions it
+    /// owns through an ownership record per partition in the lake (<c>{SilverRoot}/_ownership/{ConsumerGroup}/</c>),
+    /// balanced to a fair share, and its commits are fenced (see the README). Off (the default), one process reads
+    /// every partition and no ownership record is read or written.
+    /// </summary>
+    public bool ScaleOut { get; set; }
+
+    /// <summary>With <see cref="ScaleOut"/>, this process's name in the ownership records; unique per process (default: machine name and process id).</summary>
+    public string InstanceId { get; set; } = DefaultInstanceId();
+
+    /// <summary>With <see cref="ScaleOut"/>, how long an ownership record holds without renewal: a process that stops renewing loses its partitions after this.</summary>
+    public TimeSpan OwnershipExpiry { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>With <see cref="ScaleOut"/>, how often a process renews its records, claims unowned or expired ones and steals toward its fair share.</summary>
+    public TimeSpan OwnershipRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>{machine}-{pid}</c>, with any character an instance id may not hold replaced by '-'.</summary>
+    public static string DefaultInstanceId()
+    {
+        var name = new string([.. Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-')]);
+        return $"{(name.Length > 64 ? name[..64] : name)}-{Environment.ProcessId}";
+    }
+
     /// <summary>A copy, for a worker that resolves its silver generation without changing the configured options.</summary>
     internal CleansingOptions MemberwiseCloneForGeneration() => (CleansingOptions)MemberwiseClone();
 }
@@ -175,6 +199,16 @@ public sealed class CleansingOptionsValidator : IValidateOptions<CleansingOption
             .Require(options.GenerationPollInterval >= TimeSpan.FromMilliseconds(100) && options.GenerationPollInterval <= TimeSpan.FromHours(1), nameof(options.GenerationPollInterval),
                 $"must be between 00:00:00.100 and 01:00:00 (got {options.GenerationPollInterval})",
                 "set Cleansing__GenerationPollInterval to how soon a running cleansing follows a silver switch, e.g. 00:00:05")
+            .Require(!string.IsNullOrWhiteSpace(options.InstanceId) && options.InstanceId.Length <= 128
+                    && options.InstanceId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'), nameof(options.InstanceId),
+                $"must be 1-128 letters, digits, '-', '_' or '.' (got '{options.InstanceId}')",
+                "set Cleansing__InstanceId to a name unique to this process, e.g. cleansing-1, or leave it unset for machine-pid")
+            .Require(options.OwnershipExpiry >= TimeSpan.FromSeconds(1) && options.OwnershipExpiry <= TimeSpan.FromMinutes(10), nameof(options.OwnershipExpiry),
+                $"must be between 00:00:01 and 00:10:00 (got {options.OwnershipExpiry})",
+                "set Cleansing__OwnershipExpiry to how long a silent process keeps its partitions, e.g. 00:00:30")
+            .Require(options.OwnershipRenewInterval >= TimeSpan.FromMilliseconds(100) && options.OwnershipRenewInterval * 2 <= options.OwnershipExpiry, nameof(options.OwnershipRenewInterval),
+                $"must be at least 00:00:00.100 and at most half of OwnershipExpiry {options.OwnershipExpiry} (got {options.OwnershipRenewInterval})",
+                "set Cleansing__OwnershipRenewInterval to a third of Cleansing__OwnershipExpiry, e.g. 00:00:10, so one slow renewal does not lose the partitions")
             .ToResult();
     }
 }

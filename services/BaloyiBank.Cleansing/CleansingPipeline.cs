@@ -37,6 +37,24 @@ namespace BaloyiBank.Cleansing;
 /// file names (<see cref="FlushStem"/>), so the crashed attempt's files are overwritten, not duplicated.</para>
 /// <para><b>State.</b> Each <see cref="PartitionState"/> is rebuilt from silver rows with source_offset below the
 /// partition's resume point only, so the re-cleansed flush meets the state it met the first time.</para>
+/// <para><b>Scale-out.</b> With a <see cref="PartitionOwnership"/>, a run reads only the partitions the process owns
+/// when it starts. When ownership changes, the run flushes the batches of the partitions it still holds, drops the
+/// open batches of the ones it lost (never committed: the next owner reads them from the log again) and ends; the
+/// next run resumes the new set exactly as a start does, with the resume and recovery above.</para>
+/// <para><b>Fencing.</b> Ownership alone cannot stop a process paused past its expiry (a GC pause, a frozen VM) from
+/// committing a batch it sealed before the pause, after another process took the partition and committed the same
+/// offsets. So every scaled-out commit carries, per partition, the fence "this table's txn for the partition is still
+/// below the batch's first offset" (<see cref="DeltaCommit.Fences"/>). Delta checks it against the version it writes
+/// on top of, and the put-if-absent of the next version makes check and write one step: if another owner committed
+/// the partition first, the stale commit loses the race for the version, re-reads the winners, sees the txn and is
+/// refused (<see cref="DeltaFencedException"/>), with nothing written. The fence is on the table's txn, not on the
+/// ownership record's version: the record lives in another object, so checking it before the commit would leave a
+/// window between the check and the commit that only a commit-time condition on the table itself closes; and the txn
+/// is exactly what a duplicate would break (rows of a partition in a table all have offsets up to its txn, so a batch
+/// starting above the txn cannot repeat one). The ownership is still checked, cheaply and locally, before each flush
+/// (<see cref="PartitionOwnership.Holds"/>), so a process that knows it lost a partition never tries. Data file names
+/// of a scaled-out flush also carry the writer (<see cref="FlushStem"/>), so a stale writer cannot overwrite the files
+/// of a commit it lost to.</para>
 /// </remarks>
 internal sealed partial class CleansingPipeline(
     IEventLog log,
@@ -47,7 +65,8 @@ internal sealed partial class CleansingPipeline(
     CleansingTelemetry? telemetry,
     TimeProvider time,
     ILogger logger,
-    SilverCompactor? compactor = null)
+    SilverCompactor? compactor = null,
+    PartitionOwnership? ownership = null)
 {
     private static readonly TimeSpan FlushCheckInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LogEndRefresh = TimeSpan.FromSeconds(1);
@@ -73,6 +92,9 @@ internal sealed partial class CleansingPipeline(
     private Task<IReadOnlyList<PartitionInfo>>? _ends;
     private long _endsAt;
 
+    /// <summary>Tests only: awaited just before each table's commit, where a process pause is the most dangerous.</summary>
+    internal Func<TableSchema, CancellationToken, Task>? BeforeCommit { get; init; }
+
     /// <summary>What recent flushes took (halving memory): the age limit is brought forward by it, so records commit by the limit.</summary>
     private TimeSpan _flushTime;
 
@@ -88,15 +110,18 @@ internal sealed partial class CleansingPipeline(
     /// partition is named like its batch (<c>part-p0003-o000000001000-000000001999</c>), a flush of several
     /// <c>part-m08-&lt;16 hex digits of SHA-256 over the ranges&gt;</c>. Writing the same ranges again gives the same names.
     /// </summary>
-    public static string FlushStem(IReadOnlyList<MicroBatch> batches)
+    /// <remarks>With a <paramref name="writer"/> (scale-out), the name also carries 8 hex digits of SHA-256 over it, so two
+    /// processes writing the same ranges (a stale owner and its successor) never write the same file.</remarks>
+    public static string FlushStem(IReadOnlyList<MicroBatch> batches, string? writer = null)
     {
         ArgumentNullException.ThrowIfNull(batches);
         if (batches.Count == 1)
         {
-            return batches[0].FileStem;
+            return writer is null ? batches[0].FileStem
+                : $"{batches[0].FileStem}-w{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(writer)))[..8]}";
         }
 
-        var ranges = new StringBuilder();
+        var ranges = new StringBuilder(writer is null ? "" : $"w{writer};");
         foreach (var batch in batches.OrderBy(b => b.Partition))
         {
             ranges.Append(CultureInfo.InvariantCulture, $"p{batch.Partition}:{batch.FirstOffset}-{batch.LastOffset};");
@@ -120,7 +145,15 @@ internal sealed partial class CleansingPipeline(
             }
 
             var ends = await log.DescribeAsync(cancellationToken).ConfigureAwait(false);
-            for (var partition = 0; partition < log.PartitionCount; partition++)
+            // The change token before the set: a change in between then ends this run at once instead of going unnoticed.
+            var changed = ownership?.Changed ?? CancellationToken.None;
+            IReadOnlyList<int> partitions = ownership?.Owned ?? [.. Enumerable.Range(0, log.PartitionCount)];
+            if (ownership is not null)
+            {
+                progress.Start(log.PartitionCount, partitions, ownership.InstanceId);
+            }
+
+            foreach (var partition in partitions)
             {
                 var appId = AppId(options, partition);
                 var audited = _tables[CleansingBatchesTable.Schema].Snapshot.TransactionVersion(appId) ?? -1;
@@ -151,7 +184,7 @@ internal sealed partial class CleansingPipeline(
             var compaction = compactor is null ? Task.CompletedTask : Task.Run(() => compactor.RunAsync(stop.Token), CancellationToken.None);
             try
             {
-                await FlushLoopAsync(feeds, readers, stop.Token).ConfigureAwait(false);
+                await FlushLoopAsync(feeds, readers, changed, stop.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -179,11 +212,26 @@ internal sealed partial class CleansingPipeline(
     }
 
     /// <summary>Flushes whenever the pending rows, bytes or the oldest batch's age reach the policy; surfaces a failed feed.</summary>
-    private async Task FlushLoopAsync(List<PartitionFeed> feeds, List<Task> readers, CancellationToken cancellationToken)
+    /// <remarks>With scale-out, ends when ownership changed (or a feed's partition is no longer held): after flushing the
+    /// batches of the partitions still held; the lost ones' open batches are dropped uncommitted.</remarks>
+    private async Task FlushLoopAsync(List<PartitionFeed> feeds, List<Task> readers, CancellationToken ownershipChanged, CancellationToken cancellationToken)
     {
         var nextSweep = time.GetUtcNow() + options.OrphanSweepInterval;
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (ownership is not null && (ownershipChanged.IsCancellationRequested || feeds.Any(f => !ownership.Holds(f.Partition))))
+            {
+                List<SealedBatch> kept = [.. feeds.Where(f => ownership.Holds(f.Partition)).Select(f => f.Seal()).OfType<SealedBatch>()];
+                var dropped = feeds.Where(f => !ownership.Holds(f.Partition)).Select(f => f.Partition).ToList();
+                if (kept.Count > 0)
+                {
+                    await FlushAsync(kept, cancellationToken).ConfigureAwait(false);
+                }
+
+                LogOwnershipChanged(logger, string.Join(',', kept.Select(b => b.Batch.Partition)), string.Join(',', dropped));
+                return;
+            }
+
             if (time.GetUtcNow() >= nextSweep)
             {
                 await SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
@@ -276,8 +324,10 @@ internal sealed partial class CleansingPipeline(
         var flushStarted = Stopwatch.GetTimestamp();
         using var span = StartFlushSpan(batches);
         var committedAt = time.GetUtcNow();
-        var stem = FlushStem([.. batches.Select(b => b.Batch)]);
+        var stem = FlushStem([.. batches.Select(b => b.Batch)], ownership?.InstanceId);
         List<DeltaTransaction> transactions = [.. batches.Select(b => new DeltaTransaction(b.AppId, b.Batch.LastOffset))];
+        // Scale-out only: refused when another owner committed a partition's range since this batch began (see the remarks).
+        List<DeltaTransactionFence> fences = ownership is null ? [] : [.. batches.Select(b => new DeltaTransactionFence(b.AppId, b.Batch.FirstOffset))];
         TimeSpan staging = default, writing = default, committing = default;
         List<(TableSchema Schema, long Version)> committed = [];
         var lineage = Lineage(batches);
@@ -306,11 +356,17 @@ internal sealed partial class CleansingPipeline(
             var schema = due[i];
             var handle = _tables[schema];
             Failpoints.Hit("cleansing.after-files");
+            if (BeforeCommit is { } pause)
+            {
+                await pause(schema, cancellationToken).ConfigureAwait(false);
+            }
+
             var phase = Stopwatch.GetTimestamp();
             var result = await handle.Table.CommitAsync(handle.Snapshot, new DeltaCommit
             {
                 Adds = adds[i],
                 Transactions = transactions,
+                Fences = fences,
                 Operation = "STREAMING UPDATE",
                 Lineage = lineage,
                 OperationParameters = new Dictionary<string, string>
@@ -623,6 +679,10 @@ internal sealed partial class CleansingPipeline(
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug,
         Message = "Cleansing partition {Partition} committed offsets {First}-{Last}: {Consumed} consumed = {Valid} valid + {Quarantined} quarantined + {Duplicates} duplicates")]
     private static partial void LogFlushed(ILogger logger, int partition, long first, long last, long consumed, long valid, long quarantined, long duplicates);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information,
+        Message = "Partition ownership changed: flushed the open batches of partitions [{Kept}], dropped those of [{Dropped}] uncommitted; resuming with the new set")]
+    private static partial void LogOwnershipChanged(ILogger logger, string kept, string dropped);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
         Message = "Describing event log {Log} took longer than {Timeout}; the lag figures wait for the next description, cleansing goes on")]

@@ -17,6 +17,7 @@ public sealed class CleansingProgress
     private long _duplicates;
     private long _batches;
     private volatile string? _failure;
+    private volatile string? _instance;
 
     /// <summary>Events whose batch was committed by this process (a replayed range counts again).</summary>
     public long Consumed => Interlocked.Read(ref _consumed);
@@ -35,8 +36,14 @@ public sealed class CleansingProgress
     /// <summary>Why the worker stopped, when it failed.</summary>
     public string? Failure => _failure;
 
-    /// <summary>True once every partition loop has resumed (its committed offset is known).</summary>
-    public bool IsStarted => Volatile.Read(ref _partitions) is { Length: > 0 } partitions && partitions.All(p => p.Resumed);
+    /// <summary>True once every partition loop has resumed (its committed offset is known); with scale-out, every owned one.</summary>
+    public bool IsStarted => Volatile.Read(ref _partitions) is { Length: > 0 } partitions && partitions.All(p => p.Resumed || !p.Owned);
+
+    /// <summary>With scale-out, this process's instance id; null when one process reads every partition.</summary>
+    public string? InstanceId => _instance;
+
+    /// <summary>The partitions this process reads: all of them, or with scale-out the ones it owns in its current run.</summary>
+    public IReadOnlyList<int> OwnedPartitions => [.. Volatile.Read(ref _partitions).Select((p, i) => (p, i)).Where(x => x.p.Owned).Select(x => x.i)];
 
     public IReadOnlyList<PartitionProgress> Partitions => [.. Volatile.Read(ref _partitions).Select((p, i) => p.Snapshot(i))];
 
@@ -54,6 +61,19 @@ public sealed class CleansingProgress
             partitions[i] = new PartitionCursor();
         }
 
+        Volatile.Write(ref _partitions, partitions);
+    }
+
+    /// <summary>Scale-out: a run over <paramref name="owned"/> only; the other partitions count as neither lagging nor resuming here.</summary>
+    internal void Start(int partitionCount, IReadOnlyCollection<int> owned, string instanceId)
+    {
+        var partitions = new PartitionCursor[partitionCount];
+        for (var i = 0; i < partitions.Length; i++)
+        {
+            partitions[i] = new PartitionCursor { Owned = owned.Contains(i) };
+        }
+
+        _instance = instanceId;
         Volatile.Write(ref _partitions, partitions);
     }
 
@@ -91,8 +111,11 @@ public sealed class CleansingProgress
 
         public volatile bool Resumed;
 
+        /// <summary>Read by this process (always, without scale-out).</summary>
+        public bool Owned { get; init; } = true;
+
         // Offsets may have gaps (brokers), so this is an upper bound of the records left; 0 means caught up.
-        public long Lag => Resumed ? Math.Max(0, Interlocked.Read(ref _logNext) - (Interlocked.Read(ref _committed) + 1)) : long.MaxValue / 1024;
+        public long Lag => !Owned ? 0 : Resumed ? Math.Max(0, Interlocked.Read(ref _logNext) - (Interlocked.Read(ref _committed) + 1)) : long.MaxValue / 1024;
 
         public void SetCommitted(long offset) => Interlocked.Exchange(ref _committed, offset);
 

@@ -34,6 +34,8 @@ public sealed class CleansingTelemetry : IDisposable
         CommitLatency = _meter.CreateHistogram<double>("baloyibank.cleansing.commit.latency", "s",
             "Per micro-batch, from the oldest event's enqueue time to the commit that made it visible in silver.");
         PipelineLatency = ServiceDefaults.PipelineLatency.Create(_meter);
+        OwnershipChanges = _meter.CreateCounter<long>("baloyibank.cleansing.ownership.changes", "{change}",
+            "Scale-out: partitions this process claimed, stole, lost, released or was fenced off, by partition and change.");
         _meter.CreateObservableGauge("baloyibank.cleansing.lag", () => progress.Partitions
                 .Where(p => p.Lag is not null)
                 .Select(p => new Measurement<long>(p.Lag!.Value, new KeyValuePair<string, object?>("partition", p.Partition))),
@@ -48,6 +50,7 @@ public sealed class CleansingTelemetry : IDisposable
     internal Histogram<long> BatchBytes { get; }
     internal Histogram<double> FlushDuration { get; }
     internal Histogram<double> CommitLatency { get; }
+    internal Counter<long> OwnershipChanges { get; }
 
     /// <summary><c>baloyibank.pipeline.latency</c> with stage <c>silver</c>: per event, enqueue to silver commit.</summary>
     internal Histogram<double> PipelineLatency { get; }

@@ -130,8 +130,15 @@ public sealed partial class CleansingWorker(
         {
             var retention = services.GetService<IOptions<LakeOptions>>()?.Value.VacuumRetention ?? new LakeOptions().VacuumRetention;
             var compactor = new SilverCompactor(lake, settings, retention, time, logger);
-            await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger, compactor)
-                .RunAsync(failed.Token).ConfigureAwait(false);
+            if (settings.ScaleOut)
+            {
+                await RunScaledOutAsync(settings, publisher, telemetry, compactor, failed.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger, compactor)
+                    .RunAsync(failed.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && switched.IsCompletedSuccessfully && switched.Result)
         {
@@ -144,6 +151,64 @@ public sealed partial class CleansingWorker(
         }
 
         return !stoppingToken.IsCancellationRequested && switched.IsCompletedSuccessfully && switched.Result;
+    }
+
+    /// <summary>
+    /// Scale-out: balances the partition ownership in the background and runs the pipeline over the owned partitions,
+    /// a new run each time the owned set changes (or a commit is fenced off), until cancelled; then releases the records
+    /// so the other instances take the partitions at their next round rather than after the expiry.
+    /// </summary>
+    private async Task RunScaledOutAsync(CleansingOptions settings, IPublishEndpoint? publisher, CleansingTelemetry? telemetry, SilverCompactor compactor, CancellationToken cancellationToken)
+    {
+        using var ownership = new PartitionOwnership(lake, settings, log.PartitionCount, time, telemetry, logger);
+        LogScaleOut(logger, settings.InstanceId, ownership.Prefix, settings.OwnershipExpiry, settings.OwnershipRenewInterval);
+        using var balancing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var balancer = ownership.RunAsync(balancing.Token);
+        try
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var changed = ownership.Changed;
+                try
+                {
+                    // One compactor among the instances: the owner of partition 0 (a run restarts when ownership changes).
+                    await new CleansingPipeline(log, lake, settings, progress, publisher, telemetry, time, logger,
+                            ownership.Owned.Contains(0) ? compactor : null, ownership)
+                        .RunAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (DeltaFencedException fenced)
+                {
+                    // Another instance committed a partition this run still read (it took it while this one was paused): nothing of the
+                    // refused flush was written; the next run resumes from the tables.
+                    telemetry?.OwnershipChanges.Add(1, new KeyValuePair<string, object?>("change", "fenced"));
+                    LogFenced(logger, settings.InstanceId, fenced.AppId, fenced.Found, fenced.Message);
+                }
+
+                if (balancer.IsFaulted)
+                {
+                    await balancer.ConfigureAwait(false);
+                }
+
+                // Wait for the next change, at most a renew interval, so a run that ended on a lapsed renewal does not spin.
+                await Task.Delay(settings.OwnershipRenewInterval, time, changed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        finally
+        {
+            await balancing.CancelAsync().ConfigureAwait(false);
+            await balancer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            using var release = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await ownership.ReleaseAsync(release.Token).ConfigureAwait(false);
+            }
+            catch (Exception failure)
+            {
+                // The records then expire by themselves after OwnershipExpiry.
+                LogReleaseFailed(logger, settings.InstanceId, failure.Message);
+            }
+        }
     }
 
     /// <summary>Polls the layer's live generation (one listing each time); cancels the pipeline and answers true when it is no longer <paramref name="root"/>.</summary>
@@ -207,6 +272,18 @@ public sealed partial class CleansingWorker(
             }
         }
     }
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information,
+        Message = "Cleansing scales out as instance {Instance}: partition ownership in {Prefix}, expiry {Expiry}, renewed every {RenewInterval}")]
+    private static partial void LogScaleOut(ILogger logger, string instance, string prefix, TimeSpan expiry, TimeSpan renewInterval);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning,
+        Message = "Cleansing instance {Instance}: a commit was fenced off, another instance committed {AppId} up to {Found} first; the flush is dropped and the owned partitions resume from silver. {Reason}")]
+    private static partial void LogFenced(ILogger logger, string instance, string appId, long found, string reason);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning,
+        Message = "Cleansing instance {Instance} could not release its partitions on stop ({Reason}); the others take them after Cleansing:OwnershipExpiry")]
+    private static partial void LogReleaseFailed(ILogger logger, string instance, string reason);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Critical, Message = "Cleansing failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason, Exception exception);

@@ -25,6 +25,8 @@ internal sealed class CrashingLakeStore(ILakeStore inner, int failOnCommitNumber
         return inner.PutIfAbsentAsync(path, content, cancellationToken);
     }
 
+    public Task<bool> PutIfMatchAsync(string path, ReadOnlyMemory<byte> content, string etag, CancellationToken cancellationToken = default) => inner.PutIfMatchAsync(path, content, etag, cancellationToken);
+
     public Task PutFileAsync(string path, string localFile, CancellationToken cancellationToken = default) => inner.PutFileAsync(path, localFile, cancellationToken);
 
     public Task<byte[]?> GetAsync(string path, CancellationToken cancellationToken = default) => inner.GetAsync(path, cancellationToken);

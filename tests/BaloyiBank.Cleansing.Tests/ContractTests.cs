@@ -121,6 +121,25 @@ public sealed class ContractTests
     }
 
     [Fact]
+    public void Scale_out_options_are_named_with_the_problem_and_the_fix()
+    {
+        Assert.Matches("^[A-Za-z0-9_.-]+-[0-9]+$", new CleansingOptions().InstanceId);
+        var result = new CleansingOptionsValidator().Validate(null, new CleansingOptions
+        {
+            ScaleOut = true,
+            InstanceId = "cleansing 1/a",
+            OwnershipExpiry = TimeSpan.FromSeconds(4),
+            OwnershipRenewInterval = TimeSpan.FromSeconds(3),
+        });
+
+        var failures = result.Failures!.ToList();
+        Assert.Equal(2, failures.Count);
+        Assert.Contains(failures, f => f.StartsWith("Cleansing:InstanceId ", StringComparison.Ordinal) && f.Contains("Fix: set Cleansing__InstanceId", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Cleansing:OwnershipRenewInterval ", StringComparison.Ordinal) && f.Contains("half of OwnershipExpiry", StringComparison.Ordinal));
+        Assert.True(new CleansingOptionsValidator().Validate(null, new CleansingOptions { ScaleOut = true, OwnershipExpiry = TimeSpan.FromSeconds(2), OwnershipRenewInterval = TimeSpan.FromMilliseconds(500) }).Succeeded);
+    }
+
+    [Fact]
     public void Options_bind_from_the_cleansing_section_and_fail_at_start_up_when_invalid()
     {
         var configuration = new ConfigurationBuilder()

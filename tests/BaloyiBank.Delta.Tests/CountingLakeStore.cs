@@ -21,6 +21,8 @@ public sealed class CountingLakeStore(ILakeStore inner) : ILakeStore
 
     public Task<PutOutcome> PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutIfAbsentAsync(path, content, cancellationToken);
 
+    public Task<bool> PutIfMatchAsync(string path, ReadOnlyMemory<byte> content, string etag, CancellationToken cancellationToken = default) => inner.PutIfMatchAsync(path, content, etag, cancellationToken);
+
     public Task PutFileAsync(string path, string localFile, CancellationToken cancellationToken = default) => inner.PutFileAsync(path, localFile, cancellationToken);
 
     public Task<byte[]?> GetAsync(string path, CancellationToken cancellationToken = default)
@@ -50,6 +52,8 @@ public sealed class CheckpointRejectingLakeStore(ILakeStore inner) : ILakeStore
     public Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(path, content, cancellationToken);
 
     public Task<PutOutcome> PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutIfAbsentAsync(path, content, cancellationToken);
+
+    public Task<bool> PutIfMatchAsync(string path, ReadOnlyMemory<byte> content, string etag, CancellationToken cancellationToken = default) => inner.PutIfMatchAsync(path, content, etag, cancellationToken);
 
     public Task PutFileAsync(string path, string localFile, CancellationToken cancellationToken = default) =>
         path.EndsWith(".checkpoint.parquet", StringComparison.Ordinal)

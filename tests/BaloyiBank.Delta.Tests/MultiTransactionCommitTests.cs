@@ -52,4 +52,34 @@ public sealed class MultiTransactionCommitTests : IDisposable
         var twice = new DeltaCommit { Transactions = [new DeltaTransaction("g-p0", 1), new DeltaTransaction("g-p0", 2)] };
         await Assert.ThrowsAsync<ArgumentException>(() => table.CommitAsync(created, twice));
     }
+
+    [Fact]
+    public async Task A_fenced_commit_from_a_stale_snapshot_is_refused_once_another_writer_committed_its_range()
+    {
+        using var table = lake.Table();
+        var created = await table.CreateAsync(TransactionRows.Schema);
+        var first = await table.CommitAsync(created, new DeltaCommit { Transactions = [new DeltaTransaction("g-p0", 99), new DeltaTransaction("g-p1", 49)] });
+
+        // Another writer (a new owner of p1) commits p1's next range, and a third one p0's: the stale writer loses the race for the version.
+        using var other = lake.Table();
+        var otherSnapshot = await other.LoadAsync();
+        var p1 = await other.CommitAsync(otherSnapshot, new DeltaCommit { Transactions = [new DeltaTransaction("g-p1", 80)], Fences = [new DeltaTransactionFence("g-p1", 50)] });
+        Assert.Equal(DeltaCommitStatus.Committed, p1.Status);
+
+        // Stale p0-only commit: p1 moved, not p0, so the fence holds and the commit lands after a lost race.
+        var p0 = await table.CommitAsync(first.Snapshot, new DeltaCommit { Transactions = [new DeltaTransaction("g-p0", 150)], Fences = [new DeltaTransactionFence("g-p0", 100)] });
+        Assert.Equal(DeltaCommitStatus.Committed, p0.Status);
+
+        // The stale owner of p1 tries its range 50-70 from its snapshot of before both: refused, nothing written.
+        var stale = new DeltaCommit { Transactions = [new DeltaTransaction("g-p0", 200), new DeltaTransaction("g-p1", 70)], Fences = [new DeltaTransactionFence("g-p0", 151), new DeltaTransactionFence("g-p1", 50)] };
+        var refused = await Assert.ThrowsAsync<DeltaFencedException>(() => table.CommitAsync(first.Snapshot, stale));
+        Assert.Equal("g-p1", refused.AppId);
+        Assert.Equal(80, refused.Found);
+        Assert.Contains("g-p1", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(3, (await lake.Table().LoadAsync()).Version);
+
+        // Exactly the commit already in the table (a retried identical range) is still AlreadyCommitted, not refused.
+        var same = await table.CommitAsync(first.Snapshot, new DeltaCommit { Transactions = [new DeltaTransaction("g-p1", 80)], Fences = [new DeltaTransactionFence("g-p1", 50)] });
+        Assert.Equal(DeltaCommitStatus.AlreadyCommitted, same.Status);
+    }
 }

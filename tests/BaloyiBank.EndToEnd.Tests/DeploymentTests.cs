@@ -104,6 +104,88 @@ public sealed partial class DeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Three_cleansing_instances_share_the_partitions_and_the_others_take_over_a_killed_and_a_stopped_one()
+    {
+        var data = Deployment("scaleout");
+        await using var up = UpInBackground(data, 6052, "--events", "300000", "--rate", "10000", "--cleansing-instances", "3");
+        await up.WaitForOutputAsync("Up in", TimeSpan.FromMinutes(5));
+
+        // Each instance claims or steals its share of the 8 partitions (ownership records in the lake).
+        var instances = new Dictionary<string, string>();
+        foreach (var process in new[] { "cleansing-1", "cleansing-2", "cleansing-3" })
+        {
+            var line = await WaitForLogAsync(data, process, ScaleOutLine(), TimeSpan.FromMinutes(2));
+            instances[process] = ScaleOutLine().Match(line).Groups[1].Value;
+            await WaitForLogAsync(data, process, new System.Text.RegularExpressions.Regex($"instance {instances[process]}: partition [0-9]+ (claimed|stolen)"), TimeSpan.FromMinutes(2));
+        }
+
+        // SIGKILL one mid-stream: its records expire (10 s) and the others (or its restarted successor, a new owner) claim them.
+        await Signals.SendAsync(RunningServicePid(data, "cleansing-1"), "KILL");
+        await up.WaitForOutputAsync("cleansing-1 was not running: restarted", TimeSpan.FromMinutes(2));
+        await WaitForAnyLogAsync(data, ["cleansing-1", "cleansing-2", "cleansing-3"], TakenFrom(instances["cleansing-1"]), TimeSpan.FromMinutes(2));
+
+        // Stop one gracefully: it releases its records at once and another instance claims them (up restarts the stopped one
+        // too, as a new owner: a survivor usually claims first, being up already).
+        await Signals.SendAsync(RunningServicePid(data, "cleansing-2"), "TERM");
+        await WaitForLogAsync(data, "cleansing-2", new System.Text.RegularExpressions.Regex("partition [0-9]+ released"), TimeSpan.FromMinutes(2));
+        await WaitForAnyLogAsync(data, ["cleansing-1", "cleansing-2", "cleansing-3"], TakenFrom(instances["cleansing-2"]), TimeSpan.FromMinutes(2));
+
+        var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(20));
+        _output.WriteLine(up.Output);
+        Assert.True(exit == 0, $"baloyi up failed with {exit}:\n{up.Output}");
+        await VerifyAsync(data, 300_000);
+    }
+
+    private static System.Text.RegularExpressions.Regex ScaleOutLine() => new("Cleansing scales out as instance ([A-Za-z0-9_.-]+):");
+
+    private static async Task<string> WaitForLogAsync(string data, string process, System.Text.RegularExpressions.Regex pattern, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        var log = Path.Combine(data, "logs", process + ".log");
+        while (true)
+        {
+            var text = File.Exists(log) ? await ReadSharedAsync(log) : "";
+            if (pattern.Match(text) is { Success: true } match)
+            {
+                return text.Substring(match.Index, text.IndexOf('\n', match.Index) is var end and >= 0 ? end - match.Index : text.Length - match.Index);
+            }
+
+            Assert.True(clock.Elapsed < limit, $"{log} shows no line matching '{pattern}' within {limit}:\n{text[Math.Max(0, text.Length - 4000)..]}");
+            await Task.Delay(500);
+        }
+    }
+
+    /// <summary>A line of another instance claiming or stealing a partition from <paramref name="instance"/> (not the loser's own "lost" line).</summary>
+    private static System.Text.RegularExpressions.Regex TakenFrom(string instance) =>
+        new($"partition [0-9]+ (claimed|stolen) \\(other instance: {System.Text.RegularExpressions.Regex.Escape(instance)}\\)");
+
+    private static async Task WaitForAnyLogAsync(string data, string[] processes, System.Text.RegularExpressions.Regex pattern, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (var process in processes)
+            {
+                var log = Path.Combine(data, "logs", process + ".log");
+                if (File.Exists(log) && pattern.IsMatch(await ReadSharedAsync(log)))
+                {
+                    return;
+                }
+            }
+
+            Assert.True(clock.Elapsed < limit, $"no log of {string.Join(", ", processes)} shows a line matching '{pattern}' within {limit}");
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task<string> ReadSharedAsync(string path)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
+    }
+
+    [Fact]
     public async Task Restarting_RabbitMQ_then_Azurite_mid_stream_the_services_retry_and_verify_passes()
     {
         var data = Deployment("restart");
@@ -200,7 +282,8 @@ public sealed partial class DeploymentTests : IAsyncLifetime
         var pid = int.Parse(File.ReadAllText(Path.Combine(data, "run", service + ".pid")).Trim(), CultureInfo.InvariantCulture);
         Assert.True(IsAlive(pid), $"{service} (pid {pid}) is not running");
         var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
-        var assembly = "BaloyiBank." + char.ToUpperInvariant(service[0]) + service[1..] + ".dll";
+        var name = service.Split('-')[0];
+        var assembly = "BaloyiBank." + char.ToUpperInvariant(name[0]) + name[1..] + ".dll";
         Assert.True(cmdline.Contains(assembly, StringComparison.Ordinal), $"pid {pid} is not {assembly}: {cmdline.Replace('\0', ' ')}");
         return pid;
     }

@@ -226,6 +226,45 @@ public abstract class LakeStoreContract
     }
 
     [Fact]
+    public async Task PutIfMatch_replaces_only_the_version_it_names()
+    {
+        var store = await CreateStoreAsync();
+        const string Path = "silver/_ownership/cleansing/p0000.json";
+        Assert.Equal(PutOutcome.Created, await store.PutIfAbsentAsync(Path, Encoding.UTF8.GetBytes("v1"), Ct));
+        var first = (await store.GetInfoAsync(Path, Ct))!.ETag;
+
+        Assert.True(await store.PutIfMatchAsync(Path, Encoding.UTF8.GetBytes("v2"), first, Ct));
+        var second = (await store.GetInfoAsync(Path, Ct))!.ETag;
+        Assert.NotEqual(first, second);
+        Assert.False(await store.PutIfMatchAsync(Path, Encoding.UTF8.GetBytes("v3 from a stale reader"), first, Ct));
+        Assert.Equal("v2", Encoding.UTF8.GetString((await store.GetAsync(Path, Ct))!));
+        Assert.Equal(second, Assert.Single(await store.ListAsync("silver/_ownership/", Ct).ToListAsync(Ct)).ETag);
+
+        Assert.False(await store.PutIfMatchAsync("silver/_ownership/cleansing/p0001.json", Encoding.UTF8.GetBytes("v1"), first, Ct));
+        Assert.Null(await store.GetInfoAsync("silver/_ownership/cleansing/p0001.json", Ct));
+    }
+
+    [Fact]
+    public async Task PutIfMatch_race_of_16_threads_on_one_version_has_exactly_one_winner_whose_bytes_stay()
+    {
+        const int Writers = 16;
+        var store = await CreateStoreAsync();
+        const string Path = "silver/_ownership/cleansing/p0003.json";
+        await store.PutAsync(Path, Encoding.UTF8.GetBytes("round -1"), Ct);
+
+        for (var round = 0; round < 20; round++)
+        {
+            var etag = (await store.GetInfoAsync(Path, Ct))!.ETag;
+            var r = round;
+            var outcomes = await OnThreads(Writers, w => store.PutIfMatchAsync(Path, Encoding.UTF8.GetBytes($"round {r} writer {w}"), etag));
+
+            var winners = Enumerable.Range(0, Writers).Where(w => outcomes[w]).ToList();
+            Assert.Single(winners);
+            Assert.Equal($"round {round} writer {winners[0]}", Encoding.UTF8.GetString((await store.GetAsync(Path, Ct))!));
+        }
+    }
+
+    [Fact]
     public async Task Delete_removes_an_object_once()
     {
         var store = await CreateStoreAsync();

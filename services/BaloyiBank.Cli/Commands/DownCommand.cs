@@ -48,7 +48,7 @@ internal static class DownCommand
     private static async Task<int> StopServicesAndServersAsync(Deployment deployment, bool keepServers, CancellationToken ct)
     {
         // The generator first, the sink last: upstream stops before downstream, each finishing its current batch.
-        foreach (var service in Services.All.Reverse())
+        foreach (var service in deployment.Processes.Reverse())
         {
             if (ServiceProcesses.RunningPid(deployment, service) is not { } pid)
             {

@@ -32,10 +32,13 @@ internal static class UpCommand
         var rabbitPort = CommonOptions.Port("--rabbitmq-port", "RabbitMQ's AMQP port (default 5672; streams on port - 120).", 5672, 45000);
         var azuritePort = CommonOptions.Port("--azurite-port", "Azurite's blob port (default 10000).", 10000);
         var postgresPort = CommonOptions.Port("--postgres-port", "PostgreSQL's port (default 55432).", 55432);
+        var cleansingInstances = CommonOptions.Number<int>("--cleansing-instances",
+            "Cleansing processes sharing the log's partitions through ownership records in the lake (default 1); fixed when the deployment is created.",
+            1, 64, "a whole number from 1 to 64", "pass e.g. --cleansing-instances 3");
         var timeout = CommonOptions.Duration("--timeout", "How long --events may take before up gives up: 90s, 30m.", "30m", TimeSpan.FromMinutes(30));
         var command = new Command("up", "Start RabbitMQ, Azurite, PostgreSQL and the four services as separate processes; with --events N, wait until the warehouse holds them.")
         {
-            data, events, rate, partitions, rabbitPort, azuritePort, postgresPort, timeout,
+            data, events, rate, partitions, rabbitPort, azuritePort, postgresPort, cleansingInstances, timeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,9 +47,11 @@ internal static class UpCommand
             if (Deployment.Exists(root))
             {
                 deployment = Deployment.Load(root);
-                if (parse.GetValue(rabbitPort) is not null || parse.GetValue(azuritePort) is not null || parse.GetValue(postgresPort) is not null || parse.GetValue(partitions) is not null)
+                if (parse.GetValue(rabbitPort) is not null || parse.GetValue(azuritePort) is not null || parse.GetValue(postgresPort) is not null || parse.GetValue(partitions) is not null
+                    || parse.GetValue(cleansingInstances) is not null)
                 {
-                    Console.WriteLine($"{root} already holds a deployment: its ports and partitions stay as they are (see {Deployment.FileName}).");
+                    // Also the cleansing instances: a running unscaled cleansing beside scaled-out ones would commit unfenced.
+                    Console.WriteLine($"{root} already holds a deployment: its ports, partitions and cleansing instances stay as they are (see {Deployment.FileName}).");
                 }
             }
             else
@@ -56,6 +61,7 @@ internal static class UpCommand
                 deployment.AzuritePort = parse.GetValue(azuritePort) ?? deployment.AzuritePort;
                 deployment.PostgresPort = parse.GetValue(postgresPort) ?? deployment.PostgresPort;
                 deployment.Partitions = parse.GetValue(partitions) ?? deployment.Partitions;
+                deployment.CleansingInstances = parse.GetValue(cleansingInstances) ?? deployment.CleansingInstances;
             }
 
             var generatorChanged = false;
@@ -96,7 +102,7 @@ internal static class UpCommand
     {
         var clock = Stopwatch.StartNew();
         var servers = new LocalServers(deployment);
-        Console.WriteLine($"Deployment in {deployment.Root}: RabbitMQ :{deployment.RabbitMqPort}, Azurite :{deployment.AzuritePort}, PostgreSQL :{deployment.PostgresPort}, {deployment.Partitions} partitions, bus {deployment.Bus}.");
+        Console.WriteLine($"Deployment in {deployment.Root}: RabbitMQ :{deployment.RabbitMqPort}, Azurite :{deployment.AzuritePort}, PostgreSQL :{deployment.PostgresPort}, {deployment.Partitions} partitions, {deployment.CleansingInstances} cleansing instance(s), bus {deployment.Bus}.");
         var starts = LocalServers.Names.Select(async name => (name, result: await servers.StartAsync(name, ct))).ToList();
         foreach (var (name, result) in await Task.WhenAll(starts))
         {
@@ -179,7 +185,7 @@ internal static class UpCommand
         async Task<int?> AdvanceAsync()
         {
             var generator = await probe.GetAsync(deployment.HealthPorts[Services.Generator], Services.Generator, ct);
-            var cleansing = await probe.GetAsync(deployment.HealthPorts[Services.Cleansing], Services.Cleansing, ct);
+            var cleansing = await CleansingHealthAsync(deployment, probe, ct);
             var aggregator = await probe.GetAsync(deployment.HealthPorts[Services.Aggregator], Services.Aggregator, ct);
             var sink = await probe.GetAsync(deployment.HealthPorts[Services.Sink], Services.Sink, ct);
             switch (stage)
@@ -230,6 +236,38 @@ internal static class UpCommand
         }
     }
 
+    /// <summary>
+    /// The cleansing's figures over all its processes: consumed and lag summed, each partition's committed offset from the
+    /// instance that owns it (the highest any reports, as a partition moving between instances shows in both for a moment).
+    /// </summary>
+    private static async Task<ServiceHealth> CleansingHealthAsync(Deployment deployment, HealthProbe probe, CancellationToken ct)
+    {
+        var answers = await Task.WhenAll(deployment.CleansingProcesses.Select(p => probe.GetAsync(deployment.HealthPorts[p], p, ct)));
+        if (answers.Length == 1)
+        {
+            return answers[0];
+        }
+
+        var live = answers.Where(a => a.Answered).ToList();
+        if (live.Count == 0)
+        {
+            return ServiceHealth.Unreachable;
+        }
+
+        var data = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal)
+        {
+            ["consumed"] = System.Text.Json.JsonSerializer.SerializeToElement(live.Sum(a => Math.Max(0, a.Long("consumed")))),
+            ["lag"] = System.Text.Json.JsonSerializer.SerializeToElement(live.Sum(a => Math.Max(0, a.Long("lag")))),
+        };
+        for (var partition = 0; partition < deployment.Partitions; partition++)
+        {
+            var key = string.Create(CultureInfo.InvariantCulture, $"p{partition}.committed");
+            data[key] = System.Text.Json.JsonSerializer.SerializeToElement(live.Max(a => a.Long(key, long.MinValue)));
+        }
+
+        return new ServiceHealth(live[0].Status, string.Join(" | ", live.Select(a => a.Description)), data);
+    }
+
     private static string Figure(ServiceHealth health, string key) =>
         health.Answered && health.Long(key, long.MinValue) is var v && v != long.MinValue ? v.ToString("N0", CultureInfo.InvariantCulture) : "?";
 
@@ -250,7 +288,7 @@ internal static class UpCommand
         while (clock.Elapsed < limit)
         {
             Supervision.ThrowIfStopRequested(deployment);
-            var answers = await Task.WhenAll(Services.All.Select(s => probe.GetAsync(deployment.HealthPorts[s], s, ct)));
+            var answers = await Task.WhenAll(deployment.Processes.Select(s => probe.GetAsync(deployment.HealthPorts[s], s, ct)));
             if (answers.All(a => a.Answered))
             {
                 return true;
@@ -265,7 +303,7 @@ internal static class UpCommand
     public static async Task ShowStatusAsync(Deployment deployment, HealthProbe probe, CancellationToken ct)
     {
         Console.WriteLine($"{"service",-11} {"pid",-8} {"health",-11} what it says");
-        foreach (var service in Services.All)
+        foreach (var service in deployment.Processes)
         {
             var pid = ServiceProcesses.RunningPid(deployment, service);
             var health = pid is null ? ServiceHealth.Unreachable : await probe.GetAsync(deployment.HealthPorts[service], service, ct);
@@ -292,7 +330,7 @@ internal sealed class Supervisor(Deployment deployment, string warehouseConnecti
 
     public async Task StartMissingAsync(CancellationToken ct)
     {
-        foreach (var service in Services.All)
+        foreach (var service in deployment.Processes)
         {
             Supervision.ThrowIfStopRequested(deployment);
             if (ServiceProcesses.RunningPid(deployment, service) is { } pid)
@@ -309,7 +347,7 @@ internal sealed class Supervisor(Deployment deployment, string warehouseConnecti
     /// <summary>Restarts the services that died; throws <see cref="DeploymentStoppingException"/> once <c>down</c> is stopping the deployment.</summary>
     public async Task RestartDeadAsync(CancellationToken ct)
     {
-        foreach (var service in Services.All)
+        foreach (var service in deployment.Processes)
         {
             // Checked before each start: a service down has just stopped is not dead, it is stopped.
             Supervision.ThrowIfStopRequested(deployment);

@@ -21,9 +21,15 @@ internal static class Services
 
     public static IReadOnlyList<string> All { get; } = [Sink, Aggregator, Cleansing, Generator];
 
-    /// <summary>The service's own executable, next to the CLI (<c>BaloyiBank.Cleansing.dll</c>, …).</summary>
-    public static string AssemblyOf(string service) =>
-        Path.Combine(AppContext.BaseDirectory, "BaloyiBank." + char.ToUpperInvariant(service[0]) + service[1..] + ".dll");
+    /// <summary>The service a process runs: <c>cleansing-2</c> → <c>cleansing</c>; a service's own name → itself.</summary>
+    public static string ServiceOf(string process) => process.Split('-')[0];
+
+    /// <summary>The service's own executable, next to the CLI (<c>BaloyiBank.Cleansing.dll</c>, …), for a process of it.</summary>
+    public static string AssemblyOf(string process)
+    {
+        var service = ServiceOf(process);
+        return Path.Combine(AppContext.BaseDirectory, "BaloyiBank." + char.ToUpperInvariant(service[0]) + service[1..] + ".dll");
+    }
 }
 
 /// <summary>
@@ -57,6 +63,19 @@ internal sealed class Deployment
     public double Rate { get; set; }
 
     public TimeSpan SinkInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Cleansing processes (<c>up --cleansing-instances N</c>, fixed at creation); above 1 they share the partitions (<c>Cleansing:ScaleOut</c>).</summary>
+    public int CleansingInstances { get; set; } = 1;
+
+    /// <summary>Every service process in start order: with several cleansing instances <c>cleansing-1</c> … <c>cleansing-N</c> instead of <c>cleansing</c>.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> Processes =>
+        [.. Services.All.SelectMany(s => s == Services.Cleansing ? CleansingProcesses : [s])];
+
+    /// <summary>The cleansing processes: <c>cleansing</c>, or <c>cleansing-1</c> … <c>cleansing-N</c> when scaled out.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> CleansingProcesses =>
+        CleansingInstances <= 1 ? [Services.Cleansing] : [.. Enumerable.Range(1, CleansingInstances).Select(i => string.Create(CultureInfo.InvariantCulture, $"{Services.Cleansing}-{i}"))];
     public Dictionary<string, int> HealthPorts { get; set; } = new(StringComparer.Ordinal);
 
     [JsonIgnore]
@@ -90,7 +109,7 @@ internal sealed class Deployment
     public void Save()
     {
         Directory.CreateDirectory(Root);
-        foreach (var service in Services.All)
+        foreach (var service in Processes)
         {
             if (!HealthPorts.ContainsKey(service))
             {
@@ -113,12 +132,13 @@ internal sealed class Deployment
     }
 
     /// <summary>Environment variables every service process gets (configuration by environment, as in production).</summary>
-    public Dictionary<string, string> EnvironmentOf(string service, string? warehouseConnectionString)
+    public Dictionary<string, string> EnvironmentOf(string process, string? warehouseConnectionString)
     {
+        var service = Services.ServiceOf(process);
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
-            ["Health__Port"] = HealthPorts[service].ToString(CultureInfo.InvariantCulture),
+            ["Health__Port"] = HealthPorts[process].ToString(CultureInfo.InvariantCulture),
             ["Bus__Kind"] = Bus,
         };
         if (Bus != "inmemory")
@@ -154,6 +174,13 @@ internal sealed class Deployment
                     env["Generator__StopAtSequence"] = events.ToString(CultureInfo.InvariantCulture);
                 }
 
+                break;
+            case Services.Cleansing when CleansingInstances > 1:
+                // Partition ownership in the lake; a killed instance's partitions move after 10 s rather than the default 30 s. The
+                // instance id stays the default <machine>-<pid>: a restarted process is a new owner, and the survivors take over.
+                env["Cleansing__ScaleOut"] = "true";
+                env["Cleansing__OwnershipExpiry"] = "00:00:10";
+                env["Cleansing__OwnershipRenewInterval"] = "00:00:03";
                 break;
             case Services.Aggregator:
                 env["Aggregator__PollInterval"] = "00:00:02";

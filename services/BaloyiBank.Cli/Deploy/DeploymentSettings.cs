@@ -10,7 +10,7 @@ internal static class DeploymentLog
 {
     public static ServiceProvider Services(Deployment deployment)
     {
-        var settings = deployment.EnvironmentOf(Deploy.Services.Cleansing, warehouseConnectionString: null)
+        var settings = deployment.EnvironmentOf(deployment.CleansingProcesses[0], warehouseConnectionString: null)
             .Where(e => e.Key.StartsWith("EventLog__", StringComparison.Ordinal))
             .ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value, StringComparer.Ordinal);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

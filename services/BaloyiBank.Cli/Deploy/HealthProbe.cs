@@ -25,9 +25,10 @@ internal sealed class HealthProbe : IDisposable
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    /// <summary>GET /health of <paramref name="service"/> and its own check (named like the service).</summary>
+    /// <summary>GET /health of a process of <paramref name="service"/> (<c>cleansing-2</c> is one of cleansing) and its service's own check (named like the service).</summary>
     public async Task<ServiceHealth> GetAsync(int port, string service, CancellationToken ct)
     {
+        service = Services.ServiceOf(service);
         try
         {
             using var response = await _http.GetAsync(new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/health"), ct);

@@ -44,11 +44,12 @@ internal sealed class ProcessCpu
         }
 
         var roots = new Dictionary<int, string>();
-        foreach (var service in Services.All)
+        foreach (var process in deployment.Processes)
         {
-            if (ServiceProcesses.RunningPid(deployment, service) is { } pid)
+            if (ServiceProcesses.RunningPid(deployment, process) is { } pid)
             {
-                roots[pid] = service;
+                // Several cleansing instances count as one part, the cleansing.
+                roots[pid] = Services.ServiceOf(process);
             }
         }
 

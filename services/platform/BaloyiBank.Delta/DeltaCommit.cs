@@ -30,6 +30,16 @@ public sealed record DeltaCommit
     /// </summary>
     public IReadOnlyList<DeltaTransaction> Progress { get; init; } = [];
 
+    /// <summary>
+    /// Conditions on other writers' progress, checked against the table version the commit lands on top of (and again
+    /// after every lost race): the commit is refused with <see cref="DeltaFencedException"/> when the table's txn for a
+    /// fence's appId has reached its <see cref="DeltaTransactionFence.Below"/>, i.e. when someone else committed that
+    /// range first. Because the check and the put-if-absent of the next version act on the same version, no commit
+    /// can slip in between: the optimistic commit itself is the fence. A table already holding exactly this commit's
+    /// txns still answers <see cref="DeltaCommitStatus.AlreadyCommitted"/>.
+    /// </summary>
+    public IReadOnlyList<DeltaTransactionFence> Fences { get; init; } = [];
+
     /// <summary>commitInfo.operation, e.g. <c>STREAMING UPDATE</c> or <c>WRITE</c>.</summary>
     public string Operation { get; init; } = "WRITE";
 
@@ -41,6 +51,9 @@ public sealed record DeltaCommit
     /// </summary>
     public CommitLineage? Lineage { get; init; }
 }
+
+/// <summary>The commit requires the table's txn for <paramref name="AppId"/> to be absent or below <paramref name="Below"/> (the first offset this writer is adding).</summary>
+public sealed record DeltaTransactionFence(string AppId, long Below);
 
 public enum DeltaCommitStatus
 {

@@ -81,6 +81,37 @@ public sealed class DeltaConcurrentModificationException : Exception
     public long ConflictingVersion { get; init; }
 }
 
+/// <summary>
+/// A <see cref="DeltaCommit.Fences"/> condition failed: another writer committed progress for the fenced appId since this
+/// writer read it, so this commit would duplicate or reorder that range. Nothing was written; the caller must drop its
+/// work for that appId and resume from the table.
+/// </summary>
+public sealed class DeltaFencedException : Exception
+{
+    public DeltaFencedException()
+    {
+    }
+
+    public DeltaFencedException(string message)
+        : base(message)
+    {
+    }
+
+    public DeltaFencedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The appId whose progress moved.</summary>
+    public string AppId { get; init; } = "";
+
+    /// <summary>The txn version the table holds for <see cref="AppId"/>.</summary>
+    public long Found { get; init; }
+
+    /// <summary>The table version that showed it.</summary>
+    public long TableVersion { get; init; }
+}
+
 /// <summary>Every attempt to commit lost the race for its version (too many writers, or too few attempts allowed).</summary>
 public sealed class DeltaCommitRetriesExhaustedException : Exception
 {

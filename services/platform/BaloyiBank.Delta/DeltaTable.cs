@@ -179,6 +179,7 @@ public sealed partial class DeltaTable : IDisposable
         var snapshot = readSnapshot;
         for (var attempt = 1; ; attempt++)
         {
+            CheckFences(snapshot, commit);
             if (HoldsTransactions(snapshot, commit))
             {
                 return new(DeltaCommitStatus.AlreadyCommitted, snapshot.Version, snapshot, attempt);
@@ -208,6 +209,7 @@ public sealed partial class DeltaTable : IDisposable
 
             var winners = await ReadCommitsAfterAsync(snapshot.Version, cancellationToken).ConfigureAwait(false);
             snapshot = snapshot.Apply(winners, new(snapshot.LoadInfo.CheckpointVersion, winners.Count));
+            CheckFences(snapshot, commit);
             if (HoldsTransactions(snapshot, commit))
             {
                 return new(DeltaCommitStatus.AlreadyCommitted, snapshot.Version, snapshot, attempt);
@@ -358,6 +360,33 @@ public sealed partial class DeltaTable : IDisposable
     /// or protocol (our files may not match it), removed a file we remove, or added a path we add.
     /// </summary>
     /// <summary>Whether <paramref name="snapshot"/> already holds every txn of <paramref name="commit"/> (false when it has none).</summary>
+    /// <summary>Throws <see cref="DeltaFencedException"/> when a fence's appId reached its bound, unless the table holds exactly this commit's txns.</summary>
+    private void CheckFences(DeltaSnapshot snapshot, DeltaCommit commit)
+    {
+        foreach (var fence in commit.Fences)
+        {
+            if (snapshot.TransactionVersion(fence.AppId) is not { } found || found < fence.Below)
+            {
+                continue;
+            }
+
+            var transactions = commit.AllTransactions;
+            if (transactions.Count > 0 && transactions.All(t => snapshot.TransactionVersion(t.AppId) == t.Version))
+            {
+                return;
+            }
+
+            throw new DeltaFencedException(
+                $"Table {Location} at version {snapshot.Version} holds txn ({fence.AppId}, {found}), at or beyond {fence.Below} where this commit's range starts: " +
+                "another writer committed that range first. Nothing was written; drop the work for it and resume from the table.")
+            {
+                AppId = fence.AppId,
+                Found = found,
+                TableVersion = snapshot.Version,
+            };
+        }
+    }
+
     private bool HoldsTransactions(DeltaSnapshot snapshot, DeltaCommit commit)
     {
         var transactions = commit.AllTransactions;

@@ -153,11 +153,13 @@ public sealed class BlobLakeStore : ILakeStore, IDisposable
 
     /// <summary>
     /// Replaces an object only while it is still the version <paramref name="etag"/> names (<c>If-Match</c>); false when
-    /// another writer changed or deleted it since (412 ConditionNotMet, or 404).
+    /// another writer changed or deleted it since (412 ConditionNotMet, or 404). A retried attempt whose first answer
+    /// was lost also reads false (the blob's ETag moved on by our own write): the caller re-reads, as for a lost race.
     /// </summary>
     public async Task<bool> PutIfMatchAsync(string path, ReadOnlyMemory<byte> content, string etag, CancellationToken cancellationToken = default)
     {
         LakePath.Validate(path);
+        await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         ArgumentException.ThrowIfNullOrWhiteSpace(etag);
         var state = new RequestState("Put Blob", path);
         try

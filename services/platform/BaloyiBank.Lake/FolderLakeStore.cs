@@ -7,7 +7,9 @@ namespace BaloyiBank.Lake;
 /// The embedded lake: objects are files under a root folder. Every write goes to a hidden temporary
 /// file in the target's folder, is fsynced, and is then published in one step: rename(2) for
 /// <see cref="PutAsync"/> (replaces), link(2) for <see cref="PutIfAbsentAsync"/> (fails when the name
-/// exists, across threads and processes). Needs a local file system with hard links and nanosecond
+/// exists, across threads and processes), and for <see cref="PutIfMatchAsync"/> a rename made while holding an
+/// exclusive lock on a hidden per-object lock file (flock(2) through <see cref="FileShare.None"/>), so the ETag
+/// comparison and the replace are one step for every process on the machine. Needs a local file system with hard links and nanosecond
 /// modification times (ext4, xfs, btrfs, tmpfs, APFS); not a network share.
 /// </summary>
 public sealed class FolderLakeStore : ILakeStore
@@ -20,6 +22,8 @@ public sealed class FolderLakeStore : ILakeStore
         RecurseSubdirectories = false,
         ReturnSpecialDirectories = false,
     };
+
+    private const string LockPrefix = LakePath.TemporaryPrefix + "lock~";
 
     private static long s_lastStamp;
 
@@ -111,6 +115,38 @@ public sealed class FolderLakeStore : ILakeStore
         return created ? PutOutcome.Created : PutOutcome.AlreadyExists;
     }
 
+    public async Task<bool> PutIfMatchAsync(string path, ReadOnlyMemory<byte> content, string etag, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(etag);
+        var target = ResolveForWrite(path);
+        if (TryDescribe(path, new FileInfo(target))?.ETag != etag)
+        {
+            // Only an optimisation: the comparison under the lock below is what decides.
+            return false;
+        }
+
+        string? temporary = await WriteTemporaryAsync(target, (stream, ct) => stream.WriteAsync(content, ct), cancellationToken);
+        try
+        {
+            await using var held = await LockAsync(target, cancellationToken);
+            if (TryDescribe(path, new FileInfo(target))?.ETag != etag)
+            {
+                return false;
+            }
+
+            Publish(temporary, target);
+            temporary = null;
+            return true;
+        }
+        finally
+        {
+            if (temporary is not null)
+            {
+                DeleteQuietly(temporary);
+            }
+        }
+    }
+
     public async Task<byte[]?> GetAsync(string path, CancellationToken cancellationToken = default)
     {
         var full = Resolve(path);
@@ -175,6 +211,12 @@ public sealed class FolderLakeStore : ILakeStore
         var options = new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = true, IgnoreInaccessible = true };
         foreach (var file in new DirectoryInfo(_root).EnumerateFiles(LakePath.TemporaryPrefix + "*", options))
         {
+            // A lock file is not an abandoned write; deleting one another process holds would let two writers in.
+            if (file.Name.StartsWith(LockPrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             if (file.LastWriteTimeUtc < cutoff && NativeFileSystem.TryDelete(file.FullName))
             {
                 deleted++;
@@ -219,6 +261,27 @@ public sealed class FolderLakeStore : ILakeStore
         }
 
         return temporary;
+    }
+
+    /// <summary>
+    /// Holds <c>.lake-tmp~lock~&lt;name&gt;</c> beside <paramref name="target"/> open exclusively: on Unix .NET takes a
+    /// flock(2) for <see cref="FileShare.None"/>, which excludes every other open of it, in this process or another.
+    /// </summary>
+    private static async Task<FileStream> LockAsync(string target, CancellationToken cancellationToken)
+    {
+        var lockFile = Path.Join(Path.GetDirectoryName(target), LockPrefix + Path.GetFileName(target));
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+            }
+            catch (IOException) when (attempt < 10_000)
+            {
+                // Held by another writer for the few microseconds of a compare and rename.
+                await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken);
+            }
+        }
     }
 
     private static void Publish(string temporary, string target)

@@ -3,7 +3,8 @@ namespace BaloyiBank.Lake;
 // The lake port: a flat namespace of immutable objects addressed by '/'-separated paths,
 // as Azure Blob Storage / ADLS Gen2 (through the Blob API), Azurite and a local folder all
 // offer. Delta tables are built on exactly these operations; the one that makes commits
-// safe is PutIfAbsent (Blob: Put Blob with If-None-Match: *).
+// safe is PutIfAbsent (Blob: Put Blob with If-None-Match: *); PutIfMatch (If-Match: etag) is the
+// compare-and-swap that small mutable records (partition ownership) are kept with.
 
 /// <summary>What a put-if-absent did.</summary>
 public enum PutOutcome
@@ -36,6 +37,13 @@ public interface ILakeStore
     /// one name exactly one gets <see cref="PutOutcome.Created"/>, the other <see cref="PutOutcome.AlreadyExists"/>.
     /// </summary>
     Task<PutOutcome> PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces an object only while it is still the version <paramref name="etag"/> names (an ETag from
+    /// <see cref="GetInfoAsync"/> or <see cref="ListAsync"/>), atomically: of two writers replacing the same version
+    /// exactly one gets true. False when the object changed since or does not exist; nothing was written then.
+    /// </summary>
+    Task<bool> PutIfMatchAsync(string path, ReadOnlyMemory<byte> content, string etag, CancellationToken cancellationToken = default);
 
     /// <summary>Uploads a local file (large data files) with the semantics of <see cref="PutAsync"/>.</summary>
     Task PutFileAsync(string path, string localFile, CancellationToken cancellationToken = default);
