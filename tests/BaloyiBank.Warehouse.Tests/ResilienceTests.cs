@@ -301,6 +301,33 @@ public sealed class WarehouseOptionsTests
         Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => WarehouseFactory.Create(new WarehouseOptions { Kind = "synapse" }));
     }
 
+    [Theory]
+    [InlineData("lots", false)]
+    [InlineData("512", false)]
+    [InlineData("512MB", true)]
+    [InlineData("1.5GiB", true)]
+    [InlineData("", true)]
+    public void The_DuckDB_memory_limit_is_a_size_or_empty(string limit, bool valid)
+    {
+        var result = new WarehouseOptionsValidator().Validate(null, new WarehouseOptions { DuckDbMemoryLimit = limit });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains(result.Failures!, f => f.StartsWith("Warehouse:DuckDbMemoryLimit must be a size such as 512MB", StringComparison.Ordinal) && f.Contains("Fix: ", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task The_embedded_warehouse_opens_with_its_memory_limit_applied()
+    {
+        using var folder = new TempFolder();
+        await using var warehouse = WarehouseFactory.Create(new WarehouseOptions { DuckDbPath = folder.File("w/warehouse.duckdb"), DuckDbMemoryLimit = "300MB" });
+
+        var duckDb = Assert.IsType<DuckDbWarehouse>(Assert.IsType<ResilientWarehouse>(warehouse).Inner);
+        Assert.Equal("286.1 MiB", duckDb.Setting("memory_limit"));
+    }
+
     [Fact]
     public async Task The_factory_builds_a_resilient_engine_of_the_configured_kind()
     {

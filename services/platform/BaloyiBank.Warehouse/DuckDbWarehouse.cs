@@ -53,6 +53,20 @@ public sealed class DuckDbWarehouse : IWarehouse
 
     public string Path { get; }
 
+    /// <summary>A DuckDB setting of the open database (<c>current_setting</c>), e.g. <c>memory_limit</c>.</summary>
+    internal string? Setting(string name)
+    {
+        gate.Wait();
+        try
+        {
+            return connection.Scalar<string>($"SELECT current_setting('{name.Replace("'", "''", StringComparison.Ordinal)}')");
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>Test seam: called at named points inside a load's transaction (<c>merged:table</c>, <c>watermark</c>).</summary>
     internal Action<string, CancellationToken>? OnLoadStep { get; set; }
 
