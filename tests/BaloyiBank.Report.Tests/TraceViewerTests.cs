@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using BaloyiBank.EventLog;
+using BaloyiBank.EventLog.Embedded;
 using Microsoft.Playwright;
 using Xunit;
 using Xunit.Abstractions;
@@ -12,7 +14,8 @@ namespace BaloyiBank.Report.Tests;
 /// <summary>
 /// <c>baloyi run --dashboard</c> end to end: the run sends its spans to the standalone Aspire dashboard, the test reads
 /// them back through the dashboard's telemetry API (<c>/api/telemetry/spans</c>, <c>/api/telemetry/traces/{id}</c>),
-/// follows one event's journey across the four services by parent ids and span links (generator <c>create</c> →
+/// and follows a sampled bank transaction (its <c>transaction.posted</c> event in the log names its <c>create</c> span
+/// in the <c>traceparent</c> header) across the four services by parent ids and span links (generator <c>create</c> →
 /// cleansing <c>process</c> → silver <c>commit</c> → aggregator <c>gold round</c> → gold <c>commit</c> → sink
 /// <c>sink load</c> → <c>MERGE</c>), and Debian's chromium opens each of its traces' pages, which must show the spans.
 /// Screenshots go to TestResults/screenshots.
@@ -27,7 +30,7 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
     private readonly string _data = Directory.CreateTempSubdirectory("baloyi-traces-").FullName;
 
     [Fact]
-    public async Task One_events_journey_is_linked_across_the_four_services_and_its_trace_pages_show_the_spans()
+    public async Task A_bank_transactions_journey_is_linked_across_the_four_services_and_its_trace_pages_show_the_spans()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run deploy/local/ensure-prereqs.sh --tests (it installs Debian's chromium).");
         // 20,000 events at 2,000/s: ~10 s of flushes, gold rounds and sink loads inside the host (the catch-up round
@@ -50,8 +53,13 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
 
             // Every span the run exported (the host flushed its exporters when it stopped, before "The run is over").
             var spans = await SpansAsync(http, "api/telemetry/spans?limit=10000");
-            var journey = FindJourney(spans);
-            output.WriteLine($"journey: create {journey.Create.TraceId}, process {journey.Process.TraceId}, gold round {journey.Round.TraceId}, sink load {journey.Load.TraceId}");
+            // Which sampled create spans are bank transactions' events: the log's records carry their traceparent.
+            var transactions = await SampledTransactionsAsync(_data);
+            Assert.True(transactions.Count > 0, "no transaction.posted event in the log was sampled (1 % of ~1,400)");
+            var journey = FindJourney(spans, transactions);
+            var transaction = transactions[journey.Create.SpanId];
+            Assert.Equal(transaction.EventId, journey.Create.Attributes.GetValueOrDefault("messaging.message.id"));
+            output.WriteLine($"transaction {transaction.TransactionId} (event {transaction.EventId}): create {journey.Create.TraceId}, process {journey.Process.TraceId}, gold round {journey.Round.TraceId}, sink load {journey.Load.TraceId}");
 
             // The same traces one by one, as the dashboard's trace endpoint returns them.
             var sinkTrace = await SpansAsync(http, $"api/telemetry/traces/{journey.Load.TraceId}");
@@ -72,7 +80,8 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
                 new(journey.Round.TraceId, "trace-gold-round", "gold round", roundTrace.Count, ["gold round", journey.GoldCommit.Name]),
                 new(journey.Process.TraceId, "trace-cleansing-process", "process bank-events", processTrace.Count, ["process bank-events", journey.SilverCommit.Name]),
                 // The grid names a producer span by its messaging system and destination; the title keeps the span's name.
-                new(journey.Create.TraceId, "trace-generator-create", "create bank-events", createTrace.Count, ["MSG baloyibank.eventlog bank-events"]),
+                // Its details pane: the event id (messaging.message.id) of the transaction's event.
+                new(journey.Create.TraceId, "trace-generator-create", "create bank-events", createTrace.Count, ["MSG baloyibank.eventlog bank-events"], transaction.EventId),
             ]);
         }
         finally
@@ -116,7 +125,7 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
     /// a <c>gold round</c> (aggregator) linked to a silver <c>commit</c> whose parent is a <c>process</c> (cleansing)
     /// linked to an event's <c>create</c> (generator). Every hop is a different trace, as the README says.
     /// </summary>
-    private static Journey FindJourney(IReadOnlyList<Span> spans)
+    private static Journey FindJourney(IReadOnlyList<Span> spans, IReadOnlyDictionary<string, Transaction> transactions)
     {
         var byId = spans.ToDictionary(s => s.SpanId);
         // A link names a trace and a span: both must match a span the dashboard holds.
@@ -139,7 +148,7 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
                 foreach (var silverCommit in Linked(round, "BaloyiBank.Delta", "commit silver/"))
                 {
                     if (Parent(silverCommit) is { Scope: "BaloyiBank.Cleansing", Name: "process bank-events" } process
-                        && Linked(process, "BaloyiBank.Generator", "create bank-events").FirstOrDefault() is { } create)
+                        && Linked(process, "BaloyiBank.Generator", "create bank-events").FirstOrDefault(c => transactions.ContainsKey(c.SpanId)) is { } create)
                     {
                         var journey = new Journey(create, process, silverCommit, round, goldCommit, load);
                         // Each batch hop starts a new trace: a root span with links, never a child of the one before.
@@ -153,7 +162,7 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
             }
         }
 
-        throw new Xunit.Sdk.XunitException($"no sink load links back through a gold round, a silver commit and a cleansing flush to a create span: {Census(spans)}");
+        throw new Xunit.Sdk.XunitException($"no sink load links back through a gold round, a silver commit and a cleansing flush to the create span of a sampled transaction ({transactions.Count} in the log): {Census(spans)}");
     }
 
     private static string Census(IEnumerable<Span> spans) =>
@@ -178,6 +187,12 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
                 // The span's name cell in the grid (its accessible name is "<resource>: <span>"), not the page title.
                 await Assertions.Expect(page.GetByRole(AriaRole.Gridcell, new() { Name = $"{Resource}: {name}", Exact = true }).First)
                     .ToBeVisibleAsync(new() { Timeout = 30_000 });
+            }
+
+            if (trace.DetailText is { } detail)
+            {
+                await page.GetByRole(AriaRole.Gridcell, new() { Name = $"{Resource}: {trace.RowNames[0]}", Exact = true }).First.ClickAsync();
+                await Assertions.Expect(page.GetByText(detail, new() { Exact = true }).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
             }
 
             await ScreenshotAsync(page, trace.Screenshot);
@@ -208,13 +223,60 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
                         ? l.EnumerateArray().Select(x => (x.GetProperty("traceId").GetString()!, x.GetProperty("spanId").GetString()!)).ToList()
                         : [];
                     var parent = span.TryGetProperty("parentSpanId", out var p) && p.GetString() is { Length: > 0 } id ? id : null;
+                    // OTLP JSON attributes: {key, value: {stringValue|intValue|…}}; the value's text is enough here.
+                    var attributes = span.TryGetProperty("attributes", out var a)
+                        ? a.EnumerateArray().ToDictionary(x => x.GetProperty("key").GetString()!, x => x.GetProperty("value").EnumerateObject().First().Value.ToString())
+                        : [];
                     spans.Add(new Span(scopeName, span.GetProperty("name").GetString()!, span.GetProperty("traceId").GetString()!,
-                        span.GetProperty("spanId").GetString()!, parent, links));
+                        span.GetProperty("spanId").GetString()!, parent, links, attributes));
                 }
             }
         }
 
         return spans;
+    }
+
+    /// <summary>
+    /// The <c>transaction.posted</c> events of the run's embedded log whose <c>traceparent</c> is sampled, by the span id
+    /// it names (their <c>create</c> span). Read after the run has closed the log.
+    /// </summary>
+    private static async Task<Dictionary<string, Transaction>> SampledTransactionsAsync(string data)
+    {
+        Dictionary<string, Transaction> found = [];
+        await using var log = EmbeddedEventLog.OpenExisting(Path.Combine(data, "log"));
+        for (var partition = 0; partition < log.PartitionCount; partition++)
+        {
+            await using var reader = log.OpenReader(partition, StartPosition.Earliest);
+            while (await reader.ReadAsync(50_000, TimeSpan.Zero) is { Count: > 0 } batch)
+            {
+                foreach (var record in batch)
+                {
+                    // W3C: 00-<trace id>-<span id>-<flags>; bit 0 of the flags = sampled (bit 1, "random", is set too).
+                    if (record.Headers[EventHeaders.TraceParent]?.Split('-') is not [_, _, var spanId, var flags]
+                        || (Convert.ToByte(flags, 16) & 1) == 0)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        using var payload = JsonDocument.Parse(record.Value);
+                        var root = payload.RootElement;
+                        if (root.TryGetProperty("type", out var type) && type.GetString() == "transaction.posted"
+                            && root.TryGetProperty("transactionId", out var id) && root.TryGetProperty("eventId", out var eventId))
+                        {
+                            found[spanId] = new Transaction(id.GetString()!, eventId.GetString()!);
+                        }
+                    }
+                    catch (JsonException)
+                    {
+                        // A deliberately malformed event (the generator's defects): not a transaction to follow.
+                    }
+                }
+            }
+        }
+
+        return found;
     }
 
     private static Process Start((string Name, string Value)[] environment, params string[] args)
@@ -256,9 +318,11 @@ public sealed class TraceViewerTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private sealed record Span(string Scope, string Name, string TraceId, string SpanId, string? ParentSpanId, IReadOnlyList<(string TraceId, string SpanId)> Links);
+    private sealed record Span(string Scope, string Name, string TraceId, string SpanId, string? ParentSpanId, IReadOnlyList<(string TraceId, string SpanId)> Links, IReadOnlyDictionary<string, string> Attributes);
 
-    private sealed record TracePage(string TraceId, string Screenshot, string RootName, int SpanCount, string[] RowNames);
+    private sealed record Transaction(string TransactionId, string EventId);
+
+    private sealed record TracePage(string TraceId, string Screenshot, string RootName, int SpanCount, string[] RowNames, string? DetailText = null);
 
     private sealed record Journey(Span Create, Span Process, Span SilverCommit, Span Round, Span GoldCommit, Span Load);
 }
