@@ -50,22 +50,22 @@ public sealed class EventHubsScaleOutTests(ITestOutputHelper output) : IAsyncLif
     public async Task Two_cleansing_instances_on_Event_Hubs_share_the_partitions_and_the_survivor_of_a_SIGKILL_drains_the_log_exactly_once()
     {
         var lake = Path.Combine(_root, "lake");
+        var victim = StartCleansing("eh-victim", lake);
+        var survivor = StartCleansing("eh-survivor", lake);
+
+        // Both instances own a share of the 4 partitions (the fair share, 2 each) before the stream starts.
+        await WaitForAsync("both instances own 2 partitions each", async () =>
+            await HealthAsync(victim) is { Owned.Count: 2 } v && await HealthAsync(survivor) is { Owned.Count: 2 } s && !v.Owned.Intersect(s.Owned).Any() ? "" : null);
         var generator = Start("generator", new()
         {
             ["Generator__StopAtSequence"] = Events.ToString(CultureInfo.InvariantCulture),
             ["Generator__Rate"] = "1000", // ~40 s of stream, so the kill lands mid-stream
             ["Generator__Seed"] = "15",
         });
-        var victim = StartCleansing("eh-victim", lake);
-        var survivor = StartCleansing("eh-survivor", lake);
 
-        // Both instances own a share of the 4 partitions, and the victim has committed batches of its own.
-        var shares = await WaitForAsync("both instances own partitions and the victim committed", async () =>
-        {
-            var (v, s) = (await HealthAsync(victim), await HealthAsync(survivor));
-            return v is { Owned.Count: > 0, Consumed: > 0 } && s is { Owned.Count: > 0 } && v.Owned.Intersect(s.Owned).Any() is false
-                ? new Shares(v.Owned, s.Owned) : null;
-        });
+        // The victim has committed batches of its own partitions.
+        var shares = await WaitForAsync("the victim committed batches", async () =>
+            await HealthAsync(victim) is { Consumed: > 0 } v && await HealthAsync(survivor) is { } s && !v.Owned.Intersect(s.Owned).Any() ? new Shares(v.Owned, s.Owned) : null);
         Assert.False(generator.HasExited, "the stream ended before the kill: it would not be mid-stream");
         _output.WriteLine($"victim owns [{string.Join(',', shares.Victim)}], survivor owns [{string.Join(',', shares.Survivor)}]");
 
