@@ -11,7 +11,7 @@ namespace BaloyiBank.EndToEnd.Tests;
 
 /// <summary>
 /// Cleansing scale-out on the Event Hubs log (issue 15): the generator and two cleansing service processes (the
-/// published executables, <c>Cleansing:ScaleOut</c> on, ownership records in a folder lake) against the Event Hubs TEST
+/// services' own executables, built next to the CLI, <c>Cleansing:ScaleOut</c> on, ownership records in a folder lake) against the Event Hubs TEST
 /// DOUBLE in this process; one instance is SIGKILLed mid-stream, the survivor takes its partitions and drains the log,
 /// and every event has exactly one outcome in silver; then <c>baloyi run --no-generator</c> runs the aggregator and sink
 /// over the drained log and <c>baloyi verify</c> passes. <c>baloyi up</c> has no Event Hubs option (its services run on
