@@ -30,4 +30,32 @@ internal static class SilverInspector
 
         return rows;
     }
+
+    /// <summary>One row of <c>silver/_cleansing_batches</c>, the per-partition batch audit committed last on every flush.</summary>
+    public sealed record Batch(int Partition, long FirstOffset, long LastOffset, long Consumed, long Valid, long Quarantined, long Duplicates);
+
+    /// <summary>Every committed cleansing batch (empty before the first commit).</summary>
+    public static async Task<IReadOnlyList<Batch>> BatchesAsync(string dataDirectory)
+    {
+        var lake = new FolderLakeStore(Path.Combine(dataDirectory, "lake"));
+        using var table = new DeltaTable(lake, "silver/_cleansing_batches");
+        if (await table.TryLoadAsync() is not { } snapshot)
+        {
+            return [];
+        }
+
+        var readSet = await table.GetReadSetAsync(snapshot);
+        using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT source_partition, first_offset, last_offset, consumed, valid, quarantined, duplicates FROM {readSet.ToSql()}";
+        using var result = command.ExecuteReader();
+        var rows = new List<Batch>();
+        while (result.Read())
+        {
+            rows.Add(new(result.GetInt32(0), result.GetInt64(1), result.GetInt64(2), result.GetInt64(3), result.GetInt64(4), result.GetInt64(5), result.GetInt64(6)));
+        }
+
+        return rows;
+    }
 }
