@@ -69,6 +69,30 @@ public sealed class SynapseStagingTests
     }
 
     [Fact]
+    public void Each_load_stages_into_tables_of_its_own_and_drops_them()
+    {
+        var table = SinkModel.Tables[0];
+        var (one, two) = (TSqlDialect.NewLoadTag(), TSqlDialect.NewLoadTag());
+        Assert.NotEqual(one, two);
+        Assert.Matches("^l[0-9a-f]{12}$", one);
+
+        // A stale loader's staging (tag one) and the active loader's (tag two) never share a table.
+        Assert.Equal($"[baloyi].[_stage_{table.Name}_{one}]", Synapse.StagingTable(table, one));
+        Assert.NotEqual(Synapse.StagingTable(table, one), Synapse.StagingTable(table, two));
+        Assert.NotEqual(Synapse.DedupTable(table, one), Synapse.DedupTable(table, two));
+        Assert.StartsWith($"IF OBJECT_ID(N'baloyi._stage_{table.Name}_{one}', N'U') IS NOT NULL DROP TABLE [baloyi].[_stage_{table.Name}_{one}];\nCREATE TABLE [baloyi].[_stage_{table.Name}_{one}] (", Synapse.CreateStagingTable(table, one), StringComparison.Ordinal);
+        Assert.StartsWith($"COPY INTO [baloyi].[_stage_{table.Name}_{one}] (", Synapse.CopyInto(table, ["https://a.blob.core.windows.net/lake/gold/x.parquet"], one), StringComparison.Ordinal);
+        Assert.All(Synapse.Deduplicate(table, one), sql => Assert.DoesNotContain($"_{two}]", sql, StringComparison.Ordinal));
+        Assert.Contains($"FROM [baloyi].[_stage_{table.Name}_{one}]", Synapse.Deduplicate(table, one)[1], StringComparison.Ordinal);
+        Assert.Equal(
+        [
+            $"IF OBJECT_ID(N'baloyi._stage_{table.Name}_{one}', N'U') IS NOT NULL DROP TABLE [baloyi].[_stage_{table.Name}_{one}];",
+            $"IF OBJECT_ID(N'baloyi._dedup_{table.Name}_{one}', N'U') IS NOT NULL DROP TABLE [baloyi].[_dedup_{table.Name}_{one}];",
+        ], Synapse.DropStaging(table, one));
+        Assert.Throws<ArgumentException>(() => Synapse.StagingTable(table, "x'; DROP TABLE t;--"));
+    }
+
+    [Fact]
     public void A_synapse_warehouse_is_refused_over_a_folder_lake_or_a_plain_http_blob_endpoint()
     {
         var synapse = new WarehouseOptions { Kind = "synapse", ConnectionString = "Server=tcp:pool.sql.azuresynapse.net,1433;Database=gold" };

@@ -175,9 +175,9 @@ public sealed class TSqlGenerationTests
     [Fact]
     public void Synapse_stages_with_copy_into_under_the_managed_identity_then_deduplicates_with_ctas()
     {
-        Assert.Equal("IF OBJECT_ID(N'bank._stage_account_balances', N'U') IS NULL CREATE TABLE [bank].[_stage_account_balances] ([account_id] NVARCHAR(256) NOT NULL, [balance] DECIMAL(18,2) NOT NULL, [updated_at] DATETIME2(6) NOT NULL, [gold_version] BIGINT NOT NULL, [is_deleted] BIT NOT NULL) WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);",
-            Synapse.CreateStagingTable(Balances));
-        Assert.Equal("TRUNCATE TABLE [bank].[_stage_account_balances];", Synapse.TruncateStaging(Balances));
+        Assert.Equal("IF OBJECT_ID(N'bank._stage_account_balances_l0123456789ab', N'U') IS NOT NULL DROP TABLE [bank].[_stage_account_balances_l0123456789ab];\n"
+            + "CREATE TABLE [bank].[_stage_account_balances_l0123456789ab] ([account_id] NVARCHAR(256) NOT NULL, [balance] DECIMAL(18,2) NOT NULL, [updated_at] DATETIME2(6) NOT NULL, [gold_version] BIGINT NOT NULL, [is_deleted] BIT NOT NULL) WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);",
+            Synapse.CreateStagingTable(Balances, "l0123456789ab"));
         Assert.Equal("""
             COPY INTO [bank].[_stage_account_balances] ([account_id], [balance], [updated_at], [gold_version], [is_deleted])
             FROM 'https://bank.dfs.core.windows.net/lake/gold/account_balances/part-00001.parquet', 'https://bank.dfs.core.windows.net/lake/gold/account_balances/part-00002.parquet'

@@ -128,12 +128,48 @@ public sealed class SqlServerWarehouse : IWarehouse
         var sourceRows = new long[load.Changes.Count];
         var stagedRows = new long?[load.Changes.Count];
 
-        // Synapse stages outside the transaction (COPY INTO and CTAS cannot run inside one); the staging tables
-        // belong to the single active sink, and nothing visible changes until the transaction below commits.
-        if (dialect.IsSynapse)
+        // Synapse stages outside the transaction (COPY INTO and CTAS cannot run inside one), into tables named for this
+        // load alone, so a stale loader's staging never touches the active loader's; nothing visible changes until the
+        // transaction below commits, and the load's staging tables are dropped after it, committed or not.
+        var tag = dialect.IsSynapse ? TSqlDialect.NewLoadTag() : null;
+        try
         {
-            // A stale loader is refused before it touches the shared staging tables (the fence in the transaction
-            // below is what guarantees it; this only narrows the window in which a stale loader stages).
+            return await StageAndApplyAsync(connection, load, tag, sources, sourceRows, stagedRows, started, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (tag is not null)
+            {
+                await DropStagingAsync(connection, load, tag).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Synapse: best effort: a table left by a failed drop costs storage only, and its name is never reused.</summary>
+    private async Task DropStagingAsync(SqlConnection connection, WarehouseLoad load, string tag)
+    {
+        foreach (var change in load.Changes.Where(c => c.Files.Count > 0))
+        {
+            foreach (var sql in dialect.DropStaging(change.Table, tag))
+            {
+                try
+                {
+                    await ExecuteAsync(connection, null, sql, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (SqlException)
+                {
+                    // Left for the operator's cleanup (README): dropping must not hide the load's own outcome.
+                }
+            }
+        }
+    }
+
+    private async Task<WarehouseLoadResult> StageAndApplyAsync(SqlConnection connection, WarehouseLoad load, string? tag, string[] sources,
+        long[] sourceRows, long?[] stagedRows, long started, CancellationToken cancellationToken)
+    {
+        if (tag is not null)
+        {
+            // A stale loader is refused before it stages (the fence in the transaction below is what guarantees it).
             await CheckFenceAsync(connection, load, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < load.Changes.Count; i++)
             {
@@ -143,15 +179,14 @@ public sealed class SqlServerWarehouse : IWarehouse
                     continue;
                 }
 
-                await ExecuteAsync(connection, null, dialect.CreateStagingTable(table), cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, null, dialect.TruncateStaging(table), cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, null, dialect.CopyInto(table, load.Changes[i].Files), cancellationToken).ConfigureAwait(false);
-                foreach (var sql in dialect.Deduplicate(table))
+                await ExecuteAsync(connection, null, dialect.CreateStagingTable(table, tag), cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, null, dialect.CopyInto(table, load.Changes[i].Files, tag), cancellationToken).ConfigureAwait(false);
+                foreach (var sql in dialect.Deduplicate(table, tag))
                 {
                     await ExecuteAsync(connection, null, sql, cancellationToken).ConfigureAwait(false);
                 }
 
-                sources[i] = dialect.DedupTable(table);
+                sources[i] = dialect.DedupTable(table, tag);
             }
         }
 

@@ -94,21 +94,42 @@ public sealed class TSqlDialect : SqlDialect
 
     // ---- Synapse: COPY INTO a staging heap, CTAS de-duplication ----
 
-    public string StagingTable(WarehouseTable table) => Control("_stage_" + table.Name);
+    /// <summary>
+    /// Synapse: the raw staging table of one load. Named per load (<paramref name="load"/>, from
+    /// <see cref="NewLoadTag"/>): staging runs outside the load's transaction, so with shared names a loader paused
+    /// past its lease could overwrite the staging of the loader that replaced it.
+    /// </summary>
+    public string StagingTable(WarehouseTable table, string? load = null) => Control(StagingName(table, load));
 
-    public string DedupTable(WarehouseTable table) => Control("_dedup_" + table.Name);
+    /// <summary>Synapse: the de-duplicated rows of one load (a CTAS distributed like the target).</summary>
+    public string DedupTable(WarehouseTable table, string? load = null) => Control(DedupName(table, load));
 
-    /// <summary>Synapse: the raw staging table (a heap, emptied before each COPY).</summary>
-    public string CreateStagingTable(WarehouseTable table) =>
-        $"IF OBJECT_ID(N'{Schema}._stage_{table.Name}', N'U') IS NULL CREATE TABLE {StagingTable(table)} ({string.Join(", ", table.Schema.Columns.Select(c => $"{Quote(c.Name)} {TypeName(c, table)} {(c.Nullable ? "NULL" : "NOT NULL")}"))}) WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);";
+    /// <summary>A load's tag for its staging tables' names: <c>l</c> and 12 hex digits, unique per load.</summary>
+    public static string NewLoadTag() => "l" + Guid.NewGuid().ToString("N")[..12];
 
-    public string TruncateStaging(WarehouseTable table) => $"TRUNCATE TABLE {StagingTable(table)};";
+    private static string StagingName(WarehouseTable table, string? load) => "_stage_" + table.Name + Suffix(load);
+
+    private static string DedupName(WarehouseTable table, string? load) => "_dedup_" + table.Name + Suffix(load);
+
+    private static string Suffix(string? load) => load is null ? "" : "_" + SqlIdentifier.Require(load, "load tag");
+
+    /// <summary>Synapse: the raw staging table (a heap), created empty for the load.</summary>
+    public string CreateStagingTable(WarehouseTable table, string? load = null) =>
+        $"IF OBJECT_ID(N'{Schema}.{StagingName(table, load)}', N'U') IS NOT NULL DROP TABLE {StagingTable(table, load)};\n"
+        + $"CREATE TABLE {StagingTable(table, load)} ({string.Join(", ", table.Schema.Columns.Select(c => $"{Quote(c.Name)} {TypeName(c, table)} {(c.Nullable ? "NULL" : "NOT NULL")}"))}) WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);";
+
+    /// <summary>Synapse: drops a load's staging and de-duplication tables (after its transaction, committed or not).</summary>
+    public IReadOnlyList<string> DropStaging(WarehouseTable table, string? load = null) =>
+    [
+        $"IF OBJECT_ID(N'{Schema}.{StagingName(table, load)}', N'U') IS NOT NULL DROP TABLE {StagingTable(table, load)};",
+        $"IF OBJECT_ID(N'{Schema}.{DedupName(table, load)}', N'U') IS NOT NULL DROP TABLE {DedupTable(table, load)};",
+    ];
 
     /// <summary>
     /// Synapse: loads the change files into the staging table with the pool's managed identity. URLs are
     /// checked (absolute https, no quotes) because COPY INTO takes them only as literals.
     /// </summary>
-    public string CopyInto(WarehouseTable table, IReadOnlyList<string> fileUrls)
+    public string CopyInto(WarehouseTable table, IReadOnlyList<string> fileUrls, string? load = null)
     {
         if (fileUrls.Count == 0)
         {
@@ -124,21 +145,21 @@ public sealed class TSqlDialect : SqlDialect
             }
         }
 
-        return $"COPY INTO {StagingTable(table)} ({SourceColumnList(table)})\n"
+        return $"COPY INTO {StagingTable(table, load)} ({SourceColumnList(table)})\n"
             + $"FROM {string.Join(", ", fileUrls.Select(u => $"'{u}'"))}\n"
             + "WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = (IDENTITY = 'Managed Identity'), AUTO_CREATE_TABLE = 'OFF');";
     }
 
     /// <summary>Synapse: the newest row per key into a fresh table distributed like the target (CTAS).</summary>
-    public IReadOnlyList<string> Deduplicate(WarehouseTable table)
+    public IReadOnlyList<string> Deduplicate(WarehouseTable table, string? load = null)
     {
         var distribution = table.Distribution is HashDistribution ? Distribution(table.Distribution) : "ROUND_ROBIN";
         return
         [
-            $"IF OBJECT_ID(N'{Schema}._dedup_{table.Name}', N'U') IS NOT NULL DROP TABLE {DedupTable(table)};",
-            $"CREATE TABLE {DedupTable(table)} WITH (DISTRIBUTION = {distribution}, HEAP) AS\n"
+            $"IF OBJECT_ID(N'{Schema}.{DedupName(table, load)}', N'U') IS NOT NULL DROP TABLE {DedupTable(table, load)};",
+            $"CREATE TABLE {DedupTable(table, load)} WITH (DISTRIBUTION = {distribution}, HEAP) AS\n"
             + $"SELECT {SourceColumnList(table)} FROM (\n"
-            + $"    SELECT {SourceColumnList(table)}, ROW_NUMBER() OVER ({NewestFirst(table)}) AS [_rn] FROM {StagingTable(table)}\n"
+            + $"    SELECT {SourceColumnList(table)}, ROW_NUMBER() OVER ({NewestFirst(table)}) AS [_rn] FROM {StagingTable(table, load)}\n"
             + ") AS d WHERE d.[_rn] = 1;",
         ];
     }
