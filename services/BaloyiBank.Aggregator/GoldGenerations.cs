@@ -47,6 +47,23 @@ public static class GoldGenerations
                 $"Fix: rebuild gold (baloyi replay --layer gold), which switches to a new generation."));
     }
 
+    /// <summary>
+    /// The live gold, rebuilt first when it folds a silver generation that is no longer silver's live one (a replay of
+    /// silver switched it): the same path the worker takes, for callers that fold gold without it (the CLI after a run).
+    /// </summary>
+    public static async Task<LiveGold> FollowSilverAsync(ILakeStore lake, AggregatorOptions options, TimeProvider? time = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        var live = await ResolveAsync(lake, options, cancellationToken).ConfigureAwait(false);
+        var (_, silverRoot) = await new LakeGenerations(lake).ResolveRootAsync(live.SilverRoot, cancellationToken).ConfigureAwait(false);
+        if (silverRoot == live.SilverRoot)
+        {
+            return live;
+        }
+
+        await RebuildAsync(lake, options, silverRoot, $"gold follows silver's switch to {silverRoot}", time: time, logger: logger, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await ResolveAsync(lake, options, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The silver root recorded in a gold generation's <see cref="SourceFile"/>, or null.</summary>
     public static async Task<string?> SilverRootOfAsync(ILakeStore lake, string goldRoot, CancellationToken cancellationToken = default)
     {
