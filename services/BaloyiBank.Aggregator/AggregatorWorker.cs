@@ -66,7 +66,13 @@ public sealed class AggregatorProgress
 
     internal void Fail(string reason) => Failure = reason;
 
-    internal void Following(LiveGold live) => GoldRoot = live.Root;
+    /// <summary>A new engine on <paramref name="live"/>: not started until it has restored gold; the previous engine's silver switch is behind it.</summary>
+    internal void Following(LiveGold live)
+    {
+        GoldRoot = live.Root;
+        Started = false;
+        SilverSwitchedTo = null;
+    }
 
     internal void Rebuilding(string? silverRoot) => RebuildingFrom = silverRoot;
 }
