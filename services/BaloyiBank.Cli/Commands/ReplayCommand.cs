@@ -74,6 +74,15 @@ internal static class ReplayCommand
         {
             layer, source, from, dryRun, data, eventLog, set,
         };
+        command.Validators.Add(r =>
+        {
+            // Presence, not values: gold is rebuilt from silver's live generation, so where raw events come from has no meaning.
+            if (r.GetResult(layer) is { Implicit: false } && r.GetResult(layer)!.Tokens is [.., { Value: "gold" }]
+                && new Option[] { source, from, eventLog }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } silverOption)
+            {
+                r.AddError($"--layer gold rebuilds gold from silver's live generation, so {silverOption.Name} has no meaning. Fix: leave out {silverOption.Name}, or pass --layer silver.");
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             var root = parse.GetValue(data)!.FullName;
