@@ -4,6 +4,9 @@
 -- read of it; FORMAT = 'DELTA' replays the Delta log, so files replaced by a refresh are never read. The change
 -- tables the sink loads live apart, under gold/changes/ (tests/BaloyiBank.Deploy.Tests checks columns and types
 -- against GoldTables).
+-- Generations: the views read gold generation 0 (gold/<table>). After a gold rebuild switched the layer
+-- (gold/_generations/switch-gNNNN.json; `baloyi replay --layer gold`, or the aggregator following a silver replay),
+-- the live tables are gold/gNNNN/<table>: re-create the views with that prefix in each BULK path.
 -- Run on the workspace's serverless endpoint (<ws>-ondemand.sql.azuresynapse.net) as the Entra administrator:
 --   sqlcmd -S <ws>-ondemand.sql.azuresynapse.net -d master -G -v StorageAccount=<account> -i deploy/synapse/serverless-gold.sql
 -- The data source has no credential: a reader's own Entra identity reads the files (give readers Storage Blob

@@ -5,7 +5,7 @@ namespace BaloyiBank.Aggregator;
 
 /// <summary>
 /// The aggregator's part of <c>/health</c>: unhealthy while its last round failed, degraded until gold is restored and
-/// while silver's live generation is not the one gold folds (after a replay's switch);
+/// while silver's live generation is not the one gold folds (after a replay's switch, until gold is rebuilt from it);
 /// its figures are the gold round, the silver versions applied and the lag seen at the last round.
 /// </summary>
 public sealed class AggregatorHealthCheck(AggregatorProgress progress) : IHealthCheck
@@ -26,8 +26,10 @@ public sealed class AggregatorHealthCheck(AggregatorProgress progress) : IHealth
         }
 
         var result = progress.Failure is { } failure ? HealthCheckResult.Unhealthy($"aggregator failed: {failure}", data: data)
+            : progress.RebuildingFrom is { } from ? HealthCheckResult.Degraded(
+                $"rebuilding gold from {from} after silver's switch; gold and the warehouse follow once it is switched to", data: data)
             : progress.SilverSwitchedTo is { } live ? HealthCheckResult.Degraded(
-                $"silver switched to {live}; gold still folds the previous generation and no longer follows new events: rebuild gold from {live} (Aggregator__SilverRoot) into a new Aggregator__GoldRoot", data: data)
+                $"silver switched to {live}; gold still folds the previous generation until the aggregator has rebuilt gold from {live} into a new gold generation", data: data)
             : progress.Started ? HealthCheckResult.Healthy(string.Create(CultureInfo.InvariantCulture, $"gold round {progress.Round:N0}, silver commits behind {progress.Lag:N0}"), data)
             : HealthCheckResult.Degraded("restoring gold", data: data);
         return Task.FromResult(result);

@@ -46,6 +46,15 @@ public sealed class AggregatorOptions
     /// second per date of 300k pairs).
     /// </summary>
     public int PairsKeptDays { get; set; } = 7;
+
+    /// <summary>A copy with other silver and gold roots (a gold generation's aggregator).</summary>
+    public AggregatorOptions WithRoots(string silverRoot, string goldRoot)
+    {
+        var copy = (AggregatorOptions)MemberwiseClone();
+        copy.SilverRoot = silverRoot;
+        copy.GoldRoot = goldRoot;
+        return copy;
+    }
 }
 
 /// <summary>Checks <see cref="AggregatorOptions"/> at start-up; every message names the option, the problem and the fix.</summary>

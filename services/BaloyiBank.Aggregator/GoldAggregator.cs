@@ -83,7 +83,8 @@ public sealed partial class GoldAggregator : IDisposable
 
     /// <summary>
     /// Silver's live generation when it is not the one this gold folds (<see cref="AggregatorOptions.SilverRoot"/>): a
-    /// replay switched silver, and gold no longer follows new events until it is rebuilt from that generation.
+    /// replay switched silver, and this gold no longer follows new events; the worker then rebuilds gold from that
+    /// generation into a new gold generation (<see cref="GoldGenerations.RebuildAsync"/>).
     /// </summary>
     public LakeGeneration? SilverSwitchedTo { get; private set; }
 
@@ -406,7 +407,7 @@ public sealed partial class GoldAggregator : IDisposable
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Dropped the (bucket, account) pairs of {Dates} event dates before {Cutoff}; {Pairs} pairs stay in memory")]
     private static partial void LogPairsForgotten(ILogger logger, int dates, DateOnly cutoff, int pairs);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Silver switched to {Live}, but gold folds '{Folded}': gold no longer follows new events. Rebuild gold from the live generation: run the aggregator with Aggregator__SilverRoot={LiveRoot} and a new Aggregator__GoldRoot, then point the sink's Sink__GoldRoot at it")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Silver switched to {Live}, but this gold folds '{Folded}': gold follows new events again once it is rebuilt from {LiveRoot} (the aggregator worker does that, as does baloyi replay --layer gold)")]
     private static partial void LogSilverSwitched(ILogger logger, string live, string folded, string liveRoot);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Gold current-state tables refreshed to round {Round}: {Rows} rows written, {Files} files replaced in {Milliseconds} ms")]

@@ -44,6 +44,9 @@ public static class GoldVerifier
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentNullException.ThrowIfNull(options);
+        // The live gold generation against the silver it folds (after a rebuild: gold/g000N and its recorded silver root).
+        var live = await GoldGenerations.ResolveAsync(lake, options, cancellationToken).ConfigureAwait(false);
+        options = options.WithRoots(live.SilverRoot, live.Root);
         using var gold = new GoldStore(lake, options.GoldRoot, options.AppId);
         using var silver = new SilverSource(lake, options.SilverRoot);
         await gold.OpenAsync(cancellationToken).ConfigureAwait(false);

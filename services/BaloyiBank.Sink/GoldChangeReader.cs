@@ -16,10 +16,14 @@ internal sealed record GoldTableChanges(TableSchema Schema, IReadOnlyList<string
 /// long-running sink reads only new commits (from the log's start once per process). With <paramref name="urlLake"/>
 /// (Synapse) the files are not downloaded: the warehouse gets each one's Blob URL and reads it in place.
 /// </summary>
-internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, string scratchFolder, BlobLakeStore? urlLake = null) : IDisposable
+/// <param name="goldRoot">The gold generation's root to read (the live one the loader resolved); <see cref="SinkOptions.GoldRoot"/> when null.</param>
+internal sealed class GoldChangeReader(ILakeStore lake, SinkOptions options, string scratchFolder, BlobLakeStore? urlLake = null, string? goldRoot = null) : IDisposable
 {
     private readonly Dictionary<string, DeltaTable> _tables = GoldTables.Business.ToDictionary(
-        t => t.Name, t => new DeltaTable(lake, GoldTables.ChangeTablePath(options.GoldRoot, t)), StringComparer.Ordinal);
+        t => t.Name, t => new DeltaTable(lake, GoldTables.ChangeTablePath(goldRoot ?? options.GoldRoot, t)), StringComparer.Ordinal);
+
+    /// <summary>The gold root this reader reads.</summary>
+    public string GoldRoot { get; } = goldRoot ?? options.GoldRoot;
 
     // Per table: the Delta version read through, the round it holds there, and the data adds seen per round since.
     private readonly Dictionary<string, (long Version, long Round)> _cursors = new(StringComparer.Ordinal);

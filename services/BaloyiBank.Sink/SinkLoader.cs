@@ -10,7 +10,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace BaloyiBank.Sink;
 
 /// <summary>What one sink load did: the gold rounds it brought the warehouse from and to, and the warehouse's counts.</summary>
-public sealed record SinkLoadResult(long FromRound, long ToRound, WarehouseLoadResult Load);
+public sealed record SinkLoadResult(long FromRound, long ToRound, WarehouseLoadResult Load)
+{
+    /// <summary>The gold generation a reconcile brought the warehouse to (a replacing load after a gold switch); null for an ordinary load.</summary>
+    public int? Reconciled { get; init; }
+}
 
 /// <summary>
 /// The sink's engine (no hosting): ensures the warehouse model, then loads the gold rounds after the warehouse's
@@ -23,16 +27,20 @@ public sealed record SinkLoadResult(long FromRound, long ToRound, WarehouseLoadR
 /// </summary>
 public sealed partial class SinkLoader : IDisposable
 {
+    private readonly ILakeStore _lake;
     private readonly IWarehouse _warehouse;
     private readonly SinkOptions _options;
-    private readonly GoldChangeReader _gold;
+    private readonly string _scratch;
+    private readonly BlobLakeStore? _urlLake;
+    private readonly LakeGenerations _generations;
+    private GoldChangeReader _gold;
     private readonly ILogger _logger;
     private readonly SinkMetrics? _metrics;
     private bool _schemaEnsured;
 
     public SinkLoader(ILakeStore lake, IWarehouse warehouse, SinkOptions options, ILogger? logger = null, SinkMetrics? metrics = null)
     {
-        ArgumentNullException.ThrowIfNull(lake);
+        _lake = lake ?? throw new ArgumentNullException(nameof(lake));
         _warehouse = warehouse ?? throw new ArgumentNullException(nameof(warehouse));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _logger = logger ?? NullLogger.Instance;
@@ -40,7 +48,33 @@ public sealed partial class SinkLoader : IDisposable
         var scratch = string.IsNullOrWhiteSpace(options.ScratchFolder)
             ? Path.Combine(Path.GetTempPath(), "baloyi-sink", Guid.NewGuid().ToString("N"))
             : Path.Combine(options.ScratchFolder, Guid.NewGuid().ToString("N"));
-        _gold = new GoldChangeReader(lake, options, scratch, warehouse.Engine == WarehouseEngine.Synapse ? SynapseLake(lake) : null);
+        _scratch = scratch;
+        _urlLake = warehouse.Engine == WarehouseEngine.Synapse ? SynapseLake(lake) : null;
+        _generations = new LakeGenerations(lake);
+        _gold = new GoldChangeReader(lake, options, scratch, _urlLake);
+    }
+
+    /// <summary>
+    /// The live gold generation (one listing of <c>gold/_generations/</c>) and its root; the change reader follows it
+    /// (a new generation's tables are read from their start).
+    /// </summary>
+    public async Task<(int Generation, string Root)> LiveGoldAsync(CancellationToken cancellationToken = default)
+    {
+        var (live, root) = await _generations.ResolveRootAsync(_options.GoldRoot, cancellationToken).ConfigureAwait(false);
+        if (root != _gold.GoldRoot)
+        {
+            _gold.Dispose();
+            _gold = new GoldChangeReader(_lake, _options, _scratch, _urlLake, root);
+        }
+
+        return (live.Number, root);
+    }
+
+    /// <summary>The gold generation the warehouse was last loaded from (its control row; 0 before any reconcile: the layout from before generations).</summary>
+    public async Task<long> LoadedGenerationAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return (await _warehouse.ReadWatermarkAsync(_options.Pipeline, WarehouseLoad.SourceGenerationName, cancellationToken).ConfigureAwait(false))?.Value ?? 0;
     }
 
     /// <summary>Synapse reads gold itself (<c>COPY INTO</c> by https URL with its managed identity): only a blob lake at an https endpoint will do.</summary>
@@ -57,8 +91,15 @@ public sealed partial class SinkLoader : IDisposable
     }
 
     /// <summary>Gold rounds committed but not yet in the warehouse.</summary>
-    public async Task<long> LagAsync(CancellationToken cancellationToken = default) =>
-        Math.Max(0, await _gold.CompleteRoundAsync(cancellationToken).ConfigureAwait(false) - await WatermarkAsync(cancellationToken).ConfigureAwait(false));
+    public async Task<long> LagAsync(CancellationToken cancellationToken = default)
+    {
+        var (generation, _) = await LiveGoldAsync(cancellationToken).ConfigureAwait(false);
+        var through = await _gold.CompleteRoundAsync(cancellationToken).ConfigureAwait(false);
+        // Loaded from another generation: every round of the live one is still to come (the reconcile brings them).
+        return generation != await LoadedGenerationAsync(cancellationToken).ConfigureAwait(false)
+            ? Math.Max(1, through)
+            : Math.Max(0, through - await WatermarkAsync(cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>
     /// Loads every gold round after the watermark; null when the warehouse already holds gold's latest complete round.
@@ -80,7 +121,15 @@ public sealed partial class SinkLoader : IDisposable
         // last load start behind. The tables furthest behind load first (a load has one expected watermark).
         var expected = marks.Values.Any(m => m is null) ? null : marks.Values.Min();
         var watermark = expected ?? 0;
+        var (generation, goldRoot) = await LiveGoldAsync(cancellationToken).ConfigureAwait(false);
         var through = await _gold.CompleteRoundAsync(cancellationToken).ConfigureAwait(false);
+        var loaded = await LoadedGenerationAsync(cancellationToken).ConfigureAwait(false);
+        if (loaded != generation)
+        {
+            // Gold switched generations: its rounds restart, so the warehouse is reconciled to the new gold's whole state.
+            return await ReconcileAsync(marks, expected, through, loaded, generation, goldRoot, cancellationToken).ConfigureAwait(false);
+        }
+
         _metrics?.Lag(Math.Max(0, through - watermark));
         if (through <= watermark)
         {
@@ -131,6 +180,49 @@ public sealed partial class SinkLoader : IDisposable
         finally
         {
             span?.Dispose();
+            _gold.CleanScratch();
+        }
+    }
+
+    /// <summary>
+    /// The warehouse after a gold generation switch: the watermark (rounds) belongs to the old generation, so every
+    /// table is replaced by the new generation's current state as of its complete round (every change file from the
+    /// start, newest row per key), in one fenced load that also records the generation (<see cref="WarehouseLoad.Replace"/>,
+    /// <see cref="WarehouseLoad.SourceGeneration"/>): rows whose keys the new gold lacks are deleted, rows that differ
+    /// are updated, new keys inserted. Exactly once: the control row and the watermarks commit together, and a sink
+    /// that raced it is fenced; a repeat would change 0 rows.
+    /// </summary>
+    private async Task<SinkLoadResult> ReconcileAsync(
+        Dictionary<string, long?> marks, long? expected, long through, long fromGeneration, int toGeneration, string goldRoot, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var changes = await _gold.ReadAsync(0, through, cancellationToken).ConfigureAwait(false);
+            // One expected watermark per load: tables behind the others (added to the model later) go first; the
+            // generation is recorded with the load that leaves every table at the new gold's round.
+            var group = changes.Where(c => marks[c.Schema.Name] == expected).ToList();
+            var last = marks.Values.All(m => m == expected || m == through);
+            var load = new WarehouseLoad(_options.Pipeline, through, [.. group.Select(c => new TableChanges(SinkModel.For(c.Schema), c.Files))], expected)
+            {
+                Replace = true,
+                SourceGeneration = last ? toGeneration : null,
+            };
+            var result = await _warehouse.LoadAsync(load, cancellationToken).ConfigureAwait(false);
+            _gold.Advance();
+            _metrics?.Loaded(result, clock.Elapsed);
+            _metrics?.Lag(0);
+            LogReconciled(_logger, fromGeneration, toGeneration, goldRoot, through, result.Inserted, result.Updated, result.Deleted, clock.ElapsedMilliseconds);
+            return new SinkLoadResult(expected ?? 0, through, result) { Reconciled = toGeneration };
+        }
+        catch (WarehouseFencedException fenced)
+        {
+            _metrics?.Fenced();
+            LogFenced(_logger, expected ?? 0, through, fenced.Table, Show(fenced.ExpectedWatermark), Show(fenced.FoundWatermark));
+            throw;
+        }
+        finally
+        {
             _gold.CleanScratch();
         }
     }
@@ -229,6 +321,10 @@ public sealed partial class SinkLoader : IDisposable
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information,
         Message = "Sink loaded gold rounds {FromRound}..{ToRound} into the warehouse: {SourceRows} changed rows, {Inserted} inserted, {Updated} updated in {ElapsedMs} ms")]
     private static partial void LogLoaded(ILogger logger, long fromRound, long toRound, long sourceRows, long inserted, long updated, long elapsedMs);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Information,
+        Message = "Sink reconciled the warehouse from gold generation {FromGeneration} to {ToGeneration} ({GoldRoot}) as of round {Round}: {Inserted} inserted, {Updated} updated, {Deleted} deleted in {ElapsedMs} ms")]
+    private static partial void LogReconciled(ILogger logger, long fromGeneration, int toGeneration, string goldRoot, long round, long inserted, long updated, long deleted, long elapsedMs);
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning,
         Message = "Sink load of gold rounds {FromRound}..{ToRound} fenced: the warehouse's watermark of {Table} is {Found}, not the {Expected} this sink read; another loader committed since. Nothing was changed; the sink re-reads the watermark and the lease")]

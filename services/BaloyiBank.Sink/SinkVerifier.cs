@@ -39,6 +39,8 @@ public static class SinkVerifier
         using var loader = new SinkLoader(lake, warehouse, options);
         var watermark = await loader.WatermarkAsync(cancellationToken).ConfigureAwait(false);
         var goldRound = watermark + await loader.LagAsync(cancellationToken).ConfigureAwait(false);
+        // The live gold generation's tables (after a rebuild, gold/g000N): what the warehouse follows.
+        var (_, goldRoot) = await loader.LiveGoldAsync(cancellationToken).ConfigureAwait(false);
         using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
         connection.Open();
         // As every DuckDB session of the platform: casts between TIMESTAMP and TIMESTAMPTZ never shift by the machine's zone.
@@ -53,7 +55,7 @@ public static class SinkVerifier
         {
             var export = Path.Combine(workFolder, $"{schema.Name}.parquet");
             var warehouseRows = await warehouse.ExportAsync(schema, export, cancellationToken).ConfigureAwait(false);
-            using var table = new DeltaTable(lake, GoldTables.ChangeTablePath(options.GoldRoot, schema));
+            using var table = new DeltaTable(lake, GoldTables.ChangeTablePath(goldRoot, schema));
             var snapshot = await table.TryLoadAsync(cancellationToken).ConfigureAwait(false);
             var from = snapshot is null
                 ? new DeltaReadSet(schema, -1, []).ToSql()

@@ -178,6 +178,127 @@ public sealed class ReplayTests : IDisposable
         Assert.Contains("No difference: every row of the rebuild equals the live one.", check.StdOut, StringComparison.Ordinal);
     }
 
+    private static readonly string[] GoldTablesNames = ["account_balances", "customer_positions", "daily_transaction_summary", "loan_status"];
+
+    [Fact]
+    public async Task Replaying_gold_gives_gold_equal_to_the_live_one_row_for_row_and_the_warehouse_keeps_every_row()
+    {
+        var data = Data("gold-equal");
+        await BaloyiCli.RunWithSummaryAsync(data, "--events", "20000", "--seed", "31");
+        var lake = new FolderLakeStore(Path.Combine(data, "lake"));
+        var warehouseBefore = WarehouseRows(data, "before");
+
+        // A dry run writes nothing visible and finds no difference.
+        var listing = await lake.ListAsync("").Select(o => o.Path).ToListAsync();
+        var dry = await BaloyiCli.RunAsync(["replay", "--layer", "gold", "--dry-run", "--data", data]);
+        Assert.True(dry.ExitCode == 0, dry.All);
+        Assert.Contains("No difference: every row of the rebuild equals the live one.", dry.StdOut, StringComparison.Ordinal);
+        Assert.Equal(listing, await lake.ListAsync("").Select(o => o.Path).ToListAsync());
+
+        var replay = await BaloyiCli.RunAsync(["replay", "--layer", "gold", "--data", data]);
+        Assert.True(replay.ExitCode == 0, replay.All);
+        Assert.Contains("No difference: every row of the rebuild equals the live one.", replay.StdOut, StringComparison.Ordinal);
+        Assert.Equal("gold/g0001", (await new LakeGenerations(lake).LiveAsync("gold")).Root);
+        // The independent reader: each current-state table of the new generation equals the old one row for row (lineage aside).
+        foreach (var table in GoldTablesNames)
+        {
+            Assert.Equal(0, GoldDifference(Path.Combine(data, "lake", "gold", table), Path.Combine(data, "lake", "gold", "g0001", table)));
+        }
+
+        // The pipeline again (no new events): the aggregator takes the new generation over, the sink reconciles once.
+        var drained = await BaloyiCli.RunAsync(["run", "--no-generator", "--data", data]);
+        Assert.True(drained.ExitCode == 0, drained.All);
+        var verify = await BaloyiCli.RunAsync(["verify", "--data", data], timeout: TimeSpan.FromMinutes(10));
+        Assert.True(verify.ExitCode == 0, verify.All);
+        var warehouseAfter = WarehouseRows(data, "after");
+        foreach (var table in GoldTablesNames)
+        {
+            Assert.Equal(0, ParquetDifference(warehouseBefore[table], warehouseAfter[table]));
+        }
+
+        Assert.Equal(1, WarehouseScalar(data, "SELECT watermark FROM baloyi._warehouse_watermarks WHERE table_name = 'source_generation'"));
+    }
+
+    [Fact]
+    public async Task After_a_silver_replay_with_a_tighter_rule_gold_and_the_warehouse_follow_and_keys_only_the_dropped_events_made_are_gone()
+    {
+        var data = Data("gold-follow");
+        await BaloyiCli.RunWithSummaryAsync(data, "--events", "20000", "--seed", "32");
+        // The fixture: 25 valid transactions padded past 1 KiB, in a city of their own (new daily summary keys), cleansed live.
+        var padded = await AppendPaddedTransactionsAsync(Path.Combine(data, "log"), 25, city: "Replay Fixture City");
+        var drained = await BaloyiCli.RunAsync(["run", "--no-generator", "--data", data]);
+        Assert.True(drained.ExitCode == 0, drained.All);
+        const string FixtureRows = "SELECT count(*) FROM baloyi.daily_transaction_summary WHERE city = 'Replay Fixture City'";
+        Assert.True(WarehouseScalar(data, FixtureRows) > 0, "the fixture's city should be in the warehouse");
+        var transactions = WarehouseScalar(data, "SELECT sum(transaction_count) FROM baloyi.account_balances");
+
+        // The tighter rule drops the fixture from silver; the aggregator (next run) rebuilds gold from it and the sink reconciles.
+        var replay = await BaloyiCli.RunAsync(["replay", "--layer", "silver", "--set", "Cleansing:MaxPayloadBytes=1024", "--data", data]);
+        Assert.True(replay.ExitCode == 0, replay.All);
+        var lake = new FolderLakeStore(Path.Combine(data, "lake"));
+        var after = await BaloyiCli.RunAsync(["run", "--no-generator", "--data", data]);
+        Assert.True(after.ExitCode == 0, after.All);
+        // The worker rebuilds as soon as it sees the switch; a rebuild the run's stop interrupted is redone after it (a later number).
+        var gold = await new LakeGenerations(lake).LiveAsync("gold");
+        Assert.True(gold.Number >= 1, after.All);
+        Assert.Contains("\"silverRoot\":\"silver/g0001\"", File.ReadAllText(Path.Combine(data, "lake", gold.Root, "_source.json")), StringComparison.Ordinal);
+
+        Assert.Equal(0, WarehouseScalar(data, FixtureRows));
+        Assert.Equal(transactions - padded, WarehouseScalar(data, "SELECT sum(transaction_count) FROM baloyi.account_balances"));
+        var verify = await BaloyiCli.RunAsync(["verify", "--data", data], timeout: TimeSpan.FromMinutes(10));
+        Assert.True(verify.ExitCode == 0, verify.All);
+    }
+
+    /// <summary>Rows of two gold current-state tables that differ on any column but the lineage ones, both ways (GoldInspector, not the services' code).</summary>
+    private static long GoldDifference(string left, string right)
+    {
+        using var connection = GoldInspector.Open();
+        var (a, b) = (GoldInspector.From(left), GoldInspector.From(right));
+        const string Exclude = "EXCLUDE (gold_version, updated_at)";
+        return GoldInspector.Scalar(connection,
+            $"SELECT count(*) FROM ((SELECT * {Exclude} FROM {a} EXCEPT ALL SELECT * {Exclude} FROM {b}) UNION ALL (SELECT * {Exclude} FROM {b} EXCEPT ALL SELECT * {Exclude} FROM {a}))");
+    }
+
+    /// <summary>Each warehouse table's rows without the lineage columns, copied to a Parquet file (the warehouse file is opened read-only).</summary>
+    private static Dictionary<string, string> WarehouseRows(string data, string name)
+    {
+        var files = new Dictionary<string, string>();
+        using var connection = GoldInspector.Open();
+        using (var attach = connection.CreateCommand())
+        {
+            attach.CommandText = $"ATTACH '{Path.Combine(data, "warehouse.duckdb")}' AS w (READ_ONLY)";
+            attach.ExecuteNonQuery();
+        }
+
+        foreach (var table in GoldTablesNames)
+        {
+            var file = Path.Combine(data, $"warehouse-{name}-{table}.parquet");
+            using var copy = connection.CreateCommand();
+            copy.CommandText = $"COPY (SELECT * EXCLUDE (gold_version, updated_at) FROM w.baloyi.{table}) TO '{file}' (FORMAT parquet)";
+            copy.ExecuteNonQuery();
+            files[table] = file;
+        }
+
+        return files;
+    }
+
+    private static long ParquetDifference(string left, string right)
+    {
+        using var connection = GoldInspector.Open();
+        return GoldInspector.Scalar(connection,
+            $"SELECT count(*) FROM ((SELECT * FROM '{left}' EXCEPT ALL SELECT * FROM '{right}') UNION ALL (SELECT * FROM '{right}' EXCEPT ALL SELECT * FROM '{left}'))");
+    }
+
+    private static long WarehouseScalar(string data, string sql)
+    {
+        using var connection = new DuckDBConnection($"Data Source={Path.Combine(data, "warehouse.duckdb")};ACCESS_MODE=READ_ONLY");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var value = command.ExecuteScalar();
+        return value is System.Numerics.BigInteger big ? (long)big : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Events the live consumer group committed to the live generation so far (its audit's consumed).</summary>
     private static async Task<long> CommittedAsync(ILakeStore lake, string root)
     {
@@ -191,7 +312,7 @@ public sealed class ReplayTests : IDisposable
     }
 
     /// <summary>Appends copies of the log's last transaction of each partition with a new id, a marker reference and 1.2 KB of padding.</summary>
-    private static async Task<int> AppendPaddedTransactionsAsync(string logFolder, int count)
+    private static async Task<int> AppendPaddedTransactionsAsync(string logFolder, int count, string? city = null)
     {
         await using var log = EmbeddedEventLog.OpenExisting(logFolder);
         var templates = new List<LogRecord>();
@@ -210,6 +331,12 @@ public sealed class ReplayTests : IDisposable
             payload["transactionId"] = $"replay-fixture-{i:D4}";
             payload["reference"] = "replay-fixture";
             payload["padding"] = new string('x', 1200);
+            if (city is not null)
+            {
+                Assert.True(payload["location"] is JsonObject, "a transaction.posted payload should carry a location object");
+                payload["location"]!["city"] = city;
+            }
+
             events.Add(new OutgoingEvent(template.Key, Encoding.UTF8.GetBytes(payload.ToJsonString()), EventHeaders.Empty));
         }
 

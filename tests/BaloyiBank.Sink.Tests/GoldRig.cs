@@ -22,12 +22,17 @@ internal sealed class GoldRig : IAsyncDisposable
 
     public static async Task<GoldRig> CreateAsync() => new(await SilverRig.CreateAsync(0));
 
-    /// <summary>Appends the next <paramref name="events"/> generated events, cleanses them and folds them into gold; returns gold's round.</summary>
+    /// <summary>
+    /// Appends the next <paramref name="events"/> generated events, cleanses them and folds them into the live gold
+    /// generation (as the aggregator worker resolves it); returns gold's round.
+    /// </summary>
     public async Task<long> AddGoldAsync(int events)
     {
         await _silver.AppendAsync(events);
         await _silver.CleanseAsync();
-        using var aggregator = new GoldAggregator(Lake, new AggregatorOptions { CompactionFileThreshold = 4 });
+        var options = new AggregatorOptions { CompactionFileThreshold = 4 };
+        var live = await GoldGenerations.ResolveAsync(Lake, options);
+        using var aggregator = new GoldAggregator(Lake, options.WithRoots(live.SilverRoot, live.Root));
         await aggregator.StartAsync();
         await aggregator.CatchUpAsync();
         return aggregator.Round;

@@ -206,6 +206,20 @@ public sealed class TSqlGenerationTests
         Assert.Throws<ArgumentException>(() => Synapse.CopyInto(Balances, [url]));
 
     [Fact]
+    public void A_replacing_load_deletes_absent_keys_through_an_alias_and_updates_only_rows_that_differ()
+    {
+        Assert.Equal(
+            "DELETE t FROM [bank].[account_balances] AS t WHERE NOT EXISTS (SELECT 1 FROM #stage_1 AS s WHERE t.[account_id] = s.[account_id] AND s.[is_deleted] = 0)",
+            SqlServer.DeleteAbsent(Balances, "#stage_1"));
+        var merge = SqlServer.ReplaceMerge(Balances, "#stage_1");
+        Assert.StartsWith("MERGE INTO [bank].[account_balances] AS t\nUSING #stage_1 AS s\nON t.[account_id] = s.[account_id]\n", merge, StringComparison.Ordinal);
+        Assert.Contains("WHEN MATCHED AND s.[is_deleted] = 0 AND (t.[balance] <> s.[balance] OR (t.[balance] IS NULL AND s.[balance] IS NOT NULL) OR (t.[balance] IS NOT NULL AND s.[balance] IS NULL) OR ", merge, StringComparison.Ordinal);
+        Assert.DoesNotContain("s.[gold_version] > t.[gold_version]", merge, StringComparison.Ordinal);
+        Assert.EndsWith("WHEN NOT MATCHED BY TARGET AND s.[is_deleted] = 0 THEN INSERT ([account_id], [balance], [updated_at], [gold_version]) VALUES (s.[account_id], s.[balance], s.[updated_at], s.[gold_version]);", merge, StringComparison.Ordinal);
+        Assert.Equal("INSERT INTO [bank].[_warehouse_watermarks] ([pipeline], [table_name], [watermark], [updated_at]) VALUES (@p1, @p2, @p3, @p4)", SqlServer.InsertWatermark());
+    }
+
+    [Fact]
     public void Counts_watermark_and_views_are_parameterized_and_portable_to_dedicated_pools()
     {
         Assert.Equal("""

@@ -327,6 +327,55 @@ public abstract class WarehouseContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replacing_load_makes_the_table_equal_its_files_whatever_the_versions_and_records_the_generation_once()
+    {
+        var warehouse = await ReadyAsync();
+        await warehouse.LoadAsync(Load(null, 50, Accounts("old", Enumerable.Range(0, 10).Select(i => AccountRow.Sample(i, 40)))));
+        await warehouse.LoadAsync(new WarehouseLoad("sink", 51, [new TableChanges(TestTables.Positions,
+            [ChangeFileWriter.WritePositions(Folder.File("old-p.parquet"), [("acc-000001", new DateOnly(2026, 1, 1), 10m, 1, 45)])])], null));
+        Assert.Null(await warehouse.ReadWatermarkAsync("sink", WarehouseLoad.SourceGenerationName));
+
+        // The new state (a rebuilt source whose versions restart at 1): keys 0-3 the same but version, 4-5 changed, 6-9
+        // gone, 10-11 new, and 12 present only as a delete; an older duplicate of key 4 that must lose.
+        List<AccountRow> state =
+        [
+            .. Enumerable.Range(0, 4).Select(i => AccountRow.Sample(i, 40)),
+            .. Enumerable.Range(4, 2).Select(i => AccountRow.Sample(i, 2) with { Balance = 7m }),
+            .. Enumerable.Range(10, 2).Select(i => AccountRow.Sample(i, 2)),
+            AccountRow.Sample(12, 2, deleted: true),
+            AccountRow.Sample(4, 1) with { Balance = -1m },
+        ];
+        var replace = new WarehouseLoad("sink", 3,
+            [new TableChanges(TestTables.Accounts, [Accounts("state", state)]), new TableChanges(TestTables.Positions, [])], null)
+        { Replace = true, SourceGeneration = 1 };
+
+        // Fenced like any load: it expects the watermarks it read.
+        await Assert.ThrowsAsync<WarehouseFencedException>(() => warehouse.LoadAsync(replace with { ExpectedWatermark = 49 }));
+        Assert.Null(await warehouse.ReadWatermarkAsync("sink", WarehouseLoad.SourceGenerationName));
+
+        // Accounts and positions hold different watermarks here (50, 51): one replace per table group, as the sink does per expected value.
+        var accounts = await warehouse.LoadAsync(replace with { Changes = [replace.Changes[0]], ExpectedWatermark = 50 });
+        var positions = await warehouse.LoadAsync(replace with { Changes = [replace.Changes[1]], ExpectedWatermark = 51 });
+        Assert.Equal((2L, 2L, 4L), (accounts.Inserted, accounts.Updated, accounts.Deleted));
+        Assert.Equal((0L, 0L, 1L), (positions.Inserted, positions.Updated, positions.Deleted));
+        var rows = await RowsAsync(warehouse);
+        Assert.Equal(["acc-000000", "acc-000001", "acc-000002", "acc-000003", "acc-000004", "acc-000005", "acc-000010", "acc-000011"], rows.Keys.Order());
+        Assert.Equal(7m, rows["acc-000004"][2]);
+        Assert.Equal(2L, rows["acc-000004"][8]);
+        Assert.Equal(1, (await warehouse.ReadWatermarkAsync("sink", WarehouseLoad.SourceGenerationName))!.Value);
+        Assert.Equal(3, (await warehouse.ReadWatermarkAsync("sink", "accounts"))!.Value);
+        Assert.Equal(0, await warehouse.ExportAsync(TestTables.TargetOf(TestTables.Positions), Folder.File("replaced-positions.parquet")));
+
+        // The same state again changes 0 rows; an ordinary load afterwards MERGEs only-if-newer against the new versions.
+        var again = await warehouse.LoadAsync(replace with { Changes = [replace.Changes[0]], ExpectedWatermark = 3, SourceGeneration = 2 });
+        Assert.Equal(0, again.Changed);
+        Assert.Equal(2, (await warehouse.ReadWatermarkAsync("sink", WarehouseLoad.SourceGenerationName))!.Value);
+        var next = await warehouse.LoadAsync(Load(3, 4, Accounts("next", [AccountRow.Sample(4, 3) with { Balance = 8m }, AccountRow.Sample(5, 1) with { Balance = 9m }])));
+        Assert.Equal((0L, 1L), (next.Inserted, next.Updated));
+        Assert.Equal(8m, (await RowsAsync(warehouse))["acc-000004"][2]);
+    }
+
+    [Fact]
     public async Task A_first_load_is_fenced_when_a_watermark_exists_and_an_expected_one_when_none_does()
     {
         var warehouse = await ReadyAsync();

@@ -19,6 +19,9 @@ public sealed record GoldReport(long Round, int RoundsThisRun, IReadOnlyDictiona
     {
         ArgumentNullException.ThrowIfNull(lake);
         ArgumentNullException.ThrowIfNull(options);
+        // After a replay of silver the live gold is rebuilt from the new generation first (as the aggregator worker does).
+        var live = await GoldGenerations.FollowSilverAsync(lake, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+        options = options.WithRoots(live.SilverRoot, live.Root);
         int rounds;
         using (var aggregator = new GoldAggregator(lake, options))
         {

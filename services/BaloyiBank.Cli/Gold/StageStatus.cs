@@ -63,6 +63,8 @@ public sealed record StageStatus(string SilverRoot, IReadOnlyList<CleansingParti
     /// <summary>Null when gold has no table yet.</summary>
     private static async Task<GoldStatus?> ReadGoldAsync(ILakeStore lake, AggregatorOptions options, CancellationToken ct)
     {
+        var live = await GoldGenerations.ResolveAsync(lake, options, ct);
+        options = options.WithRoots(live.SilverRoot, live.Root);
         List<DeltaSnapshot> snapshots = [];
         foreach (var schema in GoldTables.All)
         {

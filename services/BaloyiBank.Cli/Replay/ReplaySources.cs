@@ -74,6 +74,36 @@ internal sealed class ReplaySources : IAsyncDisposable
         return embedded;
     }
 
+    /// <summary>Only the lake of a run folder or deployment (a replay of gold reads no event log); null with <paramref name="problem"/> when there is none.</summary>
+    public static LakeOnly? OpenLake(string root, out string description, out string problem)
+    {
+        problem = "";
+        if (Deployment.Exists(root))
+        {
+            var lakeServices = Deployment.Load(root).LakeServices();
+            description = $"the deployment in {root} (lake on Azurite)";
+            return new LakeOnly(lakeServices.GetRequiredService<ILakeStore>(), lakeServices);
+        }
+
+        var lakeRoot = Path.Combine(root, "lake");
+        description = $"the run in {root}";
+        if (!Directory.Exists(lakeRoot))
+        {
+            problem = $"No lake at {lakeRoot} and no deployment in {root}: nothing to replay. Fix: pass --data with the folder `baloyi run --data` or `baloyi up --data` used.";
+            return null;
+        }
+
+        return new LakeOnly(new FolderLakeStore(lakeRoot), null);
+    }
+
+    /// <summary>A lake and what owns it.</summary>
+    internal sealed class LakeOnly(ILakeStore lake, IAsyncDisposable? owner) : IAsyncDisposable
+    {
+        public ILakeStore Lake { get; } = lake;
+
+        public ValueTask DisposeAsync() => owner?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var owned in _owned)

@@ -52,7 +52,7 @@ public sealed class LakeGenerationConflictException(string message) : InvalidOpe
 /// <para><b>Claims.</b> A builder first claims a new generation number with put-if-absent, so two builders never write
 /// the same folder; a claimed generation that is never switched to is invisible to readers.</para>
 /// </remarks>
-public sealed class LakeGenerations(ILakeStore lake)
+public sealed partial class LakeGenerations(ILakeStore lake)
 {
     /// <summary>The folder below a layer that holds its switch and claim objects.</summary>
     public const string FolderName = "_generations";
@@ -68,6 +68,27 @@ public sealed class LakeGenerations(ILakeStore lake)
         var trimmed = layer.TrimEnd('/');
         return generation == 0 ? trimmed : string.Create(CultureInfo.InvariantCulture, $"{trimmed}/g{generation:D4}");
     }
+
+    /// <summary>The layer a configured root belongs to: the root without a <c>/gNNNN</c> generation suffix.</summary>
+    public static string LayerOf(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        return GenerationSuffix().Replace(root.TrimEnd('/'), "");
+    }
+
+    /// <summary>
+    /// The live generation of the layer <paramref name="configuredRoot"/> belongs to and the folder a reader takes its
+    /// tables from: the live generation's root, or at generation 0 the configured folder itself (so a root configured
+    /// as it always was, or pinned to a generation by hand before any switch, reads as before). One listing.
+    /// </summary>
+    public async Task<(LakeGeneration Live, string Root)> ResolveRootAsync(string configuredRoot, CancellationToken cancellationToken = default)
+    {
+        var live = await LiveAsync(LayerOf(configuredRoot), cancellationToken).ConfigureAwait(false);
+        return (live, live.Number == 0 ? configuredRoot.TrimEnd('/') : live.Root);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/g\d{4}$")]
+    private static partial System.Text.RegularExpressions.Regex GenerationSuffix();
 
     /// <summary>The generation every reader of <paramref name="layer"/> uses now: one listing.</summary>
     public async Task<LakeGeneration> LiveAsync(string layer, CancellationToken cancellationToken = default)

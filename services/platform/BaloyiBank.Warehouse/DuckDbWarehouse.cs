@@ -138,7 +138,7 @@ public sealed class DuckDbWarehouse : IWarehouse
                 foreach (var change in load.Changes)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    results.Add(Merge(connection, change));
+                    results.Add(load.Replace ? Replace(connection, change) : Merge(connection, change));
                     OnLoadStep?.Invoke($"merged:{change.Table.Name}", cancellationToken);
                 }
 
@@ -207,6 +207,44 @@ public sealed class DuckDbWarehouse : IWarehouse
                 throw new WarehouseFencedException(Engine, load.Pipeline, table, load.ExpectedWatermark, ReadWatermark(connection, load.Pipeline, table)?.Value, load.Watermark);
             }
         }
+
+        if (load.SourceGeneration is { } generation)
+        {
+            connection.Execute(dialect.DeleteWatermark(), [load.Pipeline, WarehouseLoad.SourceGenerationName]);
+            connection.Execute(dialect.InsertWatermark(), [load.Pipeline, WarehouseLoad.SourceGenerationName, generation, now]);
+        }
+    }
+
+    /// <summary>A replacing load of one table (<see cref="WarehouseLoad.Replace"/>): delete the keys the state lacks, then MERGE what differs.</summary>
+    private TableLoadResult Replace(DuckDBConnection connection, TableChanges change)
+    {
+        var table = change.Table;
+        using var span = WarehouseTelemetry.StartDatabaseSpan(Engine, "MERGE", table.Name, Schema);
+        if (change.Files.Count == 0)
+        {
+            var emptied = connection.Execute(dialect.DeleteAll(table));
+            WarehouseTelemetry.Merged(span, 0, 0, emptied);
+            return new TableLoadResult(table.Name, 0, 0, 0, 0, emptied);
+        }
+
+        ChangeFiles.CheckSchema(connection, table, change.Files);
+        long sourceRows, keys;
+        using (var count = connection.Command(dialect.CountChangeRows(table, change.Files.Count), change.Files))
+        using (var result = count.ExecuteReader())
+        {
+            result.Read();
+            (sourceRows, keys) = (result.GetInt64(0), result.GetInt64(1));
+        }
+
+        var source = keys < sourceRows ? dialect.ReadChanges(table, change.Files.Count) : dialect.ReadFiles(table, change.Files.Count);
+        var deleted = connection.Execute(dialect.DeleteAbsent(table, source), change.Files);
+        var before = connection.Scalar<long>(dialect.CountRows(table));
+        var changed = connection.Execute(dialect.ReplaceMerge(table, source), change.Files);
+        var inserted = connection.Scalar<long>(dialect.CountRows(table)) - before;
+        var updated = changed - inserted;
+        span?.SetTag("db.response.returned_rows", changed + deleted);
+        WarehouseTelemetry.Merged(span, inserted, updated, deleted);
+        return new TableLoadResult(table.Name, sourceRows, keys, inserted, updated, deleted);
     }
 
     private WarehouseWatermark? ReadWatermark(DuckDBConnection connection, string pipeline, string table)

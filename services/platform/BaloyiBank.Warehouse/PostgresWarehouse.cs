@@ -148,7 +148,7 @@ public sealed class PostgresWarehouse : IWarehouse
         for (var i = 0; i < load.Changes.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            results.Add(await MergeAsync(connection, reader, load.Changes[i], i + 1, cancellationToken).ConfigureAwait(false));
+            results.Add(await MergeAsync(connection, reader, load.Changes[i], i + 1, load.Replace, cancellationToken).ConfigureAwait(false));
             OnLoadStep?.Invoke($"merged:{load.Changes[i].Table.Name}", cancellationToken);
         }
 
@@ -221,6 +221,23 @@ public sealed class PostgresWarehouse : IWarehouse
                 throw new WarehouseFencedException(Engine, load.Pipeline, table, load.ExpectedWatermark, found?.Value, load.Watermark);
             }
         }
+
+        if (load.SourceGeneration is { } generation)
+        {
+            foreach (var sql in new[] { dialect.DeleteWatermark(), dialect.InsertWatermark() })
+            {
+                await using var command = new NpgsqlCommand(sql, connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = load.Pipeline, NpgsqlDbType = NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter { Value = WarehouseLoad.SourceGenerationName, NpgsqlDbType = NpgsqlDbType.Text });
+                if (sql == dialect.InsertWatermark())
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = generation, NpgsqlDbType = NpgsqlDbType.Bigint });
+                    command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                }
+
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static NpgsqlDbType DbType(ColumnType type) => type switch
@@ -237,12 +254,53 @@ public sealed class PostgresWarehouse : IWarehouse
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown column type."),
     };
 
-    private async Task<TableLoadResult> MergeAsync(NpgsqlConnection connection, DuckDBConnection files, TableChanges change, int ordinal, CancellationToken cancellationToken)
+    /// <summary>A replacing load of one staged table (<see cref="WarehouseLoad.Replace"/>): delete the keys the state lacks, then MERGE what differs.</summary>
+    private async Task<TableLoadResult> ReplaceAsync(NpgsqlConnection connection, WarehouseTable table, int ordinal, long sourceRows, long staged, CancellationToken cancellationToken)
+    {
+        var source = dialect.Staging(ordinal);
+        long inserted, updated;
+        await using (var count = new NpgsqlCommand(dialect.ReplaceCounts(table, source), connection))
+        await using (var reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            (inserted, updated) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        using var span = WarehouseTelemetry.StartDatabaseSpan(Engine, "MERGE", table.Name, Schema);
+        long deleted, affected;
+        await using (var delete = new NpgsqlCommand(dialect.DeleteAbsent(table, source), connection) { CommandTimeout = 0 })
+        {
+            deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var merge = new NpgsqlCommand(dialect.ReplaceMerge(table, source), connection) { CommandTimeout = 0 })
+        {
+            affected = await merge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (affected != inserted + updated)
+        {
+            throw new InvalidOperationException(
+                $"Replacing {Schema}.{table.Name} changed {affected} rows but {inserted + updated} were expected; another writer is loading this table. Fix: run one sink per warehouse.");
+        }
+
+        span?.SetTag("db.response.returned_rows", affected + deleted);
+        WarehouseTelemetry.Merged(span, inserted, updated, deleted);
+        return new TableLoadResult(table.Name, sourceRows, staged, inserted, updated, deleted);
+    }
+
+    private async Task<TableLoadResult> MergeAsync(NpgsqlConnection connection, DuckDBConnection files, TableChanges change, int ordinal, bool replace, CancellationToken cancellationToken)
     {
         var table = change.Table;
         if (change.Files.Count == 0)
         {
-            return new TableLoadResult(table.Name, 0, 0, 0, 0, 0);
+            if (!replace)
+            {
+                return new TableLoadResult(table.Name, 0, 0, 0, 0, 0);
+            }
+
+            await using var empty = new NpgsqlCommand(dialect.DeleteAll(table), connection) { CommandTimeout = 0 };
+            return new TableLoadResult(table.Name, 0, 0, 0, 0, await empty.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false));
         }
 
         var sourceRows = ChangeFiles.Check(files, table, change.Files);
@@ -273,6 +331,11 @@ public sealed class PostgresWarehouse : IWarehouse
         }
 
         await ExecuteAsync(connection, $"ANALYZE {dialect.Staging(ordinal)}", cancellationToken).ConfigureAwait(false);
+        if (replace)
+        {
+            return await ReplaceAsync(connection, table, ordinal, sourceRows, staged, cancellationToken).ConfigureAwait(false);
+        }
+
         long inserted, updated, deleted;
         await using (var count = new NpgsqlCommand(dialect.MergeCounts(table, dialect.Staging(ordinal)), connection))
         await using (var reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))

@@ -123,6 +123,69 @@ public abstract class SqlDialect
         return sql.ToString();
     }
 
+    /// <summary>Removes a control row: parameters pipeline, table_name (with <see cref="InsertWatermark"/>: a portable upsert).</summary>
+    public string DeleteWatermark() =>
+        $"DELETE FROM {Control(WatermarksTable)} WHERE {Col("pipeline")} = {Parameter(1)} AND {Col("table_name")} = {Parameter(2)}";
+
+    /// <summary>Writes a control row unconditionally: parameters pipeline, table_name, watermark, updated_at.</summary>
+    public string InsertWatermark() =>
+        $"INSERT INTO {Control(WatermarksTable)} ({Col("pipeline")}, {Col("table_name")}, {Col("watermark")}, {Col("updated_at")}) VALUES ({Parameter(1)}, {Parameter(2)}, {Parameter(3)}, {Parameter(4)})";
+
+    /// <summary>A replacing load with no files: the table's whole state is empty.</summary>
+    public string DeleteAll(WarehouseTable table) => $"DELETE FROM {Table(table.Name)}";
+
+    /// <summary>
+    /// A replacing load's first step: deletes the rows whose key the de-duplicated <paramref name="source"/> (the
+    /// table's whole state) does not hold, or holds only as a delete.
+    /// </summary>
+    public virtual string DeleteAbsent(WarehouseTable table, string source) =>
+        $"DELETE FROM {Table(table.Name)} AS t WHERE NOT EXISTS (SELECT 1 FROM {source} AS s WHERE {KeyMatch(table, "t", "s")} AND {Keep(table)})";
+
+    /// <summary>
+    /// Counts what <see cref="ReplaceMerge"/> of <paramref name="source"/> will do: inserted, updated, 0 (deletes are
+    /// <see cref="DeleteAbsent"/>'s), staged.
+    /// </summary>
+    public string ReplaceCounts(WarehouseTable table, string source)
+    {
+        var missing = $"t.{Quote(table.KeyColumns[0])} IS NULL";
+        var present = $"t.{Quote(table.KeyColumns[0])} IS NOT NULL";
+        return $"""
+            SELECT
+                {Count($"{missing} AND {Keep(table)}")} AS inserted,
+                {Count($"{present} AND {Keep(table)} AND ({Differs(table)})")} AS updated,
+                {Count("1 = 0")} AS deleted,
+                {CountAll()} AS staged
+            FROM {source} AS s
+            LEFT JOIN {Table(table.Name)} AS t ON {KeyMatch(table, "t", "s")}
+            """;
+    }
+
+    /// <summary>
+    /// A replacing load's MERGE: the source is the table's whole state, so a matched row is updated whenever any column
+    /// differs (whatever its version: the state may come from a rebuilt source whose versions restart) and a new key
+    /// is inserted; an identical row is left alone, so replacing with the same state changes 0 rows.
+    /// </summary>
+    public string ReplaceMerge(WarehouseTable table, string source)
+    {
+        var sql = new StringBuilder();
+        sql.Append($"MERGE INTO {Table(table.Name)} AS t\n");
+        sql.Append($"USING {source} AS s\n");
+        sql.Append($"ON {KeyMatch(table, "t", "s")}\n");
+        sql.Append($"WHEN MATCHED AND {Keep(table)} AND ({Differs(table)}) THEN UPDATE SET {string.Join(", ", table.UpdateColumns.Select(c => $"{Quote(c.Name)} = s.{Quote(c.Name)}"))}\n");
+        sql.Append($"{NotMatched} AND {Keep(table)} THEN INSERT ({ColumnList(table.TargetColumns)}) VALUES ({ColumnList(table.TargetColumns, "s.")})");
+        sql.Append(MergeTerminator);
+        return sql.ToString();
+    }
+
+    /// <summary>Null-safe "some update column differs" between t and s (spelled out: T-SQL has no IS DISTINCT FROM everywhere).</summary>
+    private string Differs(WarehouseTable table) => string.Join(" OR ", table.UpdateColumns.Select(c =>
+    {
+        var (t, s) = ($"t.{Quote(c.Name)}", $"s.{Quote(c.Name)}");
+        return $"{t} <> {s} OR ({t} IS NULL AND {s} IS NOT NULL) OR ({t} IS NOT NULL AND {s} IS NULL)";
+    }));
+
+    private string Keep(WarehouseTable table) => table.DeletedColumn is { } d ? IsFalse($"s.{Quote(d)}") : "1 = 1";
+
     /// <summary>The columns of the change files the MERGE reads, in schema order: the target's plus the deleted flag.</summary>
     public string SourceColumnList(WarehouseTable table, string prefix = "") => ColumnList(table.Schema.Columns, prefix);
 

@@ -122,6 +122,14 @@ public sealed class SqlServerWarehouse : IWarehouse
     {
         ArgumentNullException.ThrowIfNull(load);
         load.Validate();
+        if (load.Replace || load.SourceGeneration is not null)
+        {
+            // The statements exist (TSqlDialect.DeleteAbsent, ReplaceMerge, ReplaceCounts) but no SQL Server runs here to prove them.
+            throw new NotSupportedException(
+                $"A replacing load (the sink's reconcile after a gold generation switch) is not implemented for {Engine} yet. " +
+                "Fix: reload the warehouse from gold into a new schema (Warehouse:Schema), or use DuckDB or PostgreSQL.");
+        }
+
         var started = Stopwatch.GetTimestamp();
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var sources = new string[load.Changes.Count];

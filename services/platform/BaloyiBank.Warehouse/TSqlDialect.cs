@@ -172,6 +172,10 @@ public sealed class TSqlDialect : SqlDialect
     public IReadOnlyList<string> Apply(WarehouseTable table, string source) =>
         IsSynapse && table.Distribution is not HashDistribution ? SeparateStatements(table, source) : [Merge(table, source)];
 
+    /// <summary>T-SQL deletes through an alias with <c>DELETE alias FROM table AS alias</c>.</summary>
+    public override string DeleteAbsent(WarehouseTable table, string source) =>
+        "DELETE t FROM " + base.DeleteAbsent(table, source)["DELETE FROM ".Length..];
+
     protected override string NotMatched => "WHEN NOT MATCHED BY TARGET";
 
     protected override string MergeTerminator => ";";

@@ -58,6 +58,23 @@ public sealed record TableChanges(WarehouseTable Table, IReadOnlyList<string> Fi
 /// </param>
 public sealed record WarehouseLoad(string Pipeline, long Watermark, IReadOnlyList<TableChanges> Changes, long? ExpectedWatermark)
 {
+    /// <summary>The control row (read with <see cref="IWarehouse.ReadWatermarkAsync"/> under this name) recording <see cref="SourceGeneration"/>.</summary>
+    public const string SourceGenerationName = "source_generation";
+
+    /// <summary>
+    /// A replacing load (a reconcile): each table's files hold its whole state, not changes. Rows whose key the files
+    /// lack are deleted, a matched row is updated whenever any column differs (no version condition: a rebuilt source's
+    /// versions may restart lower) and new keys are inserted; replacing with the same state changes 0 rows. The
+    /// watermark fence works as for any load.
+    /// </summary>
+    public bool Replace { get; init; }
+
+    /// <summary>
+    /// When set, the load also records this number in the pipeline's control row <see cref="SourceGenerationName"/>, in
+    /// the same transaction: the sink records which lake generation of gold the warehouse holds.
+    /// </summary>
+    public long? SourceGeneration { get; init; }
+
     /// <summary>The tables in the order a load takes their watermark rows (by name), so two loads never lock in opposite orders.</summary>
     public IReadOnlyList<string> TablesInLockOrder => [.. Changes.Select(c => c.Table.Name).Order(StringComparer.Ordinal)];
 
