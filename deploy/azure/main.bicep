@@ -23,10 +23,10 @@ param partitions int = 8
 param throughputUnits int = 2
 param maximumThroughputUnits int = 0
 
-@description('Replicas per service. Today generator, cleansing (it reads every partition) and aggregator run one each; a second sink stands by on the lease.')
+@description('Replicas per service. Cleansing scales out: its replicas share the partitions by ownership records in the lake (Cleansing__ScaleOut). The generator and the aggregator run one each; a second sink stands by on the lease.')
 param replicas object = {
   generator: { min: 1, max: 1 }
-  cleansing: { min: 1, max: 1 }
+  cleansing: { min: 2, max: 2 }
   aggregator: { min: 1, max: 1 }
   sink: { min: 2, max: 2 }
 }
@@ -214,6 +214,8 @@ module cleansing 'modules/service.bicep' = {
     image: '${imageRegistry}/cleansing:${imageTag}'
     env: concat(common, bus, eventLog, lakeEnv, [
       { name: 'EventLog__EventHubs__ConsumerGroup', value: 'cleansing' }
+      // Replicas share the partitions by ownership in the lake; every commit is fenced on the partition's progress.
+      { name: 'Cleansing__ScaleOut', value: 'true' }
     ])
     clientIdEnv: ['AZURE_CLIENT_ID', 'EventLog__EventHubs__ManagedIdentityClientId', 'Lake__Blob__ManagedIdentityClientId']
     cpu: '1.0'
